@@ -1,0 +1,99 @@
+//! Reads a database's schema from `pg_catalog` into a [`Catalog`].
+//!
+//! The only code that queries `pg_catalog`. One bulk query per object kind (each in its own
+//! `.sql` file), all sent at once on one connection (pipelined) inside one read-only
+//! repeatable-read transaction, with `search_path` empty so that every name PostgreSQL prints
+//! is schema-qualified.
+
+mod rows;
+
+use futures_util::future::try_join_all;
+use tokio_postgres::Client;
+use tokio_postgres::types::{Json, ToSql};
+
+use crate::error::{Error, Result, describe_pg_error};
+use crate::model::Catalog;
+
+/// The schema strata keeps its ledger in; never part of a model.
+pub const LEDGER_SCHEMA: &str = "strata";
+
+/// The catalog queries, by name (the name is the file's and appears in errors).
+pub(crate) const QUERIES: &[(&str, &str)] = &[
+    ("schemas", include_str!("queries/schemas.sql")),
+    ("extensions", include_str!("queries/extensions.sql")),
+    ("types", include_str!("queries/types.sql")),
+    ("sequences", include_str!("queries/sequences.sql")),
+    ("functions", include_str!("queries/functions.sql")),
+    ("tables", include_str!("queries/tables.sql")),
+    ("columns", include_str!("queries/columns.sql")),
+    ("constraints", include_str!("queries/constraints.sql")),
+    ("indexes", include_str!("queries/indexes.sql")),
+    ("views", include_str!("queries/views.sql")),
+    ("triggers", include_str!("queries/triggers.sql")),
+    ("policies", include_str!("queries/policies.sql")),
+    ("dependencies", include_str!("queries/dependencies.sql")),
+];
+
+const SERVER_QUERY: &str = include_str!("queries/server.sql");
+
+/// The raw result of every catalog query: one JSON document per row, by query name.
+pub(crate) type RawCatalog = Vec<(&'static str, Vec<serde_json::Value>)>;
+
+/// Introspects the database `client` is connected to.
+pub async fn introspect(client: &Client) -> Result<Catalog> {
+    let excluded: Vec<String> = vec![LEDGER_SCHEMA.to_owned()];
+    client
+        .batch_execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''",
+        )
+        .await
+        .map_err(|e| Error::database("starting the catalog snapshot", &e))?;
+    let result = run_queries(client, &excluded).await;
+    // Ending a read-only transaction: nothing to keep, so a failure here changes nothing.
+    let _ = client.batch_execute("ROLLBACK").await;
+    let (server_version, raw) = result?;
+    rows::assemble(raw, server_version)
+}
+
+async fn run_queries(client: &Client, excluded: &[String]) -> Result<(u32, RawCatalog)> {
+    let excluded_param: &(dyn ToSql + Sync) = &excluded;
+    let version = async {
+        let row = client
+            .query_one(SERVER_QUERY, &[])
+            .await
+            .map_err(|e| introspection_error("server", &e))?;
+        let version: i32 = row
+            .try_get(0)
+            .map_err(|e| introspection_error("server", &e))?;
+        Ok::<u32, Error>(u32::try_from(version).unwrap_or(0))
+    };
+    let queries = QUERIES.iter().map(|(name, sql)| async move {
+        let params: &[&(dyn ToSql + Sync)] = if sql.contains("$1") {
+            std::slice::from_ref(&excluded_param)
+        } else {
+            &[]
+        };
+        let rows = client
+            .query(*sql, params)
+            .await
+            .map_err(|e| introspection_error(name, &e))?;
+        let docs = rows
+            .iter()
+            .map(|row| {
+                row.try_get::<_, Json<serde_json::Value>>(0)
+                    .map(|json| json.0)
+                    .map_err(|e| introspection_error(name, &e))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok::<_, Error>((*name, docs))
+    });
+    let (version, raw) = futures_util::future::try_join(version, try_join_all(queries)).await?;
+    Ok((version, raw))
+}
+
+fn introspection_error(query: &'static str, err: &tokio_postgres::Error) -> Error {
+    Error::Introspection {
+        query,
+        message: describe_pg_error(err),
+    }
+}

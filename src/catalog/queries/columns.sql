@@ -1,0 +1,55 @@
+-- Columns of tables: type, collation, default, identity (with its sequence), generation.
+-- Columns a partition inherits from its parent are not its own and are left out.
+-- $1: schema names to leave out (text[]).
+SELECT jsonb_build_object(
+    'schema', n.nspname,
+    'table', c.relname,
+    'name', a.attname,
+    'position', a.attnum,
+    'type', format_type(a.atttypid, a.atttypmod),
+    'collation', CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (
+        SELECT jsonb_build_object('schema', cn.nspname, 'name', co.collname)
+        FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE co.oid = a.attcollation) END,
+    'not_null', a.attnotnull,
+    'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+    'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+    'identity', CASE WHEN a.attidentity <> '' THEN (
+        SELECT jsonb_build_object(
+            'always', a.attidentity = 'a',
+            'sequence', jsonb_build_object('schema', sn.nspname, 'name', sc.relname),
+            'options', jsonb_build_object(
+                'data_type', format_type(s.seqtypid, NULL),
+                'start', s.seqstart, 'increment', s.seqincrement,
+                'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle))
+        FROM pg_depend d
+        JOIN pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
+        JOIN pg_namespace sn ON sn.oid = sc.relnamespace
+        JOIN pg_sequence s ON s.seqrelid = sc.oid
+        WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+          AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
+        LIMIT 1) END,
+    'comment', col_description(c.oid, a.attnum),
+    'grants', (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
+            'privilege', x.privilege_type,
+            'grantable', x.is_grantable)), '[]')
+        FROM aclexplode(a.attacl) x
+        WHERE x.grantee <> c.relowner)
+)
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+WHERE c.relkind IN ('r', 'p')
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+  AND (a.attislocal OR NOT c.relispartition)
+  AND n.nspname <> ALL ($1::text[])
+  AND n.nspname NOT LIKE 'pg\_%'
+  AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

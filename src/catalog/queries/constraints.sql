@@ -1,0 +1,45 @@
+-- Table constraints a table declares itself (not those a partition inherits):
+-- primary key, unique, foreign key, check and exclusion constraints.
+-- $1: schema names to leave out (text[]).
+SELECT jsonb_build_object(
+    'schema', n.nspname,
+    'table', c.relname,
+    'name', k.conname,
+    'kind', k.contype,
+    'definition', CASE WHEN k.convalidated THEN pg_get_constraintdef(k.oid)
+                       ELSE regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', '') END,
+    'validated', k.convalidated,
+    'deferrable', k.condeferrable,
+    'references', CASE WHEN k.contype = 'f' THEN (
+        SELECT jsonb_build_object('schema', rn.nspname, 'name', rc.relname)
+        FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+        WHERE rc.oid = k.confrelid) END,
+    'index', CASE WHEN k.contype IN ('p', 'u', 'x') THEN (
+        SELECT CASE
+            WHEN starts_with(def, prefix) THEN substr(def, length(prefix) + 1)
+            WHEN starts_with(def, only_prefix) THEN substr(def, length(only_prefix) + 1)
+        END
+        FROM (SELECT pg_get_indexdef(k.conindid) AS def,
+                     'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+                       || quote_ident(ic.relname) || ' ON '
+                       || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' AS prefix,
+                     'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+                       || quote_ident(ic.relname) || ' ON ONLY '
+                       || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' AS only_prefix
+              FROM pg_class ic JOIN pg_index ix ON ix.indexrelid = ic.oid
+              WHERE ic.oid = k.conindid) d) END,
+    'comment', obj_description(k.oid, 'pg_constraint')
+)
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE k.contype IN ('p', 'u', 'f', 'c', 'x')
+  AND c.relkind IN ('r', 'p')
+  AND k.conislocal
+  AND k.conparentid = 0
+  AND n.nspname <> ALL ($1::text[])
+  AND n.nspname NOT LIKE 'pg\_%'
+  AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

@@ -1,0 +1,110 @@
+-- Every pg_depend row between two objects strata models, with both ends named the way the
+-- model names them: ["kind", "schema", "name", "sub"]. Parts of an object map to the object
+-- (a view's rewrite rule to the view, a column of a view to the view, an array type to its
+-- element type, a table's row type to the table, a constraint's index to the constraint),
+-- and anything an extension created maps to the extension.
+-- $1: schema names to leave out (text[]).
+WITH ns AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+    WHERE n.nspname <> ALL ($1::text[])
+      AND n.nspname NOT LIKE 'pg\_%'
+      AND n.nspname <> 'information_schema'
+),
+rel AS (
+    SELECT c.oid, c.relkind, ns.nspname, c.relname,
+           CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'
+                          WHEN 'v' THEN 'view' WHEN 'm' THEN 'view'
+                          WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'type'
+                          WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' END AS kind
+    FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I')
+),
+objs (classid, objid, objsubid, kind, schema, name, sub) AS (
+    -- relations; an index that backs a constraint is the constraint
+    SELECT 'pg_class'::regclass::oid, r.oid, 0,
+           coalesce(CASE WHEN k.oid IS NOT NULL THEN 'constraint' END, r.kind),
+           r.nspname,
+           coalesce(kr.relname, r.relname),
+           k.conname::text
+    FROM rel r
+    LEFT JOIN pg_constraint k ON k.conindid = r.oid AND k.contype IN ('p', 'u', 'x')
+                              AND r.relkind IN ('i', 'I')
+    LEFT JOIN pg_class kr ON kr.oid = k.conrelid
+    UNION ALL
+    -- columns of tables are columns; columns of views and composite types are the object
+    SELECT 'pg_class'::regclass::oid, r.oid, a.attnum,
+           CASE WHEN r.relkind IN ('r', 'p') THEN 'column' ELSE r.kind END,
+           r.nspname, r.relname,
+           CASE WHEN r.relkind IN ('r', 'p') THEN a.attname::text END
+    FROM rel r
+    JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+    WHERE r.relkind IN ('r', 'p', 'v', 'm', 'c')
+    UNION ALL
+    -- types: arrays are their element type, row types their relation
+    SELECT 'pg_type'::regclass::oid, t.oid, 0,
+           coalesce(r.kind, 'type'), ns.nspname, coalesce(r.relname, et.typname), NULL
+    FROM pg_type t
+    JOIN pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0
+                                     THEN t.typelem ELSE t.oid END
+    JOIN ns ON ns.oid = et.typnamespace
+    LEFT JOIN rel r ON r.oid = et.typrelid
+    UNION ALL
+    SELECT 'pg_proc'::regclass::oid, p.oid, 0, 'function', ns.nspname, p.proname,
+           pg_get_function_identity_arguments(p.oid)
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+    WHERE p.prokind IN ('f', 'p')
+    UNION ALL
+    -- constraints of tables, and of domains (which are the domain)
+    SELECT 'pg_constraint'::regclass::oid, k.oid, 0,
+           CASE WHEN k.conrelid <> 0 THEN 'constraint' ELSE 'type' END,
+           ns.nspname,
+           CASE WHEN k.conrelid <> 0 THEN c.relname ELSE t.typname END,
+           CASE WHEN k.conrelid <> 0 THEN k.conname::text END
+    FROM pg_constraint k
+    LEFT JOIN pg_class c ON c.oid = k.conrelid
+    LEFT JOIN pg_type t ON t.oid = k.contypid
+    JOIN ns ON ns.oid = coalesce(c.relnamespace, t.typnamespace)
+    UNION ALL
+    SELECT 'pg_trigger'::regclass::oid, tg.oid, 0, 'trigger', r.nspname, r.relname,
+           tg.tgname::text
+    FROM pg_trigger tg JOIN rel r ON r.oid = tg.tgrelid
+    WHERE NOT tg.tgisinternal
+    UNION ALL
+    SELECT 'pg_policy'::regclass::oid, p.oid, 0, 'policy', r.nspname, r.relname,
+           p.polname::text
+    FROM pg_policy p JOIN rel r ON r.oid = p.polrelid
+    UNION ALL
+    -- a default is the column's default; a generation expression is the column itself
+    SELECT 'pg_attrdef'::regclass::oid, ad.oid, 0,
+           CASE WHEN a.attgenerated <> '' THEN 'column' ELSE 'column_default' END,
+           r.nspname, r.relname, a.attname::text
+    FROM pg_attrdef ad
+    JOIN rel r ON r.oid = ad.adrelid
+    JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+    UNION ALL
+    SELECT 'pg_rewrite'::regclass::oid, rw.oid, 0, r.kind, r.nspname, r.relname, NULL
+    FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
+    UNION ALL
+    SELECT 'pg_namespace'::regclass::oid, ns.oid, 0, 'schema', NULL, ns.nspname, NULL
+    FROM ns
+    UNION ALL
+    SELECT 'pg_extension'::regclass::oid, e.oid, 0, 'extension', NULL, e.extname, NULL
+    FROM pg_extension e
+),
+named AS (
+    -- whatever an extension created is the extension
+    SELECT o.classid, o.objid, o.objsubid,
+           CASE WHEN e.extname IS NULL THEN jsonb_build_array(o.kind, o.schema, o.name, o.sub)
+                ELSE jsonb_build_array('extension', NULL, e.extname, NULL) END AS id
+    FROM objs o
+    LEFT JOIN pg_depend m ON m.classid = o.classid AND m.objid = o.objid
+                         AND m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
+    LEFT JOIN pg_extension e ON e.oid = m.refobjid
+)
+SELECT DISTINCT jsonb_build_array(d.id, r.id)
+FROM pg_depend dep
+JOIN named d ON d.classid = dep.classid AND d.objid = dep.objid AND d.objsubid = dep.objsubid
+JOIN named r ON r.classid = dep.refclassid AND r.objid = dep.refobjid
+            AND r.objsubid = dep.refobjsubid
+WHERE dep.deptype IN ('n', 'a', 'i')
+  AND d.id <> r.id

@@ -1,0 +1,41 @@
+-- Indexes of tables and materialized views that no constraint owns and that are not the
+-- per-partition children of a partitioned index. The definition is pg_get_indexdef after
+-- "ON <table> ", so that it can be written out under any name.
+-- $1: schema names to leave out (text[]).
+SELECT jsonb_build_object(
+    'schema', n.nspname,
+    'name', ic.relname,
+    'table', jsonb_build_object('schema', n.nspname, 'name', tc.relname),
+    'unique', i.indisunique,
+    'valid', i.indisvalid,
+    'definition', CASE
+        WHEN starts_with(d.def, d.prefix) THEN substr(d.def, length(d.prefix) + 1)
+        WHEN starts_with(d.def, d.only_prefix) THEN substr(d.def, length(d.only_prefix) + 1)
+    END,
+    'raw_definition', d.def,
+    'comment', obj_description(ic.oid, 'pg_class')
+)
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class tc ON tc.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = tc.relnamespace
+CROSS JOIN LATERAL (
+    SELECT pg_get_indexdef(i.indexrelid) AS def,
+           'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+             || quote_ident(ic.relname) || ' ON '
+             || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' ' AS prefix,
+           'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+             || quote_ident(ic.relname) || ' ON ONLY '
+             || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' ' AS only_prefix
+) d
+WHERE tc.relkind IN ('r', 'p', 'm')
+  AND NOT ic.relispartition
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_constraint k
+      WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))
+  AND n.nspname <> ALL ($1::text[])
+  AND n.nspname NOT LIKE 'pg\_%'
+  AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend e
+      WHERE e.classid = 'pg_class'::regclass AND e.objid = tc.oid AND e.deptype = 'e')

@@ -1,0 +1,37 @@
+-- Regular and partitioned tables, with partition bounds, RLS flags and storage options.
+-- $1: schema names to leave out (text[]).
+SELECT jsonb_build_object(
+    'schema', n.nspname,
+    'name', c.relname,
+    'partitioned_by', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+    'parent', (
+        SELECT jsonb_build_object('schema', pn.nspname, 'name', pc.relname)
+        FROM pg_inherits i
+        JOIN pg_class pc ON pc.oid = i.inhparent
+        JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+        WHERE i.inhrelid = c.oid AND c.relispartition),
+    'inherits', EXISTS (
+        SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),
+    'bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+    'unlogged', c.relpersistence = 'u',
+    'row_security', c.relrowsecurity,
+    'force_row_security', c.relforcerowsecurity,
+    'options', coalesce(to_jsonb(c.reloptions), '[]'),
+    'comment', obj_description(c.oid, 'pg_class'),
+    'grants', (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+            'privilege', a.privilege_type,
+            'grantable', a.is_grantable)), '[]')
+        FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+        WHERE a.grantee <> c.relowner)
+)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname <> ALL ($1::text[])
+  AND n.nspname NOT LIKE 'pg\_%'
+  AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')

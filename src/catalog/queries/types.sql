@@ -1,0 +1,53 @@
+-- Enums (labels in order), domains (base, default, NOT NULL, checks) and composite types.
+-- $1: schema names to leave out (text[]).
+SELECT jsonb_build_object(
+    'schema', n.nspname,
+    'name', t.typname,
+    'kind', t.typtype,
+    'labels', CASE WHEN t.typtype = 'e' THEN (
+        SELECT jsonb_agg(e.enumlabel ORDER BY e.enumsortorder)
+        FROM pg_enum e WHERE e.enumtypid = t.oid) END,
+    'base', CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+    'collation', CASE WHEN t.typtype = 'd' AND t.typcollation <> 0
+                       AND t.typcollation <> bt.typcollation THEN (
+        SELECT jsonb_build_object('schema', cn.nspname, 'name', co.collname)
+        FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+        WHERE co.oid = t.typcollation) END,
+    'default', CASE WHEN t.typtype = 'd' THEN pg_get_expr(t.typdefaultbin, 0) END,
+    'not_null', t.typnotnull,
+    'checks', CASE WHEN t.typtype = 'd' THEN (
+        SELECT coalesce(jsonb_object_agg(k.conname, jsonb_build_object(
+            'definition', regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', ''),
+            'validated', k.convalidated)), '{}')
+        FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') END,
+    'attributes', CASE WHEN t.typtype = 'c' THEN (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'name', a.attname,
+            'data_type', format_type(a.atttypid, a.atttypmod),
+            'collation', CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0 THEN (
+                SELECT jsonb_build_object('schema', cn.nspname, 'name', co.collname)
+                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                WHERE co.oid = a.attcollation) END) ORDER BY a.attnum), '[]')
+        FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
+        WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+    'comment', obj_description(t.oid, 'pg_type'),
+    'grants', (
+        SELECT coalesce(jsonb_agg(jsonb_build_object(
+            'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+            'privilege', a.privilege_type,
+            'grantable', a.is_grantable)), '[]')
+        FROM aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) a
+        WHERE a.grantee <> t.typowner)
+)
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
+WHERE (t.typtype IN ('e', 'd')
+       OR (t.typtype = 'c' AND EXISTS (
+           SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
+  AND n.nspname <> ALL ($1::text[])
+  AND n.nspname NOT LIKE 'pg\_%'
+  AND n.nspname <> 'information_schema'
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_depend d
+      WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')

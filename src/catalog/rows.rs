@@ -1,0 +1,620 @@
+//! Turns the catalog queries' JSON rows into a [`Catalog`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::RawCatalog;
+use crate::error::{Error, Result};
+use crate::model::{
+    Attribute, Catalog, Column, ColumnRef, Constraint, ConstraintKind, Dep, DomainCheck, Extension,
+    Function, FunctionId, Grants, Identity, Index, Model, ObjectId, PartitionOf, Policy,
+    RoutineKind, Schema, Sequence, SequenceOptions, Table, Trigger, TriggerEnabled, TypeDef,
+    TypeKind, View, ViewColumn,
+};
+use crate::sql::QualName;
+
+#[derive(Deserialize)]
+struct Name {
+    schema: String,
+    name: String,
+}
+
+impl From<Name> for QualName {
+    fn from(n: Name) -> Self {
+        QualName::new(n.schema, n.name)
+    }
+}
+
+#[derive(Deserialize)]
+struct SchemaRow {
+    name: String,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct ExtensionRow {
+    name: String,
+    schema: String,
+    version: String,
+}
+
+#[derive(Deserialize)]
+struct TypeRow {
+    schema: String,
+    name: String,
+    kind: String,
+    labels: Option<Vec<String>>,
+    base: Option<String>,
+    collation: Option<Name>,
+    default: Option<String>,
+    not_null: bool,
+    checks: Option<BTreeMap<String, DomainCheck>>,
+    attributes: Option<Vec<AttributeRow>>,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct AttributeRow {
+    name: String,
+    data_type: String,
+    collation: Option<Name>,
+}
+
+#[derive(Deserialize)]
+struct SequenceRow {
+    schema: String,
+    name: String,
+    options: SequenceOptions,
+    owned_by: Option<OwnedByRow>,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct OwnedByRow {
+    table: Name,
+    column: String,
+}
+
+#[derive(Deserialize)]
+struct FunctionRow {
+    schema: String,
+    name: String,
+    args: String,
+    kind: RoutineKind,
+    definition: String,
+    arguments: String,
+    result: Option<String>,
+    volatile: bool,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct TableRow {
+    schema: String,
+    name: String,
+    partitioned_by: Option<String>,
+    parent: Option<Name>,
+    inherits: bool,
+    bound: Option<String>,
+    unlogged: bool,
+    row_security: bool,
+    force_row_security: bool,
+    options: Vec<String>,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct ColumnRow {
+    schema: String,
+    table: String,
+    name: String,
+    position: i32,
+    #[serde(rename = "type")]
+    data_type: String,
+    collation: Option<Name>,
+    not_null: bool,
+    default: Option<String>,
+    generated: Option<String>,
+    identity: Option<IdentityRow>,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct IdentityRow {
+    always: bool,
+    sequence: Name,
+    options: SequenceOptions,
+}
+
+#[derive(Deserialize)]
+struct ConstraintRow {
+    schema: String,
+    table: String,
+    name: String,
+    kind: String,
+    definition: String,
+    validated: bool,
+    deferrable: bool,
+    references: Option<Name>,
+    index: Option<String>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IndexRow {
+    schema: String,
+    name: String,
+    table: Name,
+    unique: bool,
+    valid: bool,
+    definition: Option<String>,
+    raw_definition: String,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ViewRow {
+    schema: String,
+    name: String,
+    materialized: bool,
+    definition: String,
+    options: Vec<String>,
+    columns: Vec<ViewColumn>,
+    column_comments: BTreeMap<String, String>,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct TriggerRow {
+    schema: String,
+    table: String,
+    name: String,
+    definition: String,
+    enabled: String,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PolicyRow {
+    schema: String,
+    table: String,
+    name: String,
+    permissive: bool,
+    command: String,
+    roles: Vec<String>,
+    using: Option<String>,
+    with_check: Option<String>,
+    comment: Option<String>,
+}
+
+/// `[kind, schema, name, sub]` as the dependencies query names an object.
+type DepEnd = (String, Option<String>, String, Option<String>);
+
+fn parse<T: DeserializeOwned>(query: &'static str, docs: Vec<serde_json::Value>) -> Result<Vec<T>> {
+    docs.into_iter()
+        .map(|doc| {
+            serde_json::from_value(doc).map_err(|e| Error::Introspection {
+                query,
+                message: format!("unexpected row shape: {e}"),
+            })
+        })
+        .collect()
+}
+
+fn unsupported(object: impl ToString, reason: &str) -> Error {
+    Error::Unsupported {
+        object: object.to_string(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Builds the catalog from every query's rows.
+pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> {
+    let mut model = Model::default();
+    let mut by_name: BTreeMap<&str, Vec<serde_json::Value>> = raw.into_iter().collect();
+    let mut take = |name: &'static str| by_name.remove(name).unwrap_or_default();
+
+    for row in parse::<SchemaRow>("schemas", take("schemas"))? {
+        let schema = Schema {
+            comment: row.comment,
+            grants: row.grants,
+        };
+        model.schemas.insert(row.name, schema);
+    }
+    for row in parse::<ExtensionRow>("extensions", take("extensions"))? {
+        let ext = Extension {
+            schema: row.schema,
+            version: row.version,
+        };
+        model.extensions.insert(row.name, ext);
+    }
+    for row in parse::<TypeRow>("types", take("types"))? {
+        let name = QualName::new(row.schema, row.name);
+        let kind = match row.kind.as_str() {
+            "e" => TypeKind::Enum {
+                labels: row.labels.unwrap_or_default(),
+            },
+            "d" => TypeKind::Domain {
+                base: row.base.unwrap_or_default(),
+                collation: row.collation.map(Into::into),
+                default: row.default,
+                not_null: row.not_null,
+                checks: row.checks.unwrap_or_default(),
+            },
+            "c" => TypeKind::Composite {
+                attributes: row
+                    .attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|a| Attribute {
+                        name: a.name,
+                        data_type: a.data_type,
+                        collation: a.collation.map(Into::into),
+                    })
+                    .collect(),
+            },
+            other => return Err(unsupported(&name, &format!("unknown type kind {other:?}"))),
+        };
+        let def = TypeDef {
+            kind,
+            comment: row.comment,
+            grants: row.grants,
+        };
+        model.types.insert(name, def);
+    }
+    for row in parse::<SequenceRow>("sequences", take("sequences"))? {
+        let seq = Sequence {
+            options: row.options,
+            owned_by: row.owned_by.map(|o| ColumnRef {
+                table: o.table.into(),
+                column: o.column,
+            }),
+            comment: row.comment,
+            grants: row.grants,
+        };
+        model
+            .sequences
+            .insert(QualName::new(row.schema, row.name), seq);
+    }
+    for row in parse::<FunctionRow>("functions", take("functions"))? {
+        let id = FunctionId {
+            name: QualName::new(row.schema, row.name),
+            args: row.args,
+        };
+        let function = Function {
+            kind: row.kind,
+            definition: row.definition,
+            arguments: row.arguments,
+            result: row.result,
+            volatile: row.volatile,
+            comment: row.comment,
+            grants: row.grants,
+        };
+        model.functions.insert(id, function);
+    }
+    for row in parse::<TableRow>("tables", take("tables"))? {
+        let name = QualName::new(row.schema, row.name);
+        if row.inherits {
+            return Err(unsupported(
+                format!("table {name}"),
+                "uses table inheritance (INHERITS), which strata does not model; \
+                 declarative partitioning is supported",
+            ));
+        }
+        let partition_of = match (row.parent, row.bound) {
+            (Some(parent), Some(bound)) => Some(PartitionOf {
+                parent: parent.into(),
+                bound,
+            }),
+            _ => None,
+        };
+        let table = Table {
+            partitioned_by: row.partitioned_by,
+            partition_of,
+            unlogged: row.unlogged,
+            row_security: row.row_security,
+            force_row_security: row.force_row_security,
+            options: row.options,
+            comment: row.comment,
+            grants: row.grants,
+            ..Table::default()
+        };
+        model.tables.insert(name, table);
+    }
+    let mut columns = parse::<ColumnRow>("columns", take("columns"))?;
+    columns.sort_by_key(|c| c.position);
+    for row in columns {
+        let table_name = QualName::new(row.schema, row.table);
+        let Some(table) = model.tables.get_mut(&table_name) else {
+            continue;
+        };
+        let column = Column {
+            data_type: row.data_type,
+            collation: row.collation.map(Into::into),
+            not_null: row.not_null,
+            default: row.default,
+            identity: row.identity.map(|i| Identity {
+                always: i.always,
+                sequence: i.sequence.into(),
+                options: i.options,
+            }),
+            generated: row.generated,
+            comment: row.comment,
+            grants: row.grants,
+        };
+        table.column_order.0.push(row.name.clone());
+        table.columns.insert(row.name, column);
+    }
+    for row in parse::<ConstraintRow>("constraints", take("constraints"))? {
+        let table_name = QualName::new(row.schema, row.table);
+        let kind = match row.kind.as_str() {
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            "f" => ConstraintKind::ForeignKey,
+            "c" => ConstraintKind::Check,
+            "x" => ConstraintKind::Exclude,
+            _ => continue,
+        };
+        if kind != ConstraintKind::ForeignKey
+            && kind != ConstraintKind::Check
+            && row.index.is_none()
+        {
+            return Err(unsupported(
+                ObjectId::Constraint(table_name, row.name),
+                "cannot read the definition of its index",
+            ));
+        }
+        let Some(table) = model.tables.get_mut(&table_name) else {
+            continue;
+        };
+        let constraint = Constraint {
+            kind,
+            definition: row.definition,
+            validated: row.validated,
+            deferrable: row.deferrable,
+            references: row.references.map(Into::into),
+            index: row.index,
+            comment: row.comment,
+        };
+        table.constraints.insert(row.name, constraint);
+    }
+    for row in parse::<IndexRow>("indexes", take("indexes"))? {
+        let name = QualName::new(row.schema, row.name);
+        let Some(definition) = row.definition else {
+            return Err(unsupported(
+                format!("index {name}"),
+                &format!("cannot read its definition: {}", row.raw_definition),
+            ));
+        };
+        let index = Index {
+            table: row.table.into(),
+            unique: row.unique,
+            definition,
+            valid: row.valid,
+            comment: row.comment,
+        };
+        model.indexes.insert(name, index);
+    }
+    for row in parse::<ViewRow>("views", take("views"))? {
+        let view = View {
+            materialized: row.materialized,
+            definition: row.definition,
+            options: row.options,
+            columns: row.columns,
+            column_comments: row.column_comments,
+            comment: row.comment,
+            grants: row.grants,
+        };
+        model
+            .views
+            .insert(QualName::new(row.schema, row.name), view);
+    }
+    for row in parse::<TriggerRow>("triggers", take("triggers"))? {
+        let table_name = QualName::new(row.schema, row.table);
+        let enabled = match row.enabled.as_str() {
+            "D" => TriggerEnabled::Disabled,
+            "R" => TriggerEnabled::Replica,
+            "A" => TriggerEnabled::Always,
+            _ => TriggerEnabled::Origin,
+        };
+        if let Some(table) = model.tables.get_mut(&table_name) {
+            let trigger = Trigger {
+                definition: row.definition,
+                enabled,
+                comment: row.comment,
+            };
+            table.triggers.insert(row.name, trigger);
+        }
+    }
+    for row in parse::<PolicyRow>("policies", take("policies"))? {
+        let table_name = QualName::new(row.schema, row.table);
+        if let Some(table) = model.tables.get_mut(&table_name) {
+            let policy = Policy {
+                permissive: row.permissive,
+                command: row.command,
+                roles: row.roles,
+                using: row.using,
+                with_check: row.with_check,
+                comment: row.comment,
+            };
+            table.policies.insert(row.name, policy);
+        }
+    }
+    let mut deps = BTreeSet::new();
+    for (from, to) in parse::<(DepEnd, DepEnd)>("dependencies", take("dependencies"))? {
+        let (Some(dependent), Some(referenced)) = (object_id(from), object_id(to)) else {
+            continue;
+        };
+        deps.insert(Dep {
+            dependent,
+            referenced,
+        });
+    }
+    let deps = normalise_deps(&model, deps);
+    Ok(Catalog {
+        model,
+        deps,
+        server_version,
+    })
+}
+
+fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
+    let qual = || QualName::new(schema.clone().unwrap_or_default(), name.clone());
+    Some(match kind.as_str() {
+        "schema" => ObjectId::Schema(name),
+        "extension" => ObjectId::Extension(name),
+        "table" => ObjectId::Table(qual()),
+        "view" => ObjectId::View(qual()),
+        "sequence" => ObjectId::Sequence(qual()),
+        "type" => ObjectId::Type(qual()),
+        "index" => ObjectId::Index(qual()),
+        "function" => ObjectId::Function(FunctionId {
+            name: qual(),
+            args: sub?,
+        }),
+        "column" => ObjectId::Column(qual(), sub?),
+        "column_default" => ObjectId::ColumnDefault(qual(), sub?),
+        "constraint" => ObjectId::Constraint(qual(), sub?),
+        "trigger" => ObjectId::Trigger(qual(), sub?),
+        "policy" => ObjectId::Policy(qual(), sub?),
+        _ => return None,
+    })
+}
+
+/// Keeps the dependencies between modelled objects, turns a sequence's dependency on its
+/// owning column into its [`ObjectId::SequenceOwner`]'s, and adds the structural ones
+/// (parts on their whole, objects on their schema, partitions on their parent).
+fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
+    let mut deps = BTreeSet::new();
+    for dep in raw {
+        let dependent = match &dep.dependent {
+            ObjectId::Sequence(seq)
+                if matches!(&dep.referenced, ObjectId::Column(..))
+                    && model.sequences.get(seq).is_some_and(|s| {
+                        s.owned_by.as_ref().is_some_and(|o| {
+                            dep.referenced == ObjectId::Column(o.table.clone(), o.column.clone())
+                        })
+                    }) =>
+            {
+                ObjectId::SequenceOwner(seq.clone())
+            }
+            other => other.clone(),
+        };
+        let referenced = dep.referenced;
+        let is_part = |a: &ObjectId, b: &ObjectId| {
+            let mut parent = a.parent();
+            while let Some(p) = parent {
+                if &p == b {
+                    return true;
+                }
+                parent = p.parent();
+            }
+            false
+        };
+        // A whole depending on its own part is an artefact (a partition key's column).
+        if is_part(&referenced, &dependent) {
+            continue;
+        }
+        if model.contains(&dependent) && model.contains(&referenced) {
+            deps.insert(Dep {
+                dependent,
+                referenced,
+            });
+        }
+    }
+    let mut add = |dependent: ObjectId, referenced: ObjectId| {
+        deps.insert(Dep {
+            dependent,
+            referenced,
+        });
+    };
+    for (name, ext) in &model.extensions {
+        if model.schemas.contains_key(&ext.schema) {
+            add(
+                ObjectId::Extension(name.clone()),
+                ObjectId::Schema(ext.schema.clone()),
+            );
+        }
+    }
+    for name in model.types.keys() {
+        add(
+            ObjectId::Type(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+    }
+    for (name, seq) in &model.sequences {
+        add(
+            ObjectId::Sequence(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+        if let Some(owner) = &seq.owned_by {
+            add(
+                ObjectId::SequenceOwner(name.clone()),
+                ObjectId::Sequence(name.clone()),
+            );
+            add(
+                ObjectId::SequenceOwner(name.clone()),
+                ObjectId::Column(owner.table.clone(), owner.column.clone()),
+            );
+        }
+    }
+    for id in model.functions.keys() {
+        add(
+            ObjectId::Function(id.clone()),
+            ObjectId::Schema(id.name.schema.clone()),
+        );
+    }
+    for (name, table) in &model.tables {
+        let tid = ObjectId::Table(name.clone());
+        add(tid.clone(), ObjectId::Schema(name.schema.clone()));
+        if let Some(p) = &table.partition_of {
+            add(tid.clone(), ObjectId::Table(p.parent.clone()));
+        }
+        for (column, c) in &table.columns {
+            let cid = ObjectId::Column(name.clone(), column.clone());
+            add(cid.clone(), tid.clone());
+            if c.default.is_some() {
+                add(ObjectId::ColumnDefault(name.clone(), column.clone()), cid);
+            }
+        }
+        for constraint in table.constraints.keys() {
+            add(
+                ObjectId::Constraint(name.clone(), constraint.clone()),
+                tid.clone(),
+            );
+        }
+        for trigger in table.triggers.keys() {
+            add(
+                ObjectId::Trigger(name.clone(), trigger.clone()),
+                tid.clone(),
+            );
+        }
+        for policy in table.policies.keys() {
+            add(ObjectId::Policy(name.clone(), policy.clone()), tid.clone());
+        }
+    }
+    for name in model.views.keys() {
+        add(
+            ObjectId::View(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+    }
+    for (name, index) in &model.indexes {
+        let on = if model.views.contains_key(&index.table) {
+            ObjectId::View(index.table.clone())
+        } else {
+            ObjectId::Table(index.table.clone())
+        };
+        add(ObjectId::Index(name.clone()), on);
+    }
+    deps
+}

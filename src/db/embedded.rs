@@ -1,0 +1,315 @@
+//! The embedded default: a throwaway PostgreSQL cluster started from the binaries installed
+//! on the machine, reachable only through a Unix socket in a temporary folder.
+//!
+//! Stopped and deleted when the [`Cluster`] is dropped. A watchdog process does the same if
+//! strata itself dies without dropping it (SIGKILL, or a test binary whose statics are
+//! never dropped), so no server or folder outlives the process that started it.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::{Pid, Uid, User};
+use tokio_postgres::Config;
+
+use super::DbUrl;
+use crate::error::{Error, Result};
+
+const SUPERUSER: &str = "postgres";
+const PORT: u16 = 5432;
+/// Enough lock slots to create thousands of tables in one transaction (the default of 64
+/// per connection runs out at about 2,000 tables).
+const MAX_LOCKS_PER_TRANSACTION: u32 = 4096;
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running throwaway cluster.
+pub struct Cluster {
+    dir: Option<tempfile::TempDir>,
+    postmaster: Child,
+    watchdog: Option<Child>,
+    socket_dir: PathBuf,
+    major: u32,
+}
+
+impl Cluster {
+    /// Finds the PostgreSQL binaries, runs `initdb` into a temporary folder and starts the
+    /// server on a Unix socket there (no TCP port). As root, the server runs as the
+    /// `postgres` OS user, since PostgreSQL refuses to run as root.
+    pub async fn start() -> Result<Self> {
+        let bindir = find_bindir()?;
+        let run_as = unprivileged_user()?;
+        let dir = tempfile::Builder::new()
+            .prefix("strata-pg-")
+            .tempdir()
+            .map_err(|e| Error::Embedded(format!("cannot create a temporary folder: {e}")))?;
+        if let Some(user) = &run_as {
+            std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .map_err(|e| Error::io(dir.path(), e))?;
+        }
+        let data = dir.path().join("data");
+
+        let mut initdb = tokio::process::Command::new(bindir.join("initdb"));
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ])
+            .current_dir(dir.path())
+            .env("LC_MESSAGES", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(user) = &run_as {
+            initdb.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+        }
+        let output = initdb
+            .output()
+            .await
+            .map_err(|e| Error::Embedded(format!("cannot run {}/initdb: {e}", bindir.display())))?;
+        if !output.status.success() {
+            return Err(Error::Embedded(format!(
+                "initdb failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        let major = std::fs::read_to_string(data.join("PG_VERSION"))
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+
+        let log_path = dir.path().join("postgres.log");
+        let log = File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
+        let log_err = log.try_clone().map_err(|e| Error::io(&log_path, e))?;
+        let socket_dir = dir.path().to_path_buf();
+        let mut server = Command::new(bindir.join("postgres"));
+        server
+            .arg("-D")
+            .arg(&data)
+            .arg("-k")
+            .arg(&socket_dir)
+            .args(["-p", &PORT.to_string()])
+            .args(["-c", "listen_addresses="])
+            .args([
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ])
+            .args([
+                "-c",
+                &format!("max_locks_per_transaction={MAX_LOCKS_PER_TRANSACTION}"),
+            ])
+            .args(["-c", "max_connections=200", "-c", "lc_messages=C"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err);
+        std::os::unix::process::CommandExt::process_group(&mut server, 0);
+        if let Some(user) = &run_as {
+            std::os::unix::process::CommandExt::uid(&mut server, user.uid.as_raw());
+            std::os::unix::process::CommandExt::gid(&mut server, user.gid.as_raw());
+        }
+        let postmaster = server.spawn().map_err(|e| {
+            Error::Embedded(format!("cannot start {}/postgres: {e}", bindir.display()))
+        })?;
+        let watchdog = spawn_watchdog(postmaster.id(), dir.path());
+        let mut cluster = Cluster {
+            dir: Some(dir),
+            postmaster,
+            watchdog,
+            socket_dir,
+            major,
+        };
+        cluster.wait_ready(&data, &log_path).await?;
+        tracing::debug!(
+            "embedded PostgreSQL {major} from {} on {}",
+            bindir.display(),
+            cluster.socket_dir.display()
+        );
+        Ok(cluster)
+    }
+
+    async fn wait_ready(&mut self, data: &Path, log: &Path) -> Result<()> {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.postmaster.try_wait() {
+                return Err(Error::Embedded(format!(
+                    "the server exited ({status}) while starting: {}",
+                    log_tail(log)
+                )));
+            }
+            // The postmaster writes "ready" as the status line of postmaster.pid.
+            let pid_file = std::fs::read_to_string(data.join("postmaster.pid")).unwrap_or_default();
+            if pid_file.lines().nth(7).is_some_and(|l| l.trim() == "ready") {
+                return Ok(());
+            }
+            if started.elapsed() > READY_TIMEOUT {
+                return Err(Error::Embedded(format!(
+                    "the server did not become ready in {}s: {}",
+                    READY_TIMEOUT.as_secs(),
+                    log_tail(log)
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The server's major version (15, 16, ...).
+    pub fn major(&self) -> u32 {
+        self.major
+    }
+
+    /// A URL for a database of this cluster, as its superuser.
+    pub fn url(&self, dbname: &str) -> DbUrl {
+        let mut config = Config::new();
+        config
+            .host_path(&self.socket_dir)
+            .port(PORT)
+            .user(SUPERUSER)
+            .dbname(dbname);
+        DbUrl::from_config(config)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Fast shutdown; if it has not stopped in time, kill it.
+        if let Ok(pid) = i32::try_from(self.postmaster.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGINT);
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match self.postmaster.try_wait() {
+                Ok(Some(_)) | Err(_) => break,
+                Ok(None) if Instant::now() > deadline => {
+                    let _ = self.postmaster.kill();
+                    let _ = self.postmaster.wait();
+                    break;
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.close();
+        }
+    }
+}
+
+/// A `sh` process that waits for this process to end, then stops the server and deletes
+/// the folder. It ignores the terminal's signals so that Ctrl-C cannot skip the cleanup.
+fn spawn_watchdog(postmaster: u32, dir: &Path) -> Option<Child> {
+    const SCRIPT: &str = r#"trap '' INT TERM HUP
+while kill -0 "$0" 2>/dev/null; do sleep 0.5; done
+kill -INT "$1" 2>/dev/null
+i=0
+while kill -0 "$1" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i+1)); done
+kill -KILL "$1" 2>/dev/null
+rm -rf "$2""#;
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(SCRIPT)
+        .arg(std::process::id().to_string())
+        .arg(postmaster.to_string())
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd.spawn()
+        .inspect_err(|e| tracing::warn!("cannot start the cleanup watchdog: {e}"))
+        .ok()
+}
+
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+/// The OS user to run the server as when strata runs as root.
+fn unprivileged_user() -> Result<Option<User>> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    match User::from_name("postgres") {
+        Ok(Some(user)) => Ok(Some(user)),
+        _ => Err(Error::Embedded(
+            "running as root, and there is no `postgres` OS user to run the embedded server as \
+             (PostgreSQL refuses to run as root): create one (useradd --system postgres), run \
+             strata as another user, or pass --dev-url"
+                .to_owned(),
+        )),
+    }
+}
+
+/// Where the PostgreSQL server binaries are: `STRATA_PG_BINDIR`, then `pg_config --bindir`,
+/// then `PATH`, then the Debian and source-install locations.
+pub fn find_bindir() -> Result<PathBuf> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("STRATA_PG_BINDIR") {
+        let dir = PathBuf::from(dir);
+        return if has_server_binaries(&dir) {
+            Ok(dir)
+        } else {
+            Err(Error::Embedded(format!(
+                "STRATA_PG_BINDIR={} has no initdb and postgres",
+                dir.display()
+            )))
+        };
+    }
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
+        && out.status.success()
+    {
+        candidates.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path));
+    }
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let major = e.file_name().to_str()?.parse().ok()?;
+            Some((major, e.path().join("bin")))
+        })
+        .collect();
+    debian.sort_by_key(|d| std::cmp::Reverse(d.0));
+    candidates.extend(debian.into_iter().map(|(_, p)| p));
+    candidates.push(PathBuf::from("/usr/local/pgsql/bin"));
+    candidates
+        .into_iter()
+        .find(|dir| has_server_binaries(dir))
+        .ok_or_else(|| {
+            Error::Embedded(
+                "no PostgreSQL server binaries (initdb, postgres) found via STRATA_PG_BINDIR, \
+                 pg_config --bindir, PATH or /usr/lib/postgresql/*/bin. Install them \
+                 (Debian/Ubuntu: apt-get install postgresql; macOS: brew install postgresql) \
+                 or pass --dev-url postgres://user@host/db to use an existing server for \
+                 shadow databases"
+                    .to_owned(),
+            )
+        })
+}
+
+fn has_server_binaries(dir: &Path) -> bool {
+    dir.join("initdb").is_file() && dir.join("postgres").is_file()
+}

@@ -1,0 +1,152 @@
+//! Connections to PostgreSQL: parsing and redacting database URLs, connecting, and the
+//! servers that hold shadow databases (the embedded cluster or a `--dev-url` server).
+
+pub mod embedded;
+pub mod shadow;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokio_postgres::config::Host;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::error::{Error, Result, describe_pg_error};
+
+/// A database to connect to. `Display` never shows the password.
+#[derive(Clone)]
+pub struct DbUrl {
+    config: Config,
+}
+
+impl DbUrl {
+    pub fn from_config(config: Config) -> Self {
+        Self { config }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn dbname(&self) -> Option<&str> {
+        self.config.get_dbname()
+    }
+
+    /// The same server, another database.
+    pub fn with_dbname(&self, dbname: &str) -> Self {
+        let mut config = self.config.clone();
+        config.dbname(dbname);
+        Self { config }
+    }
+
+    /// Connects (one attempt), spawning the connection's driver task.
+    pub async fn connect(&self) -> Result<Client> {
+        let mut config = self.config.clone();
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("strata");
+        }
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| Error::Connect {
+            target: self.to_string(),
+            message: describe_pg_error(&e),
+        })?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection closed: {}", describe_pg_error(&e));
+            }
+        });
+        Ok(client)
+    }
+}
+
+impl FromStr for DbUrl {
+    type Err = Error;
+
+    /// Parses a `postgres://` URL or a `key=value` connection string. The error never
+    /// repeats the input (it may hold a password).
+    fn from_str(s: &str) -> Result<Self> {
+        let config = Config::from_str(s).map_err(|e| {
+            Error::Config(format!(
+                "not a valid database URL ({}); expected postgres://user:password@host:port/dbname",
+                redact_parse_error(&e.to_string(), s)
+            ))
+        })?;
+        Ok(Self { config })
+    }
+}
+
+fn redact_parse_error(message: &str, input: &str) -> String {
+    if input.is_empty() || !message.contains(input) {
+        message.to_owned()
+    } else {
+        message.replace(input, "<url>")
+    }
+}
+
+impl fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("postgresql://")?;
+        if let Some(user) = self.config.get_user() {
+            write!(f, "{user}")?;
+            if self.config.get_password().is_some() {
+                f.write_str(":***")?;
+            }
+            f.write_str("@")?;
+        }
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                Host::Tcp(name) => name.clone(),
+                Host::Unix(path) => path.display().to_string(),
+            })
+            .collect();
+        let ports = self.config.get_ports();
+        match (hosts.as_slice(), ports) {
+            ([host], [port]) => write!(f, "{host}:{port}")?,
+            (hosts, _) => f.write_str(&hosts.join(","))?,
+        }
+        if let Some(db) = self.config.get_dbname() {
+            write!(f, "/{db}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DbUrl({self})")
+    }
+}
+
+/// Connects to a database and reads its catalog.
+pub async fn read_catalog(url: &DbUrl) -> Result<crate::model::Catalog> {
+    let client = url.connect().await?;
+    crate::catalog::introspect(&client).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_never_shows_the_password() {
+        let url: DbUrl = "postgres://app:s3cr3t-pw@db.example:5433/sovd"
+            .parse()
+            .unwrap();
+        let shown = url.to_string();
+        assert_eq!(shown, "postgresql://app:***@db.example:5433/sovd");
+        assert!(!format!("{url:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn parse_error_does_not_echo_the_input() {
+        let err = "postgres://app:s3cr3t@host:notaport/db"
+            .parse::<DbUrl>()
+            .unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+    }
+}

@@ -1,0 +1,552 @@
+//! Generated DDL, all of it. Names go through [`Ident`]/[`QualName`], strings through
+//! [`Literal`]; expressions and definitions come from PostgreSQL's own deparsers
+//! (`pg_get_expr`, `pg_get_constraintdef`, ...) and are used as printed.
+//!
+//! Every function returns complete statements, each ending with `;`, one per line group.
+
+mod table;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::model::{
+    Extension, Function, FunctionId, Grant, Grants, RoutineKind, Sequence, SequenceOptions,
+    TypeDef, TypeKind, View,
+};
+use crate::sql::{Ident, Literal, QualName};
+
+pub use table::*;
+
+/// What a `COMMENT ON` or `GRANT ... ON` statement names.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    Schema(&'a str),
+    Table(&'a QualName),
+    View(&'a QualName, bool),
+    Sequence(&'a QualName),
+    Index(&'a QualName),
+    Type(&'a QualName, bool),
+    Function(&'a FunctionId, RoutineKind),
+    Column(&'a QualName, &'a str),
+    Constraint(&'a QualName, &'a str),
+    Trigger(&'a QualName, &'a str),
+    Policy(&'a QualName, &'a str),
+}
+
+impl fmt::Display for Target<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Schema(n) => write!(f, "SCHEMA {}", Ident(n)),
+            Target::Table(n) => write!(f, "TABLE {n}"),
+            Target::View(n, true) => write!(f, "MATERIALIZED VIEW {n}"),
+            Target::View(n, false) => write!(f, "VIEW {n}"),
+            Target::Sequence(n) => write!(f, "SEQUENCE {n}"),
+            Target::Index(n) => write!(f, "INDEX {n}"),
+            Target::Type(n, true) => write!(f, "DOMAIN {n}"),
+            Target::Type(n, false) => write!(f, "TYPE {n}"),
+            Target::Function(id, RoutineKind::Function) => write!(f, "FUNCTION {id}"),
+            Target::Function(id, RoutineKind::Procedure) => write!(f, "PROCEDURE {id}"),
+            Target::Column(t, c) => write!(f, "COLUMN {t}.{}", Ident(c)),
+            Target::Constraint(t, n) => write!(f, "CONSTRAINT {} ON {t}", Ident(n)),
+            Target::Trigger(t, n) => write!(f, "TRIGGER {} ON {t}", Ident(n)),
+            Target::Policy(t, n) => write!(f, "POLICY {} ON {t}", Ident(n)),
+        }
+    }
+}
+
+/// `COMMENT ON ... IS ...;`
+pub fn comment(target: Target<'_>, text: Option<&str>) -> String {
+    match text {
+        Some(text) => format!("COMMENT ON {target} IS {};", Literal(text)),
+        None => format!("COMMENT ON {target} IS NULL;"),
+    }
+}
+
+/// The comment statement needed to go from one comment to another, if any.
+pub fn comment_change(target: Target<'_>, from: Option<&str>, to: Option<&str>) -> Option<String> {
+    (from != to).then(|| comment(target, to))
+}
+
+fn grantee(name: &str) -> String {
+    if name == "PUBLIC" {
+        "PUBLIC".to_owned()
+    } else {
+        Ident(name).to_string()
+    }
+}
+
+/// The privileges an object has when created, besides its owner's: `EXECUTE` to `PUBLIC`
+/// on functions, `USAGE` to `PUBLIC` on types, nothing on the rest.
+pub fn default_grants(target: Target<'_>) -> Grants {
+    let public = |privilege: &str| Grant {
+        grantee: "PUBLIC".into(),
+        privilege: privilege.into(),
+        grantable: false,
+    };
+    match target {
+        Target::Function(..) => [public("EXECUTE")].into(),
+        Target::Type(..) => [public("USAGE")].into(),
+        _ => Grants::new(),
+    }
+}
+
+/// `GRANT`/`REVOKE` statements turning one set of privileges into another. For a column,
+/// `target` is the table and `column` names the column.
+pub fn grant_changes(
+    target: Target<'_>,
+    column: Option<&str>,
+    from: &Grants,
+    to: &Grants,
+) -> Vec<String> {
+    let on = match target {
+        Target::View(n, _) => format!("TABLE {n}"),
+        Target::Type(n, _) => format!("TYPE {n}"),
+        other => other.to_string(),
+    };
+    let cols = column.map_or(String::new(), |c| format!(" ({})", Ident(c)));
+    let key = |g: &Grant| (g.grantee.clone(), g.privilege.clone());
+    let from_map: BTreeMap<_, bool> = from.iter().map(|g| (key(g), g.grantable)).collect();
+    let to_map: BTreeMap<_, bool> = to.iter().map(|g| (key(g), g.grantable)).collect();
+    let mut out = Vec::new();
+    for ((who, privilege), grantable) in &from_map {
+        match to_map.get(&(who.clone(), privilege.clone())) {
+            None => out.push(format!(
+                "REVOKE {privilege}{cols} ON {on} FROM {};",
+                grantee(who)
+            )),
+            Some(false) if *grantable => out.push(format!(
+                "REVOKE GRANT OPTION FOR {privilege}{cols} ON {on} FROM {};",
+                grantee(who)
+            )),
+            _ => {}
+        }
+    }
+    for ((who, privilege), grantable) in &to_map {
+        let had = from_map.get(&(who.clone(), privilege.clone()));
+        if had.is_none() || (*grantable && had == Some(&false)) {
+            let option = if *grantable { " WITH GRANT OPTION" } else { "" };
+            out.push(format!(
+                "GRANT {privilege}{cols} ON {on} TO {}{option};",
+                grantee(who)
+            ));
+        }
+    }
+    out
+}
+
+pub fn create_schema(name: &str) -> String {
+    format!("CREATE SCHEMA {};", Ident(name))
+}
+
+pub fn drop_schema(name: &str) -> String {
+    format!("DROP SCHEMA {};", Ident(name))
+}
+
+pub fn create_extension(name: &str, ext: &Extension) -> String {
+    format!(
+        "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
+        Ident(name),
+        Ident(&ext.schema),
+        Literal(&ext.version)
+    )
+}
+
+pub fn drop_extension(name: &str) -> String {
+    format!("DROP EXTENSION {};", Ident(name))
+}
+
+pub fn alter_extension(name: &str, from: &Extension, to: &Extension) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.schema != to.schema {
+        out.push(format!(
+            "ALTER EXTENSION {} SET SCHEMA {};",
+            Ident(name),
+            Ident(&to.schema)
+        ));
+    }
+    if from.version != to.version {
+        out.push(format!(
+            "ALTER EXTENSION {} UPDATE TO {};",
+            Ident(name),
+            Literal(&to.version)
+        ));
+    }
+    out
+}
+
+/// The `CREATE TYPE`/`CREATE DOMAIN` statement of a type.
+pub fn create_type(name: &QualName, def: &TypeDef) -> String {
+    match &def.kind {
+        TypeKind::Enum { labels } => {
+            let labels: Vec<String> = labels.iter().map(|l| Literal(l).to_string()).collect();
+            format!("CREATE TYPE {name} AS ENUM ({});", labels.join(", "))
+        }
+        TypeKind::Domain {
+            base,
+            collation,
+            default,
+            not_null,
+            checks,
+        } => {
+            let mut sql = format!("CREATE DOMAIN {name} AS {base}");
+            if let Some(c) = collation {
+                sql.push_str(&format!(" COLLATE {c}"));
+            }
+            if let Some(d) = default {
+                sql.push_str(&format!(" DEFAULT {d}"));
+            }
+            if *not_null {
+                sql.push_str(" NOT NULL");
+            }
+            for (check_name, check) in checks.iter().filter(|(_, c)| c.validated) {
+                sql.push_str(&format!(
+                    " CONSTRAINT {} {}",
+                    Ident(check_name),
+                    check.definition
+                ));
+            }
+            sql.push(';');
+            for (check_name, check) in checks.iter().filter(|(_, c)| !c.validated) {
+                sql.push_str(&format!(
+                    "\nALTER DOMAIN {name} ADD CONSTRAINT {} {} NOT VALID;",
+                    Ident(check_name),
+                    check.definition
+                ));
+            }
+            sql
+        }
+        TypeKind::Composite { attributes } => {
+            let attrs: Vec<String> = attributes
+                .iter()
+                .map(|a| {
+                    let mut s = format!("{} {}", Ident(&a.name), a.data_type);
+                    if let Some(c) = &a.collation {
+                        s.push_str(&format!(" COLLATE {c}"));
+                    }
+                    s
+                })
+                .collect();
+            format!("CREATE TYPE {name} AS ({});", attrs.join(", "))
+        }
+    }
+}
+
+pub fn drop_type(name: &QualName, domain: bool) -> String {
+    if domain {
+        format!("DROP DOMAIN {name};")
+    } else {
+        format!("DROP TYPE {name};")
+    }
+}
+
+/// Sequence options that differ from what PostgreSQL picks by default. `with_type` adds
+/// `AS type` (not allowed in identity options).
+pub fn sequence_options(
+    opts: &SequenceOptions,
+    with_type: bool,
+    default_type: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if with_type && opts.data_type != default_type {
+        out.push(format!("AS {}", opts.data_type));
+    }
+    let (min, max) = SequenceOptions::default_bounds(&opts.data_type, opts.increment);
+    if opts.increment != 1 {
+        out.push(format!("INCREMENT BY {}", opts.increment));
+    }
+    if opts.min != min {
+        out.push(format!("MINVALUE {}", opts.min));
+    }
+    if opts.max != max {
+        out.push(format!("MAXVALUE {}", opts.max));
+    }
+    let start = if opts.increment > 0 {
+        opts.min
+    } else {
+        opts.max
+    };
+    if opts.start != start {
+        out.push(format!("START WITH {}", opts.start));
+    }
+    if opts.cache != 1 {
+        out.push(format!("CACHE {}", opts.cache));
+    }
+    if opts.cycle {
+        out.push("CYCLE".to_owned());
+    }
+    out
+}
+
+/// The options to change to go from one set of sequence options to another.
+pub fn sequence_option_changes(from: &SequenceOptions, to: &SequenceOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.data_type != to.data_type {
+        out.push(format!("AS {}", to.data_type));
+    }
+    if from.increment != to.increment {
+        out.push(format!("INCREMENT BY {}", to.increment));
+    }
+    if from.min != to.min {
+        out.push(format!("MINVALUE {}", to.min));
+    }
+    if from.max != to.max {
+        out.push(format!("MAXVALUE {}", to.max));
+    }
+    if from.start != to.start {
+        out.push(format!("START WITH {}", to.start));
+    }
+    if from.cache != to.cache {
+        out.push(format!("CACHE {}", to.cache));
+    }
+    if from.cycle != to.cycle {
+        out.push(if to.cycle { "CYCLE" } else { "NO CYCLE" }.to_owned());
+    }
+    out
+}
+
+pub fn create_sequence(name: &QualName, seq: &Sequence) -> String {
+    let opts = sequence_options(&seq.options, true, "bigint");
+    if opts.is_empty() {
+        format!("CREATE SEQUENCE {name};")
+    } else {
+        format!("CREATE SEQUENCE {name} {};", opts.join(" "))
+    }
+}
+
+pub fn drop_sequence(name: &QualName) -> String {
+    format!("DROP SEQUENCE {name};")
+}
+
+pub fn alter_sequence(
+    name: &QualName,
+    from: &SequenceOptions,
+    to: &SequenceOptions,
+) -> Option<String> {
+    let changes = sequence_option_changes(from, to);
+    (!changes.is_empty()).then(|| format!("ALTER SEQUENCE {name} {};", changes.join(" ")))
+}
+
+pub fn sequence_owned_by(name: &QualName, owner: Option<(&QualName, &str)>) -> String {
+    match owner {
+        Some((table, column)) => {
+            format!("ALTER SEQUENCE {name} OWNED BY {table}.{};", Ident(column))
+        }
+        None => format!("ALTER SEQUENCE {name} OWNED BY NONE;"),
+    }
+}
+
+/// A function's `CREATE OR REPLACE` statement, as PostgreSQL prints it.
+pub fn create_function(function: &Function) -> String {
+    let def = function.definition.trim_end();
+    if def.ends_with(';') {
+        def.to_owned()
+    } else {
+        format!("{def};")
+    }
+}
+
+pub fn drop_function(id: &FunctionId, kind: RoutineKind) -> String {
+    match kind {
+        RoutineKind::Function => format!("DROP FUNCTION {id};"),
+        RoutineKind::Procedure => format!("DROP PROCEDURE {id};"),
+    }
+}
+
+fn with_options(options: &[String]) -> String {
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", options.join(", "))
+    }
+}
+
+/// `CREATE [OR REPLACE] [MATERIALIZED] VIEW`.
+pub fn create_view(name: &QualName, view: &View, or_replace: bool) -> String {
+    let body = view.definition.trim_end().trim_end_matches(';');
+    if view.materialized {
+        format!(
+            "CREATE MATERIALIZED VIEW {name}{} AS\n{body}\nWITH DATA;",
+            with_options(&view.options)
+        )
+    } else {
+        let replace = if or_replace { "OR REPLACE " } else { "" };
+        format!(
+            "CREATE {replace}VIEW {name}{} AS\n{body};",
+            with_options(&view.options)
+        )
+    }
+}
+
+pub fn drop_view(name: &QualName, materialized: bool) -> String {
+    if materialized {
+        format!("DROP MATERIALIZED VIEW {name};")
+    } else {
+        format!("DROP VIEW {name};")
+    }
+}
+
+/// The key of a `key=value` storage option.
+pub fn option_key(option: &str) -> &str {
+    option.split_once('=').map_or(option, |(k, _)| k)
+}
+
+/// `ALTER ... SET (...)` / `RESET (...)` turning one option list into another.
+pub fn option_changes(kind: &str, name: &QualName, from: &[String], to: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let reset: Vec<&str> = from
+        .iter()
+        .map(|o| option_key(o))
+        .filter(|k| !to.iter().any(|o| option_key(o) == *k))
+        .collect();
+    if !reset.is_empty() {
+        out.push(format!("ALTER {kind} {name} RESET ({});", reset.join(", ")));
+    }
+    let set: Vec<&str> = to
+        .iter()
+        .filter(|o| !from.contains(o))
+        .map(String::as_str)
+        .collect();
+    if !set.is_empty() {
+        out.push(format!("ALTER {kind} {name} SET ({});", set.join(", ")));
+    }
+    out
+}
+
+pub fn create_index(
+    name: &QualName,
+    table: &QualName,
+    unique: bool,
+    definition: &str,
+    concurrently: bool,
+) -> String {
+    format!(
+        "CREATE {}INDEX {}{} ON {table} {definition};",
+        if unique { "UNIQUE " } else { "" },
+        if concurrently { "CONCURRENTLY " } else { "" },
+        Ident(&name.name)
+    )
+}
+
+pub fn drop_index(name: &QualName, concurrently: bool) -> String {
+    format!(
+        "DROP INDEX {}{name};",
+        if concurrently { "CONCURRENTLY " } else { "" }
+    )
+}
+
+pub fn rename_index(from: &QualName, to: &str) -> String {
+    format!("ALTER INDEX {from} RENAME TO {};", Ident(to))
+}
+
+/// Joins statements with newlines.
+pub fn join(statements: impl IntoIterator<Item = String>) -> String {
+    statements
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A name derived from a hash of `seed`, for temporary objects: deterministic, so the same
+/// plan always uses the same names, and short enough for PostgreSQL's 63-byte limit.
+pub fn temp_name(prefix: &str, seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(seed.as_bytes()));
+    format!("strata_{prefix}_{}", &digest[..12])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(who: &str, privilege: &str, grantable: bool) -> Grant {
+        Grant {
+            grantee: who.into(),
+            privilege: privilege.into(),
+            grantable,
+        }
+    }
+
+    #[test]
+    fn grant_changes_cover_add_remove_and_option() {
+        let t = QualName::new("public", "t");
+        let from: Grants = [
+            grant("PUBLIC", "SELECT", false),
+            grant("app", "UPDATE", true),
+        ]
+        .into();
+        let to: Grants = [
+            grant("app", "UPDATE", false),
+            grant("Reader", "SELECT", true),
+        ]
+        .into();
+        let sql = grant_changes(Target::Table(&t), None, &from, &to);
+        assert_eq!(
+            sql,
+            [
+                "REVOKE SELECT ON TABLE public.t FROM PUBLIC;",
+                "REVOKE GRANT OPTION FOR UPDATE ON TABLE public.t FROM app;",
+                "GRANT SELECT ON TABLE public.t TO \"Reader\" WITH GRANT OPTION;",
+            ]
+        );
+        assert!(grant_changes(Target::Table(&t), None, &to, &to).is_empty());
+    }
+
+    #[test]
+    fn sequence_options_only_name_non_defaults() {
+        let mut opts = SequenceOptions {
+            data_type: "bigint".into(),
+            start: 1,
+            increment: 1,
+            min: 1,
+            max: i64::MAX,
+            cache: 1,
+            cycle: false,
+        };
+        assert!(sequence_options(&opts, true, "bigint").is_empty());
+        opts.increment = 5;
+        opts.max = 1_000_000;
+        opts.start = 100;
+        opts.cycle = true;
+        assert_eq!(
+            sequence_options(&opts, true, "bigint"),
+            [
+                "INCREMENT BY 5",
+                "MAXVALUE 1000000",
+                "START WITH 100",
+                "CYCLE"
+            ]
+        );
+        opts.data_type = "integer".into();
+        assert_eq!(sequence_options(&opts, true, "bigint")[0], "AS integer");
+    }
+
+    #[test]
+    fn temp_names_are_deterministic_and_short() {
+        let a = temp_name("idx", "public.jobs_vehicle_idx USING btree (a)");
+        assert_eq!(
+            a,
+            temp_name("idx", "public.jobs_vehicle_idx USING btree (a)")
+        );
+        assert_ne!(a, temp_name("idx", "other"));
+        assert!(a.len() <= 63);
+    }
+
+    #[test]
+    fn option_changes_reset_and_set() {
+        let v = QualName::new("public", "v");
+        let sql = option_changes(
+            "VIEW",
+            &v,
+            &["security_barrier=true".into(), "check_option=local".into()],
+            &["check_option=cascaded".into()],
+        );
+        assert_eq!(
+            sql,
+            [
+                "ALTER VIEW public.v RESET (security_barrier);",
+                "ALTER VIEW public.v SET (check_option=cascaded);"
+            ]
+        );
+    }
+}

@@ -1,0 +1,413 @@
+//! Columns of tables that stay: add, drop, change type, nullability, identity, generation,
+//! default, comment and privileges, preferring forms that do not hold long locks.
+
+use super::table::column_decorations;
+use super::{Action, Decision, Differ, Name};
+use crate::ddl;
+use crate::model::{Column, ObjectId};
+use crate::plan::{Hazard, Step};
+use crate::sql::{Ident, QualName};
+
+/// How expensive a change of column type is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cost {
+    /// Catalog only.
+    Cheap,
+    /// Checks every row (a domain's constraints) without rewriting.
+    Scan,
+    /// Rewrites the table and its indexes.
+    Rewrite,
+}
+
+fn varchar_len(t: &str) -> Option<Option<u32>> {
+    if t == "character varying" {
+        return Some(None);
+    }
+    let n = t.strip_prefix("character varying(")?.strip_suffix(')')?;
+    Some(Some(n.parse().ok()?))
+}
+
+fn numeric_precision(t: &str) -> Option<Option<(u32, u32)>> {
+    if t == "numeric" {
+        return Some(None);
+    }
+    let inner = t.strip_prefix("numeric(")?.strip_suffix(')')?;
+    let (p, s) = inner.split_once(',')?;
+    Some(Some((p.trim().parse().ok()?, s.trim().parse().ok()?)))
+}
+
+fn type_change_cost(d: &Differ, from: &Column, to: &Column) -> Cost {
+    if from.collation != to.collation {
+        return Cost::Rewrite;
+    }
+    let (a, b) = (from.data_type.as_str(), to.data_type.as_str());
+    let cheap = match (varchar_len(a), varchar_len(b)) {
+        (Some(Some(x)), Some(Some(y))) => y >= x,
+        (Some(_), Some(None)) => true,
+        (Some(_), None) => b == "text",
+        (None, Some(None)) => a == "text",
+        _ => match (numeric_precision(a), numeric_precision(b)) {
+            (Some(Some((p1, s1))), Some(Some((p2, s2)))) => s1 == s2 && p2 >= p1,
+            (Some(_), Some(None)) => true,
+            _ => false,
+        },
+    };
+    if cheap {
+        return Cost::Cheap;
+    }
+    let to_domain_over_same = QualName::parse(b)
+        .and_then(|n| d.des.types.get(&n))
+        .is_some_and(
+            |t| matches!(&t.kind, crate::model::TypeKind::Domain { base, .. } if base == a),
+        );
+    if to_domain_over_same {
+        Cost::Scan
+    } else {
+        Cost::Rewrite
+    }
+}
+
+fn kind_hazards(cost: Cost) -> &'static [Hazard] {
+    match cost {
+        Cost::Cheap => &[],
+        Cost::Scan => &[Hazard::BlockingLock],
+        Cost::Rewrite => &[Hazard::Rewrite, Hazard::BlockingLock],
+    }
+}
+
+/// Whether adding the column rewrites the table (a volatile default, identity, generated).
+fn add_rewrites(d: &Differ, column: &Column) -> bool {
+    column.generated.is_some()
+        || column.identity.is_some()
+        || column
+            .default
+            .as_deref()
+            .is_some_and(|expr| is_volatile(d, expr))
+}
+
+/// Whether an expression calls a volatile function: a known volatile built-in, or a
+/// function of the desired state that is volatile.
+fn is_volatile(d: &Differ, expr: &str) -> bool {
+    const BUILTIN: &[&str] = &[
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_v1(",
+        "uuid_generate_v4(",
+        "nextval(",
+        "clock_timestamp(",
+        "timeofday(",
+        "txid_current(",
+        "random_normal(",
+        "uuidv4(",
+        "uuidv7(",
+        "gen_random_bytes(",
+    ];
+    BUILTIN.iter().any(|f| expr.contains(f))
+        || d.des
+            .functions
+            .iter()
+            .any(|(id, f)| f.volatile && expr.contains(&format!("{}(", id.name)))
+}
+
+pub(super) fn emit(d: &mut Differ) {
+    for (table, new_table) in &d.des.tables {
+        let Some(old_table) = d.cur.tables.get(table) else {
+            continue;
+        };
+        for (name, column) in new_table.ordered_columns() {
+            let id = ObjectId::Column(table.clone(), name.clone());
+            match d.decision(&id) {
+                Decision::Create => add(d, table, name, column),
+                Decision::Replace => {
+                    if let Some(old) = old_table.columns.get(name) {
+                        drop(d, table, name, old);
+                    }
+                    add(d, table, name, column);
+                }
+                _ => {
+                    if let Some(old) = old_table.columns.get(name) {
+                        alter(d, table, name, old, column);
+                    }
+                }
+            }
+            emit_default(d, table, name, old_table.columns.get(name), column);
+        }
+        for (name, old) in old_table.ordered_columns() {
+            if d.decision(&ObjectId::Column(table.clone(), name.clone())) == Decision::Drop {
+                drop(d, table, name, old);
+            }
+        }
+    }
+}
+
+fn identity_name(column: &Column) -> Vec<Name> {
+    column
+        .identity
+        .as_ref()
+        .map(|i| Name::Relation(i.sequence.clone()))
+        .into_iter()
+        .collect()
+}
+
+fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
+    let mut sql = vec![ddl::add_column(table, name, column)];
+    if let Some(identity) = &column.identity {
+        sql.push(ddl::sync_identity(table, name, identity));
+    }
+    sql.extend(column_decorations(table, name, column, None));
+    let mut summary = format!("add column {table}.{}", Ident(name));
+    if column.not_null
+        && column.default.is_none()
+        && column.identity.is_none()
+        && column.generated.is_none()
+    {
+        summary.push_str(" (NOT NULL without a default: fails if the table has rows)");
+    }
+    let mut step = Step::new(summary, ddl::join(sql)).reverse(ddl::drop_column(table, name));
+    if add_rewrites(d, column) {
+        step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+    }
+    let mut node = Differ::node(
+        ObjectId::Column(table.clone(), name.to_owned()),
+        Action::Create,
+        step,
+    );
+    node.claims = identity_name(column);
+    d.push(node);
+}
+
+fn drop(d: &mut Differ, table: &QualName, name: &str, old: &Column) {
+    let recomputed = old.generated.is_some()
+        && d.des
+            .tables
+            .get(table)
+            .and_then(|t| t.columns.get(name))
+            .is_some_and(|c| c.generated.is_some());
+    let mut step = Step::new(
+        format!("drop column {table}.{}", Ident(name)),
+        ddl::drop_column(table, name),
+    );
+    step = if recomputed {
+        // A generated column is recomputed when added back: nothing is lost.
+        step.reverse(ddl::add_column(table, name, old))
+            .hazards(&[Hazard::Rewrite, Hazard::BlockingLock])
+    } else {
+        step.hazard(Hazard::DataLoss).irreversible()
+    };
+    let mut node = Differ::node(
+        ObjectId::Column(table.clone(), name.to_owned()),
+        Action::Drop,
+        step,
+    );
+    node.frees = identity_name(old);
+    d.push_drop(node);
+}
+
+fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Column) {
+    let id = ObjectId::Column(table.clone(), name.to_owned());
+    let col = Ident(name);
+    let mut nodes = Vec::new();
+    if old.identity.is_some() && new.identity.is_none() {
+        let Some(identity) = &old.identity else {
+            return;
+        };
+        let step = Step::new(
+            format!("drop identity of {table}.{col}"),
+            ddl::drop_identity(table, name),
+        )
+        .reverse(ddl::join([
+            ddl::add_identity(table, name, identity),
+            ddl::sync_identity(table, name, identity),
+        ]));
+        let mut node = Differ::node(id.clone(), Action::Alter, step);
+        node.frees = identity_name(old);
+        nodes.push(node);
+    }
+    if old.data_type != new.data_type || old.collation != new.collation {
+        let cost = type_change_cost(d, old, new);
+        let using = old.data_type != new.data_type;
+        let step = Step::new(
+            format!(
+                "change type of {table}.{col} from {} to {}",
+                old.data_type, new.data_type
+            ),
+            ddl::alter_column_type(table, name, new, using),
+        )
+        .reverse(ddl::alter_column_type(table, name, old, using))
+        .hazards(kind_hazards(cost));
+        nodes.push(Differ::node(id.clone(), Action::Alter, step));
+    }
+    if old.generated.is_some() && new.generated.is_none() {
+        let step = Step::new(
+            format!("make {table}.{col} a regular column"),
+            ddl::drop_expression(table, name),
+        )
+        .irreversible();
+        nodes.push(Differ::node(id.clone(), Action::Alter, step));
+    }
+    if old.not_null != new.not_null {
+        if new.not_null {
+            nodes.extend(set_not_null(d, table, name));
+        } else {
+            let step = Step::new(
+                format!("allow NULL in {table}.{col}"),
+                ddl::set_not_null(table, name, false),
+            )
+            .reverse(ddl::set_not_null(table, name, true));
+            nodes.push(Differ::node(id.clone(), Action::Alter, step));
+        }
+    }
+    match (&old.identity, &new.identity) {
+        (None, Some(identity)) => {
+            let step = Step::new(
+                format!("make {table}.{col} an identity column"),
+                ddl::join([
+                    ddl::add_identity(table, name, identity),
+                    ddl::sync_identity(table, name, identity),
+                ]),
+            )
+            .reverse(ddl::drop_identity(table, name));
+            let mut node = Differ::node(id.clone(), Action::Alter, step);
+            node.claims = identity_name(new);
+            nodes.push(node);
+        }
+        (Some(a), Some(b)) if a != b => {
+            let step = Step::new(
+                format!("change identity of {table}.{col}"),
+                ddl::join(ddl::alter_identity(table, name, a, b)),
+            )
+            .reverse(ddl::join(ddl::alter_identity(table, name, b, a)));
+            let mut node = Differ::node(id.clone(), Action::Alter, step);
+            if a.sequence != b.sequence {
+                node.frees = identity_name(old);
+                node.claims = identity_name(new);
+            }
+            nodes.push(node);
+        }
+        _ => {}
+    }
+    let meta = column_decorations(table, name, new, Some(old));
+    if !meta.is_empty() {
+        let step = Step::new(
+            format!("change comment or privileges of {table}.{col}"),
+            ddl::join(meta),
+        )
+        .reverse(ddl::join(column_decorations(table, name, old, Some(new))));
+        nodes.push(Differ::node(id, Action::Alter, step));
+    }
+    for node in nodes {
+        d.push(node);
+    }
+}
+
+/// `SET NOT NULL` without holding an exclusive lock while the table is scanned: a `NOT
+/// VALID` check, validated in its own transaction, lets `SET NOT NULL` skip the scan.
+fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
+    let id = ObjectId::Column(table.clone(), name.to_owned());
+    let col = Ident(name);
+    let partitioned = d
+        .des
+        .tables
+        .get(table)
+        .is_some_and(|t| t.partitioned_by.is_some());
+    if partitioned {
+        let step = Step::new(
+            format!("forbid NULL in {table}.{col}"),
+            ddl::set_not_null(table, name, true),
+        )
+        .reverse(ddl::set_not_null(table, name, false))
+        .hazard(Hazard::BlockingLock);
+        return vec![Differ::node(id, Action::Alter, step)];
+    }
+    let check = ddl::temp_name("nn", &format!("{table}.{name}"));
+    vec![
+        Differ::node(
+            id.clone(),
+            Action::Alter,
+            Step::new(
+                format!("add a NOT VALID check that {table}.{col} is not null"),
+                ddl::add_not_null_check(table, &check, name),
+            )
+            .reverse(ddl::drop_constraint_if_exists(table, &check)),
+        ),
+        Differ::node(
+            id.clone(),
+            Action::Alter,
+            Step::new(
+                format!("validate that {table}.{col} is not null (without blocking writes)"),
+                ddl::validate_constraint(table, &check),
+            )
+            .alone(),
+        ),
+        Differ::node(
+            id,
+            Action::Alter,
+            Step::new(
+                format!("forbid NULL in {table}.{col}"),
+                ddl::join([
+                    ddl::set_not_null(table, name, true),
+                    ddl::drop_constraint(table, &check),
+                ]),
+            )
+            .reverse(ddl::set_not_null(table, name, false)),
+        ),
+    ]
+}
+
+fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Column>, new: &Column) {
+    let column = ObjectId::Column(table.clone(), name.to_owned());
+    if matches!(d.decision(&column), Decision::Create | Decision::Replace) {
+        return; // the default comes with the column
+    }
+    let id = ObjectId::ColumnDefault(table.clone(), name.to_owned());
+    let old_default = old.and_then(|c| c.default.as_deref());
+    let new_default = new.default.as_deref();
+    let set = |expr: Option<&str>| ddl::set_default(table, name, expr);
+    let col = Ident(name);
+    match d.decision(&id) {
+        Decision::Create | Decision::Alter => {
+            let action = if d.decision(&id) == Decision::Create {
+                Action::Create
+            } else {
+                Action::Alter
+            };
+            let step = Step::new(format!("set default of {table}.{col}"), set(new_default))
+                .reverse(set(old_default));
+            d.push(Differ::node(id, action, step));
+        }
+        Decision::Drop => {
+            let step = Step::new(format!("drop default of {table}.{col}"), set(None))
+                .reverse(set(old_default));
+            d.push_drop(Differ::node(id, Action::Drop, step));
+        }
+        Decision::Replace => {
+            let down = Step::new(
+                format!("drop default of {table}.{col} (to restore it afterwards)"),
+                set(None),
+            )
+            .reverse(set(old_default));
+            d.push_drop(Differ::node(id.clone(), Action::Drop, down));
+            let up = Step::new(
+                format!("restore default of {table}.{col}"),
+                set(new_default),
+            )
+            .reverse(set(None));
+            d.push(Differ::node(id, Action::Create, up));
+        }
+        Decision::Keep => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_type_modifiers() {
+        assert_eq!(varchar_len("character varying(20)"), Some(Some(20)));
+        assert_eq!(varchar_len("character varying"), Some(None));
+        assert_eq!(varchar_len("text"), None);
+        assert_eq!(numeric_precision("numeric(12,3)"), Some(Some((12, 3))));
+        assert_eq!(numeric_precision("numeric"), Some(None));
+    }
+}

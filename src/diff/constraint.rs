@@ -1,0 +1,189 @@
+//! Table constraints. On a table that already exists, constraints are added without long
+//! exclusive locks where PostgreSQL allows it: foreign keys and checks `NOT VALID` and then
+//! validated in their own transaction, primary keys and unique constraints over an index
+//! built concurrently.
+
+use super::{Action, Decision, Differ, Name, Node};
+use crate::ddl;
+use crate::ddl::Target;
+use crate::model::{Constraint, ConstraintKind, ObjectId};
+use crate::plan::{Hazard, Step};
+use crate::sql::{Ident, QualName};
+
+pub(super) fn emit(d: &mut Differ) {
+    for (table, new_table) in &d.des.tables {
+        let old_table = d.cur.tables.get(table);
+        for (name, c) in &new_table.constraints {
+            let id = ObjectId::Constraint(table.clone(), name.clone());
+            let old = old_table.and_then(|t| t.constraints.get(name));
+            match d.decision(&id) {
+                Decision::Create => add(d, table, name, c),
+                Decision::Replace => {
+                    if let Some(old) = old {
+                        drop(d, table, name, old);
+                    }
+                    add(d, table, name, c);
+                }
+                Decision::Alter => {
+                    if let Some(old) = old {
+                        alter(d, table, name, old, c);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for (table, old_table) in &d.cur.tables {
+        for (name, c) in &old_table.constraints {
+            if d.decision(&ObjectId::Constraint(table.clone(), name.clone())) == Decision::Drop {
+                drop(d, table, name, c);
+            }
+        }
+    }
+}
+
+fn index_name(table: &QualName, name: &str, c: &Constraint) -> Vec<Name> {
+    c.index
+        .as_ref()
+        .map(|_| Name::Relation(table.sibling(name)))
+        .into_iter()
+        .collect()
+}
+
+fn describe(c: &Constraint) -> &'static str {
+    match c.kind {
+        ConstraintKind::PrimaryKey => "primary key",
+        ConstraintKind::Unique => "unique constraint",
+        ConstraintKind::ForeignKey => "foreign key",
+        ConstraintKind::Check => "check constraint",
+        ConstraintKind::Exclude => "exclusion constraint",
+    }
+}
+
+fn comment_sql(table: &QualName, name: &str, from: Option<&str>, to: Option<&str>) -> Vec<String> {
+    ddl::comment_change(Target::Constraint(table, name), from, to)
+        .into_iter()
+        .collect()
+}
+
+fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
+    let id = ObjectId::Constraint(table.clone(), name.to_owned());
+    let what = describe(c);
+    let shown = format!("{what} {} on {table}", Ident(name));
+    let comment = comment_sql(table, name, None, c.comment.as_deref());
+    let drop_sql = ddl::drop_constraint(table, name);
+    let new_table = d.is_new_table(table);
+    let partitioned = d
+        .des
+        .tables
+        .get(table)
+        .is_some_and(|t| t.partitioned_by.is_some());
+    let mut nodes: Vec<Node> = Vec::new();
+    match c.kind {
+        ConstraintKind::ForeignKey | ConstraintKind::Check if !new_table && c.validated => {
+            let mut sql = vec![ddl::add_constraint(table, name, c, true)];
+            sql.extend(comment);
+            nodes.push(Differ::node(
+                id.clone(),
+                Action::Create,
+                Step::new(format!("add {shown} (NOT VALID)"), ddl::join(sql)).reverse(drop_sql),
+            ));
+            nodes.push(Differ::node(
+                id,
+                Action::Alter,
+                Step::new(
+                    format!("validate {shown} (without blocking writes)"),
+                    ddl::validate_constraint(table, name),
+                )
+                .alone(),
+            ));
+        }
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique
+            if !new_table && !partitioned && !c.deferrable && c.index.is_some() =>
+        {
+            let Some(index) = &c.index else { return };
+            nodes.push(
+                Differ::node(
+                    id.clone(),
+                    Action::Create,
+                    Step::new(
+                        format!("build the index for {shown} concurrently"),
+                        ddl::create_index(&table.sibling(name), table, true, index, true),
+                    )
+                    .alone()
+                    .hazard(Hazard::NonTransactional),
+                )
+                .claims(Name::Relation(table.sibling(name))),
+            );
+            let mut sql = vec![ddl::add_constraint_using_index(table, name, c.kind)];
+            sql.extend(comment);
+            nodes.push(Differ::node(
+                id,
+                Action::Alter,
+                Step::new(format!("add {shown} using that index"), ddl::join(sql))
+                    .reverse(drop_sql),
+            ));
+        }
+        _ => {
+            let mut sql = vec![ddl::add_constraint(table, name, c, !c.validated)];
+            sql.extend(comment);
+            let mut step = Step::new(format!("add {shown}"), ddl::join(sql)).reverse(drop_sql);
+            if !new_table && c.validated {
+                step = step.hazard(Hazard::BlockingLock);
+            }
+            let mut node = Differ::node(id, Action::Create, step);
+            node.claims = index_name(table, name, c);
+            nodes.push(node);
+        }
+    }
+    for node in nodes {
+        d.push(node);
+    }
+}
+
+fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
+    let mut back = vec![ddl::add_constraint(table, name, c, !c.validated)];
+    back.extend(comment_sql(table, name, None, c.comment.as_deref()));
+    let step = Step::new(
+        format!("drop {} {} on {table}", describe(c), Ident(name)),
+        ddl::drop_constraint(table, name),
+    )
+    .reverse(ddl::join(back));
+    let mut node = Differ::node(
+        ObjectId::Constraint(table.clone(), name.to_owned()),
+        Action::Drop,
+        step,
+    );
+    node.frees = index_name(table, name, c);
+    d.push_drop(node);
+}
+
+fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Constraint, new: &Constraint) {
+    let id = ObjectId::Constraint(table.clone(), name.to_owned());
+    if new.validated && !old.validated {
+        let step = Step::new(
+            format!("validate {} {} on {table}", describe(new), Ident(name)),
+            ddl::validate_constraint(table, name),
+        )
+        .reverse(ddl::join([
+            ddl::drop_constraint(table, name),
+            ddl::add_constraint(table, name, old, true),
+        ]))
+        .alone();
+        d.push(Differ::node(id.clone(), Action::Alter, step));
+    }
+    let comment = comment_sql(table, name, old.comment.as_deref(), new.comment.as_deref());
+    if !comment.is_empty() {
+        let step = Step::new(
+            format!("comment on {} {} on {table}", describe(new), Ident(name)),
+            ddl::join(comment),
+        )
+        .reverse(ddl::join(comment_sql(
+            table,
+            name,
+            new.comment.as_deref(),
+            old.comment.as_deref(),
+        )));
+        d.push(Differ::node(id, Action::Alter, step));
+    }
+}

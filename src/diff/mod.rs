@@ -1,0 +1,535 @@
+//! The pure core: two catalogs in, an ordered plan out. No I/O, no clock, no randomness.
+//!
+//! 1. *Decide*, per object: keep, create, drop, alter in place, or replace (drop and
+//!    create), by comparing the two models kind by kind (one file per kind).
+//! 2. *Close*: an object that is dropped, replaced or changed in a way its dependents cannot
+//!    survive (a column's type, an enum losing a value) takes its dependents with it: they
+//!    are dropped before and recreated after, transitively, using the current side's
+//!    `pg_depend`.
+//! 3. *Emit* plan nodes (a step each) and order them with edges from both sides'
+//!    dependencies: dependents are dropped before what they depend on, dependencies are
+//!    created before what uses them, a name is freed before it is taken.
+
+mod column;
+mod constraint;
+mod function;
+mod index;
+mod schema;
+mod sequence;
+mod table;
+mod trigger;
+mod types;
+mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::error::Result;
+use crate::model::{Catalog, Dep, Model, ObjectId};
+use crate::plan::{Step, graph};
+use crate::sql::QualName;
+
+/// What happens to an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    Keep,
+    Create,
+    Drop,
+    /// Changed in place.
+    Alter,
+    /// Dropped and created again (changed in a way that cannot be done in place, or taken
+    /// along by something it depends on).
+    Replace,
+}
+
+/// What a node does to its object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    Drop,
+    Create,
+    Alter,
+}
+
+/// A name in one of PostgreSQL's per-schema namespaces. A node that frees a name runs
+/// before a node that takes it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Name {
+    /// Tables, views, sequences, indexes share one namespace.
+    Relation(QualName),
+    Type(QualName),
+}
+
+pub(crate) struct Node {
+    pub object: ObjectId,
+    pub action: Action,
+    /// Other objects this node changes (the columns an enum rebuild converts).
+    pub also: Vec<ObjectId>,
+    pub frees: Vec<Name>,
+    pub claims: Vec<Name>,
+    pub step: Step,
+}
+
+impl Node {
+    pub fn also(mut self, objects: impl IntoIterator<Item = ObjectId>) -> Self {
+        self.also.extend(objects);
+        self
+    }
+
+    pub fn frees(mut self, name: Name) -> Self {
+        self.frees.push(name);
+        self
+    }
+
+    pub fn claims(mut self, name: Name) -> Self {
+        self.claims.push(name);
+        self
+    }
+}
+
+/// Why an object's dependents are examined by the closure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    /// It is dropped (or replaced).
+    Teardown,
+    /// It stays but changes under its dependents (a column's type).
+    Disrupt,
+}
+
+pub(crate) struct Differ<'a> {
+    pub cur: &'a Model,
+    pub des: &'a Model,
+    cur_deps: &'a BTreeSet<Dep>,
+    des_deps: &'a BTreeSet<Dep>,
+    decisions: BTreeMap<ObjectId, Decision>,
+    /// Objects that stay but change under their dependents.
+    disrupted: BTreeSet<ObjectId>,
+    nodes: Vec<Node>,
+}
+
+impl<'a> Differ<'a> {
+    fn new(cur: &'a Catalog, des: &'a Catalog) -> Self {
+        Self {
+            cur: &cur.model,
+            des: &des.model,
+            cur_deps: &cur.deps,
+            des_deps: &des.deps,
+            decisions: BTreeMap::new(),
+            disrupted: BTreeSet::new(),
+            nodes: Vec::new(),
+        }
+    }
+
+    pub fn decision(&self, id: &ObjectId) -> Decision {
+        self.decisions.get(id).copied().unwrap_or(Decision::Keep)
+    }
+
+    pub fn set(&mut self, id: ObjectId, decision: Decision) {
+        if decision == Decision::Keep {
+            self.decisions.remove(&id);
+        } else {
+            self.decisions.insert(id, decision);
+        }
+    }
+
+    /// Marks an object whose dependents must leave before it changes.
+    pub fn disrupt(&mut self, id: ObjectId) {
+        self.disrupted.insert(id);
+    }
+
+    /// Decides for every key of two maps: create, drop, replace (when `replace` says the
+    /// change cannot be made in place), alter, or keep.
+    pub fn decide_map<K: Ord, V: PartialEq>(
+        &mut self,
+        cur: &BTreeMap<K, V>,
+        des: &BTreeMap<K, V>,
+        id: impl Fn(&K) -> ObjectId,
+        replace: impl Fn(&V, &V) -> bool,
+    ) {
+        for (key, value) in cur {
+            match des.get(key) {
+                None => self.set(id(key), Decision::Drop),
+                Some(new) if new != value => {
+                    let d = if replace(value, new) {
+                        Decision::Replace
+                    } else {
+                        Decision::Alter
+                    };
+                    self.set(id(key), d);
+                }
+                Some(_) => {}
+            }
+        }
+        for key in des.keys().filter(|k| !cur.contains_key(k)) {
+            self.set(id(key), Decision::Create);
+        }
+    }
+
+    /// Whether the table is created by this plan (so it is empty and nobody uses it yet).
+    pub fn is_new_table(&self, table: &QualName) -> bool {
+        self.decision(&ObjectId::Table(table.clone())) == Decision::Create
+    }
+
+    /// What drops this object along with itself, if this plan drops that: a table its
+    /// parts, a column its default and the indexes and constraints on it, a table or
+    /// column the sequence it owns.
+    pub fn dropped_with(&self, id: &ObjectId) -> Option<ObjectId> {
+        let gone = |o: &ObjectId| matches!(self.decision(o), Decision::Drop | Decision::Replace);
+        match id {
+            ObjectId::Column(t, _)
+            | ObjectId::Trigger(t, _)
+            | ObjectId::Policy(t, _)
+            | ObjectId::Constraint(t, _) => {
+                let table = ObjectId::Table(t.clone());
+                if gone(&table) {
+                    // ... unless it was decided separately (a foreign key to another
+                    // dropped table).
+                    if matches!(id, ObjectId::Constraint(..)) && self.decision(id) == Decision::Drop
+                    {
+                        return None;
+                    }
+                    return Some(table);
+                }
+                if matches!(id, ObjectId::Constraint(..)) && !self.des.contains(id) {
+                    return self.dropped_column_of(id, t);
+                }
+                None
+            }
+            ObjectId::ColumnDefault(t, c) => {
+                let column = ObjectId::Column(t.clone(), c.clone());
+                if gone(&column) {
+                    return Some(column);
+                }
+                self.dropped_with(&column)
+            }
+            ObjectId::Index(name) => {
+                let index = self.cur.indexes.get(name)?;
+                let on = if self.cur.views.contains_key(&index.table) {
+                    ObjectId::View(index.table.clone())
+                } else {
+                    ObjectId::Table(index.table.clone())
+                };
+                if gone(&on) {
+                    return Some(on);
+                }
+                if !self.des.indexes.contains_key(name) {
+                    return self.dropped_column_of(id, &index.table);
+                }
+                None
+            }
+            ObjectId::Sequence(name) | ObjectId::SequenceOwner(name) => {
+                if matches!(id, ObjectId::SequenceOwner(_)) {
+                    let seq = ObjectId::Sequence(name.clone());
+                    if gone(&seq) {
+                        return Some(seq);
+                    }
+                }
+                if self.des.sequences.contains_key(name) && matches!(id, ObjectId::Sequence(_)) {
+                    return None;
+                }
+                let owner = self.cur.sequences.get(name)?.owned_by.as_ref()?;
+                let column = ObjectId::Column(owner.table.clone(), owner.column.clone());
+                let table = ObjectId::Table(owner.table.clone());
+                if gone(&table) {
+                    Some(table)
+                } else if gone(&column) {
+                    Some(column)
+                } else {
+                    None
+                }
+            }
+            ObjectId::Table(name) => {
+                let parent = &self.cur.tables.get(name)?.partition_of.as_ref()?.parent;
+                let parent = ObjectId::Table(parent.clone());
+                (!self.des.tables.contains_key(name) && gone(&parent)).then_some(parent)
+            }
+            _ => None,
+        }
+    }
+
+    /// A column of `table` that this plan drops and that `id` depends on (dropping the
+    /// column drops the index or constraint with it).
+    fn dropped_column_of(&self, id: &ObjectId, table: &QualName) -> Option<ObjectId> {
+        self.cur_deps
+            .iter()
+            .filter(|d| &d.dependent == id)
+            .map(|d| &d.referenced)
+            .find(|r| {
+                matches!(r, ObjectId::Column(t, _) if t == table)
+                    && matches!(self.decision(r), Decision::Drop | Decision::Replace)
+            })
+            .cloned()
+    }
+
+    pub fn push(&mut self, node: Node) {
+        self.nodes.push(node);
+    }
+
+    pub fn node(object: ObjectId, action: Action, step: Step) -> Node {
+        Node {
+            object,
+            action,
+            also: Vec::new(),
+            frees: Vec::new(),
+            claims: Vec::new(),
+            step,
+        }
+    }
+
+    /// Adds a node unless the object goes away with something else this plan drops.
+    pub fn push_drop(&mut self, node: Node) {
+        if self.dropped_with(&node.object).is_none() {
+            self.nodes.push(node);
+        }
+    }
+
+    /// Rebuilds, transitively, what depends on objects that are dropped, replaced or
+    /// disrupted (see the module documentation).
+    fn close_rebuilds(&mut self) {
+        let mut dependents: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
+        for dep in self.cur_deps {
+            dependents
+                .entry(&dep.referenced)
+                .or_default()
+                .push(&dep.dependent);
+        }
+        let mut work: Vec<(ObjectId, Cause)> = self
+            .decisions
+            .iter()
+            .filter(|(_, d)| matches!(d, Decision::Drop | Decision::Replace))
+            .map(|(id, _)| (id.clone(), Cause::Teardown))
+            .chain(self.disrupted.iter().map(|id| (id.clone(), Cause::Disrupt)))
+            .collect();
+        while let Some((x, cause)) = work.pop() {
+            for y in dependents.get(&x).into_iter().flatten() {
+                let y = (*y).clone();
+                if matches!(self.decision(&y), Decision::Drop | Decision::Replace)
+                    || !self.des.contains(&y)
+                {
+                    continue;
+                }
+                match self.rebuild_policy(&y, &x, cause) {
+                    Some(Cause::Teardown) => {
+                        self.set(y.clone(), Decision::Replace);
+                        work.push((y, Cause::Teardown));
+                    }
+                    Some(Cause::Disrupt) if self.disrupted.insert(y.clone()) => {
+                        work.push((y, Cause::Disrupt));
+                    }
+                    Some(Cause::Disrupt) => {}
+                    None => {}
+                }
+            }
+        }
+    }
+
+    /// What happens to `y`, which depends on `x`, when `x` is torn down or disrupted:
+    /// rebuilt (`Teardown`), disrupted in turn, or nothing.
+    fn rebuild_policy(&self, y: &ObjectId, x: &ObjectId, cause: Cause) -> Option<Cause> {
+        let x_is_column = matches!(x, ObjectId::Column(..));
+        match y {
+            // PostgreSQL rebuilds indexes and constraints itself when a column's type changes.
+            ObjectId::Index(_) | ObjectId::Constraint(..)
+                if cause == Cause::Disrupt && x_is_column =>
+            {
+                None
+            }
+            ObjectId::View(_)
+            | ObjectId::Index(_)
+            | ObjectId::Constraint(..)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::ColumnDefault(..)
+            | ObjectId::Function(_) => Some(Cause::Teardown),
+            ObjectId::Column(t, c) => {
+                let generated = self
+                    .des
+                    .tables
+                    .get(t)
+                    .and_then(|t| t.columns.get(c))
+                    .is_some_and(|c| c.generated.is_some());
+                if generated && (cause == Cause::Teardown || x_is_column) {
+                    Some(Cause::Teardown)
+                } else if cause == Cause::Disrupt && matches!(x, ObjectId::Type(_)) {
+                    Some(Cause::Disrupt)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The dependency edges between nodes (see the module documentation).
+    fn edges(&self) -> Vec<(usize, usize)> {
+        let mut own: BTreeMap<&ObjectId, Vec<usize>> = BTreeMap::new();
+        let mut also: BTreeMap<&ObjectId, Vec<usize>> = BTreeMap::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            own.entry(&node.object).or_default().push(i);
+            for other in &node.also {
+                also.entry(other).or_default().push(i);
+            }
+        }
+        let action = |i: usize| self.nodes[i].action;
+        let teardown = |x: &ObjectId| -> Vec<usize> {
+            let mut x = x.clone();
+            loop {
+                let nodes: Vec<usize> = own
+                    .get(&x)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&i| action(i) == Action::Drop)
+                    .collect();
+                if !nodes.is_empty() {
+                    return nodes;
+                }
+                match self.dropped_with(&x) {
+                    Some(p) => x = p,
+                    None => return Vec::new(),
+                }
+            }
+        };
+        let establish = |x: &ObjectId| -> Vec<usize> {
+            let direct: Vec<usize> = own
+                .get(x)
+                .into_iter()
+                .flatten()
+                .chain(also.get(x).into_iter().flatten())
+                .copied()
+                .filter(|&i| action(i) != Action::Drop)
+                .collect();
+            if !direct.is_empty() {
+                return direct;
+            }
+            // Created as part of its parent (a column in CREATE TABLE).
+            let mut parent = x.parent();
+            while let Some(p) = parent {
+                let created: Vec<usize> = own
+                    .get(&p)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|&i| action(i) == Action::Create)
+                    .collect();
+                if !created.is_empty() {
+                    return created;
+                }
+                if own.contains_key(&p) {
+                    return Vec::new();
+                }
+                parent = p.parent();
+            }
+            Vec::new()
+        };
+        let alters = |x: &ObjectId, with_also: bool| -> Vec<usize> {
+            own.get(x)
+                .into_iter()
+                .flatten()
+                .chain(also.get(x).into_iter().flatten().filter(|_| with_also))
+                .copied()
+                .filter(|&i| action(i) == Action::Alter)
+                .collect()
+        };
+        let mut edges = Vec::new();
+        for dep in self.cur_deps {
+            let (y, x) = (&dep.dependent, &dep.referenced);
+            let y_down = teardown(y);
+            let x_down = teardown(x);
+            for &u in &y_down {
+                for &t in x_down.iter().chain(alters(x, true).iter()) {
+                    edges.push((u, t));
+                }
+            }
+            // A table or column adjusts away from what it depends on before that goes.
+            if matches!(
+                y,
+                ObjectId::Column(..)
+                    | ObjectId::Table(_)
+                    | ObjectId::Type(_)
+                    | ObjectId::Sequence(_)
+                    | ObjectId::SequenceOwner(_)
+            ) {
+                for a in alters(y, false) {
+                    for &t in &x_down {
+                        edges.push((a, t));
+                    }
+                }
+            }
+        }
+        for dep in self.des_deps {
+            let before = establish(&dep.referenced);
+            for v in establish(&dep.dependent) {
+                for &u in &before {
+                    edges.push((u, v));
+                }
+            }
+        }
+        for nodes in own.values() {
+            let (down, up): (Vec<usize>, Vec<usize>) =
+                nodes.iter().partition(|&&i| action(i) == Action::Drop);
+            for &d in &down {
+                for &u in &up {
+                    edges.push((d, u));
+                }
+            }
+            for pair in up.windows(2) {
+                edges.push((pair[0], pair[1]));
+            }
+        }
+        let mut freed: BTreeMap<&Name, Vec<usize>> = BTreeMap::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            for name in &node.frees {
+                freed.entry(name).or_default().push(i);
+            }
+        }
+        for (i, node) in self.nodes.iter().enumerate() {
+            for name in &node.claims {
+                for &f in freed.get(name).into_iter().flatten() {
+                    edges.push((f, i));
+                }
+            }
+        }
+        edges
+    }
+}
+
+/// The ordered steps from `current` to `desired`.
+pub(crate) fn steps(current: &Catalog, desired: &Catalog) -> Result<Vec<Step>> {
+    let mut d = Differ::new(current, desired);
+    schema::decide(&mut d);
+    types::decide(&mut d)?;
+    sequence::decide(&mut d);
+    function::decide(&mut d);
+    table::decide(&mut d)?;
+    index::decide(&mut d);
+    view::decide(&mut d);
+    d.close_rebuilds();
+
+    schema::emit(&mut d);
+    types::emit(&mut d);
+    sequence::emit(&mut d);
+    function::emit(&mut d);
+    table::emit(&mut d);
+    column::emit(&mut d);
+    constraint::emit(&mut d);
+    index::emit(&mut d);
+    view::emit(&mut d);
+    trigger::emit(&mut d);
+    sequence::emit_owners(&mut d);
+
+    let edges = d.edges();
+    let nodes = &d.nodes;
+    let rank = |i: usize| {
+        let n = &nodes[i];
+        if !n.step.transactional {
+            2
+        } else if n.action == Action::Drop {
+            0
+        } else {
+            1
+        }
+    };
+    let describe = |i: usize| nodes[i].step.summary.clone();
+    let order = graph::order(nodes.len(), &edges, rank, describe)?;
+    let mut slots: Vec<Option<Step>> = d.nodes.into_iter().map(|n| Some(n.step)).collect();
+    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+}

@@ -1,0 +1,124 @@
+//! Schemas and extensions.
+
+use super::{Action, Decision, Differ};
+use crate::ddl::{self, Target};
+use crate::model::{Grants, ObjectId};
+use crate::plan::{Hazard, Step};
+
+pub(super) fn decide(d: &mut Differ) {
+    d.decide_map(
+        &d.cur.schemas,
+        &d.des.schemas,
+        |n| ObjectId::Schema(n.clone()),
+        |_, _| false,
+    );
+    d.decide_map(
+        &d.cur.extensions,
+        &d.des.extensions,
+        |n| ObjectId::Extension(n.clone()),
+        |_, _| false,
+    );
+}
+
+pub(super) fn emit(d: &mut Differ) {
+    let none = Grants::new();
+    for (name, schema) in &d.des.schemas {
+        let id = ObjectId::Schema(name.clone());
+        let target = Target::Schema(name);
+        match d.decision(&id) {
+            Decision::Create => {
+                let mut sql = vec![ddl::create_schema(name)];
+                sql.extend(ddl::comment_change(target, None, schema.comment.as_deref()));
+                sql.extend(ddl::grant_changes(target, None, &none, &schema.grants));
+                let step = Step::new(
+                    format!("create schema {}", crate::sql::Ident(name)),
+                    ddl::join(sql),
+                )
+                .reverse(ddl::drop_schema(name));
+                d.push(Differ::node(id, Action::Create, step));
+            }
+            Decision::Alter => {
+                let Some(old) = d.cur.schemas.get(name) else {
+                    continue;
+                };
+                let forward = changes(target, old, schema);
+                let back = changes(target, schema, old);
+                let step = Step::new(
+                    format!(
+                        "change comment or privileges of schema {}",
+                        crate::sql::Ident(name)
+                    ),
+                    ddl::join(forward),
+                )
+                .reverse(ddl::join(back));
+                d.push(Differ::node(id, Action::Alter, step));
+            }
+            _ => {}
+        }
+    }
+    for (name, schema) in &d.cur.schemas {
+        let id = ObjectId::Schema(name.clone());
+        if d.decision(&id) == Decision::Drop {
+            let target = Target::Schema(name);
+            let mut back = vec![ddl::create_schema(name)];
+            back.extend(ddl::comment_change(target, None, schema.comment.as_deref()));
+            back.extend(ddl::grant_changes(target, None, &none, &schema.grants));
+            let step = Step::new(
+                format!("drop schema {}", crate::sql::Ident(name)),
+                ddl::drop_schema(name),
+            )
+            .reverse(ddl::join(back));
+            d.push_drop(Differ::node(id, Action::Drop, step));
+        }
+    }
+    for (name, ext) in &d.des.extensions {
+        let id = ObjectId::Extension(name.clone());
+        match d.decision(&id) {
+            Decision::Create => {
+                let step = Step::new(
+                    format!("create extension {}", crate::sql::Ident(name)),
+                    ddl::create_extension(name, ext),
+                )
+                .reverse(ddl::drop_extension(name));
+                d.push(Differ::node(id, Action::Create, step));
+            }
+            Decision::Alter => {
+                let Some(old) = d.cur.extensions.get(name) else {
+                    continue;
+                };
+                let step = Step::new(
+                    format!("update extension {}", crate::sql::Ident(name)),
+                    ddl::join(ddl::alter_extension(name, old, ext)),
+                )
+                .reverse(ddl::join(ddl::alter_extension(name, ext, old)));
+                d.push(Differ::node(id, Action::Alter, step));
+            }
+            _ => {}
+        }
+    }
+    for (name, ext) in &d.cur.extensions {
+        let id = ObjectId::Extension(name.clone());
+        if d.decision(&id) == Decision::Drop {
+            let step = Step::new(
+                format!("drop extension {}", crate::sql::Ident(name)),
+                ddl::drop_extension(name),
+            )
+            .reverse(ddl::create_extension(name, ext))
+            .hazard(Hazard::DataLoss);
+            d.push_drop(Differ::node(id, Action::Drop, step));
+        }
+    }
+}
+
+fn changes(
+    target: Target<'_>,
+    from: &crate::model::Schema,
+    to: &crate::model::Schema,
+) -> Vec<String> {
+    let mut sql: Vec<String> =
+        ddl::comment_change(target, from.comment.as_deref(), to.comment.as_deref())
+            .into_iter()
+            .collect();
+    sql.extend(ddl::grant_changes(target, None, &from.grants, &to.grants));
+    sql
+}

@@ -1,0 +1,131 @@
+//! Triggers and row-level security policies.
+
+use super::{Action, Decision, Differ};
+use crate::ddl::{self, Target};
+use crate::model::{ObjectId, Policy, Trigger};
+use crate::plan::Step;
+use crate::sql::{Ident, QualName};
+
+fn create_trigger_sql(table: &QualName, name: &str, t: &Trigger) -> String {
+    let mut sql = vec![ddl::create_trigger(table, name, &t.definition, t.enabled)];
+    sql.extend(ddl::comment_change(
+        Target::Trigger(table, name),
+        None,
+        t.comment.as_deref(),
+    ));
+    ddl::join(sql)
+}
+
+fn alter_trigger_sql(table: &QualName, name: &str, from: &Trigger, to: &Trigger) -> Vec<String> {
+    let mut sql = Vec::new();
+    if from.enabled != to.enabled {
+        sql.push(ddl::trigger_enabled(table, name, to.enabled));
+    }
+    sql.extend(ddl::comment_change(
+        Target::Trigger(table, name),
+        from.comment.as_deref(),
+        to.comment.as_deref(),
+    ));
+    sql
+}
+
+fn create_policy_sql(table: &QualName, name: &str, p: &Policy) -> String {
+    let mut sql = vec![ddl::create_policy(table, name, p)];
+    sql.extend(ddl::comment_change(
+        Target::Policy(table, name),
+        None,
+        p.comment.as_deref(),
+    ));
+    ddl::join(sql)
+}
+
+pub(super) fn emit(d: &mut Differ) {
+    for (table, t) in &d.cur.tables {
+        for (name, trigger) in &t.triggers {
+            let id = ObjectId::Trigger(table.clone(), name.clone());
+            if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
+                let step = Step::new(
+                    format!("drop trigger {} on {table}", Ident(name)),
+                    ddl::drop_trigger(table, name),
+                )
+                .reverse(create_trigger_sql(table, name, trigger));
+                d.push_drop(Differ::node(id, Action::Drop, step));
+            }
+        }
+        for (name, policy) in &t.policies {
+            let id = ObjectId::Policy(table.clone(), name.clone());
+            if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
+                let step = Step::new(
+                    format!("drop policy {} on {table}", Ident(name)),
+                    ddl::drop_policy(table, name),
+                )
+                .reverse(create_policy_sql(table, name, policy));
+                d.push_drop(Differ::node(id, Action::Drop, step));
+            }
+        }
+    }
+    for (table, t) in &d.des.tables {
+        let old = d.cur.tables.get(table);
+        for (name, trigger) in &t.triggers {
+            let id = ObjectId::Trigger(table.clone(), name.clone());
+            match d.decision(&id) {
+                Decision::Create | Decision::Replace => {
+                    let step = Step::new(
+                        format!("create trigger {} on {table}", Ident(name)),
+                        create_trigger_sql(table, name, trigger),
+                    )
+                    .reverse(ddl::drop_trigger(table, name));
+                    d.push(Differ::node(id, Action::Create, step));
+                }
+                Decision::Alter => {
+                    let Some(before) = old.and_then(|o| o.triggers.get(name)) else {
+                        continue;
+                    };
+                    let step = Step::new(
+                        format!("alter trigger {} on {table}", Ident(name)),
+                        ddl::join(alter_trigger_sql(table, name, before, trigger)),
+                    )
+                    .reverse(ddl::join(alter_trigger_sql(table, name, trigger, before)));
+                    d.push(Differ::node(id, Action::Alter, step));
+                }
+                _ => {}
+            }
+        }
+        for (name, policy) in &t.policies {
+            let id = ObjectId::Policy(table.clone(), name.clone());
+            match d.decision(&id) {
+                Decision::Create | Decision::Replace => {
+                    let step = Step::new(
+                        format!("create policy {} on {table}", Ident(name)),
+                        create_policy_sql(table, name, policy),
+                    )
+                    .reverse(ddl::drop_policy(table, name));
+                    d.push(Differ::node(id, Action::Create, step));
+                }
+                Decision::Alter => {
+                    let Some(before) = old.and_then(|o| o.policies.get(name)) else {
+                        continue;
+                    };
+                    let target = Target::Policy(table, name);
+                    let forward = ddl::comment_change(
+                        target,
+                        before.comment.as_deref(),
+                        policy.comment.as_deref(),
+                    );
+                    let back = ddl::comment_change(
+                        target,
+                        policy.comment.as_deref(),
+                        before.comment.as_deref(),
+                    );
+                    let step = Step::new(
+                        format!("comment on policy {} on {table}", Ident(name)),
+                        forward.unwrap_or_default(),
+                    )
+                    .reverse(back.unwrap_or_default());
+                    d.push(Differ::node(id, Action::Alter, step));
+                }
+                _ => {}
+            }
+        }
+    }
+}

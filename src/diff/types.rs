@@ -1,0 +1,469 @@
+//! Enums, domains and composite types.
+//!
+//! In place where PostgreSQL allows it (`ADD VALUE`, `ALTER DOMAIN`, `ALTER TYPE ...
+//! ATTRIBUTE`); otherwise a *swap*: the old type is renamed aside, the new one created, the
+//! columns using it converted through `text`, the old one dropped.
+
+use super::{Action, Decision, Differ, Name};
+use crate::ddl::{self, Target};
+use crate::error::Result;
+use crate::model::{ObjectId, TypeDef, TypeKind};
+use crate::plan::{Hazard, Step};
+use crate::sql::{Ident, Literal, QualName};
+
+pub(super) fn decide(d: &mut Differ) -> Result<()> {
+    d.decide_map(
+        &d.cur.types,
+        &d.des.types,
+        |n| ObjectId::Type(n.clone()),
+        |_, _| false,
+    );
+    let swaps: Vec<QualName> = d
+        .cur
+        .types
+        .iter()
+        .filter(|(name, old)| {
+            d.des
+                .types
+                .get(*name)
+                .is_some_and(|new| needs_swap(old, new))
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    for name in swaps {
+        d.disrupt(ObjectId::Type(name));
+    }
+    Ok(())
+}
+
+fn is_subsequence(small: &[String], big: &[String]) -> bool {
+    let mut it = big.iter();
+    small.iter().all(|s| it.any(|b| b == s))
+}
+
+/// The in-place `ALTER TYPE` statements for a composite type, if the change can be made in
+/// place (attributes dropped, added at the end, or changed in type).
+fn composite_changes(name: &QualName, from: &TypeKind, to: &TypeKind) -> Option<Vec<String>> {
+    let (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new }) =
+        (from, to)
+    else {
+        return None;
+    };
+    let kept: Vec<_> = old
+        .iter()
+        .filter(|a| new.iter().any(|n| n.name == a.name))
+        .collect();
+    let added: Vec<_> = new
+        .iter()
+        .filter(|n| !old.iter().any(|a| a.name == n.name))
+        .collect();
+    let result: Vec<&str> = kept
+        .iter()
+        .chain(added.iter())
+        .map(|a| a.name.as_str())
+        .collect();
+    let wanted: Vec<&str> = new.iter().map(|a| a.name.as_str()).collect();
+    if result != wanted {
+        return None;
+    }
+    let mut actions = Vec::new();
+    for a in old.iter().filter(|a| !new.iter().any(|n| n.name == a.name)) {
+        actions.push(format!("DROP ATTRIBUTE {}", Ident(&a.name)));
+    }
+    for a in &kept {
+        let Some(n) = new.iter().find(|n| n.name == a.name) else {
+            continue;
+        };
+        if n.data_type != a.data_type || n.collation != a.collation {
+            let mut s = format!("ALTER ATTRIBUTE {} TYPE {}", Ident(&n.name), n.data_type);
+            if let Some(c) = &n.collation {
+                s.push_str(&format!(" COLLATE {c}"));
+            }
+            actions.push(s);
+        }
+    }
+    for n in &added {
+        let mut s = format!("ADD ATTRIBUTE {} {}", Ident(&n.name), n.data_type);
+        if let Some(c) = &n.collation {
+            s.push_str(&format!(" COLLATE {c}"));
+        }
+        actions.push(s);
+    }
+    Some(if actions.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("ALTER TYPE {name} {};", actions.join(", "))]
+    })
+}
+
+/// Whether going from `old` to `new` needs the type swapped rather than altered.
+pub(super) fn needs_swap(old: &TypeDef, new: &TypeDef) -> bool {
+    match (&old.kind, &new.kind) {
+        (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) => !is_subsequence(a, b),
+        (
+            TypeKind::Domain {
+                base: a,
+                collation: ca,
+                ..
+            },
+            TypeKind::Domain {
+                base: b,
+                collation: cb,
+                ..
+            },
+        ) => a != b || ca != cb,
+        (TypeKind::Composite { .. }, TypeKind::Composite { .. }) => {
+            composite_changes(&QualName::new("", ""), &old.kind, &new.kind).is_none()
+        }
+        _ => true,
+    }
+}
+
+fn is_domain(def: &TypeDef) -> bool {
+    matches!(def.kind, TypeKind::Domain { .. })
+}
+
+/// `CREATE TYPE` plus its comment and privileges.
+fn create_sql(name: &QualName, def: &TypeDef) -> String {
+    let target = Target::Type(name, is_domain(def));
+    let mut sql = vec![ddl::create_type(name, def)];
+    sql.extend(ddl::comment_change(target, None, def.comment.as_deref()));
+    sql.extend(ddl::grant_changes(
+        target,
+        None,
+        &ddl::default_grants(target),
+        &def.grants,
+    ));
+    ddl::join(sql)
+}
+
+/// The columns (in the current model) whose type is `name` or an array of it.
+fn columns_using(d: &Differ, name: &QualName) -> Vec<(QualName, String, bool)> {
+    let scalar = name.to_string();
+    let array = format!("{scalar}[]");
+    let mut out = Vec::new();
+    for (table, t) in &d.cur.tables {
+        for (column, c) in &t.columns {
+            if c.data_type == scalar || c.data_type == array {
+                out.push((table.clone(), column.clone(), c.data_type == array));
+            }
+        }
+    }
+    out
+}
+
+/// Rename `name` aside, create it as `to`, convert `columns`, drop the old one.
+fn swap_sql(
+    name: &QualName,
+    from: &TypeDef,
+    to: &TypeDef,
+    columns: &[(QualName, String, bool)],
+) -> String {
+    let aside = ddl::temp_name("old", &format!("{name} {}", ddl::create_type(name, from)));
+    let mut sql = vec![
+        format!("ALTER TYPE {name} RENAME TO {};", Ident(&aside)),
+        create_sql(name, to),
+    ];
+    for (table, column, array) in columns {
+        let (via, target) = if *array {
+            ("text[]".to_owned(), format!("{name}[]"))
+        } else {
+            ("text".to_owned(), name.to_string())
+        };
+        sql.push(format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {target} USING {col}::{via}::{target};",
+            col = Ident(column)
+        ));
+    }
+    sql.push(ddl::drop_type(&name.sibling(aside), is_domain(from)));
+    ddl::join(sql)
+}
+
+/// `ADD VALUE` statements (one per value, each placed relative to one already there).
+fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<String> {
+    let mut present: Vec<&String> = old.iter().collect();
+    let mut out = Vec::new();
+    for (i, label) in new.iter().enumerate() {
+        if present.contains(&label) {
+            continue;
+        }
+        let before_me = new[..i].iter().rev().find(|l| present.contains(l));
+        let after_me = new[i + 1..].iter().find(|l| present.contains(l));
+        let (sql, at) = match (before_me, after_me) {
+            (Some(prev), _) => (
+                format!(
+                    "ALTER TYPE {name} ADD VALUE {} AFTER {};",
+                    Literal(label),
+                    Literal(prev)
+                ),
+                present
+                    .iter()
+                    .position(|l| *l == prev)
+                    .map_or(present.len(), |p| p + 1),
+            ),
+            (None, Some(next)) => (
+                format!(
+                    "ALTER TYPE {name} ADD VALUE {} BEFORE {};",
+                    Literal(label),
+                    Literal(next)
+                ),
+                present.iter().position(|l| *l == next).unwrap_or(0),
+            ),
+            (None, None) => (
+                format!("ALTER TYPE {name} ADD VALUE {};", Literal(label)),
+                present.len(),
+            ),
+        };
+        present.insert(at, label);
+        out.push(sql);
+    }
+    out
+}
+
+/// In-place changes of a domain.
+fn domain_changes(name: &QualName, from: &TypeKind, to: &TypeKind) -> (Vec<String>, Vec<String>) {
+    let (
+        TypeKind::Domain {
+            default: d1,
+            not_null: n1,
+            checks: c1,
+            ..
+        },
+        TypeKind::Domain {
+            default: d2,
+            not_null: n2,
+            checks: c2,
+            ..
+        },
+    ) = (from, to)
+    else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut now = Vec::new();
+    let mut validate = Vec::new();
+    if d1 != d2 {
+        now.push(match d2 {
+            Some(expr) => format!("ALTER DOMAIN {name} SET DEFAULT {expr};"),
+            None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
+        });
+    }
+    if n1 != n2 {
+        now.push(format!(
+            "ALTER DOMAIN {name} {} NOT NULL;",
+            if *n2 { "SET" } else { "DROP" }
+        ));
+    }
+    for (check, old) in c1 {
+        if c2
+            .get(check)
+            .is_none_or(|new| new.definition != old.definition)
+        {
+            now.push(format!(
+                "ALTER DOMAIN {name} DROP CONSTRAINT {};",
+                Ident(check)
+            ));
+        }
+    }
+    for (check, new) in c2 {
+        match c1.get(check) {
+            Some(old) if old.definition == new.definition => {
+                if new.validated && !old.validated {
+                    validate.push(format!(
+                        "ALTER DOMAIN {name} VALIDATE CONSTRAINT {};",
+                        Ident(check)
+                    ));
+                } else if !new.validated && old.validated {
+                    now.push(format!(
+                        "ALTER DOMAIN {name} DROP CONSTRAINT {};",
+                        Ident(check)
+                    ));
+                    now.push(format!(
+                        "ALTER DOMAIN {name} ADD CONSTRAINT {} {} NOT VALID;",
+                        Ident(check),
+                        new.definition
+                    ));
+                }
+            }
+            _ => {
+                now.push(format!(
+                    "ALTER DOMAIN {name} ADD CONSTRAINT {} {} NOT VALID;",
+                    Ident(check),
+                    new.definition
+                ));
+                if new.validated {
+                    validate.push(format!(
+                        "ALTER DOMAIN {name} VALIDATE CONSTRAINT {};",
+                        Ident(check)
+                    ));
+                }
+            }
+        }
+    }
+    (now, validate)
+}
+
+fn meta_changes(name: &QualName, from: &TypeDef, to: &TypeDef) -> Vec<String> {
+    let target = Target::Type(name, is_domain(to));
+    let mut sql: Vec<String> =
+        ddl::comment_change(target, from.comment.as_deref(), to.comment.as_deref())
+            .into_iter()
+            .collect();
+    sql.extend(ddl::grant_changes(target, None, &from.grants, &to.grants));
+    sql
+}
+
+pub(super) fn emit(d: &mut Differ) {
+    for (name, def) in &d.des.types {
+        let id = ObjectId::Type(name.clone());
+        match d.decision(&id) {
+            Decision::Create => {
+                let step = Step::new(format!("create type {name}"), create_sql(name, def))
+                    .reverse(ddl::drop_type(name, is_domain(def)));
+                let node = Differ::node(id, Action::Create, step).claims(Name::Type(name.clone()));
+                d.push(node);
+            }
+            Decision::Alter => {
+                let Some(old) = d.cur.types.get(name) else {
+                    continue;
+                };
+                emit_alter(d, name, old, def);
+            }
+            _ => {}
+        }
+    }
+    for (name, def) in &d.cur.types {
+        let id = ObjectId::Type(name.clone());
+        if d.decision(&id) == Decision::Drop {
+            let step = Step::new(
+                format!("drop type {name}"),
+                ddl::drop_type(name, is_domain(def)),
+            )
+            .reverse(create_sql(name, def))
+            .hazard(Hazard::DataLoss);
+            let node = Differ::node(id, Action::Drop, step).frees(Name::Type(name.clone()));
+            d.push_drop(node);
+        }
+    }
+}
+
+fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
+    let id = ObjectId::Type(name.clone());
+    if needs_swap(old, new) {
+        let columns = columns_using(d, name);
+        let also: Vec<ObjectId> = columns
+            .iter()
+            .map(|(t, c, _)| ObjectId::Column(t.clone(), c.clone()))
+            .collect();
+        let mut step = Step::new(
+            format!(
+                "rebuild type {name} and convert the {} column(s) using it",
+                columns.len()
+            ),
+            swap_sql(name, old, new, &columns),
+        )
+        .reverse(swap_sql(name, new, old, &columns));
+        if !columns.is_empty() {
+            step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+        }
+        if let (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) = (&old.kind, &new.kind)
+            && a.iter().any(|l| !b.contains(l))
+        {
+            step = step.hazard(Hazard::DataLoss);
+        }
+        d.push(Differ::node(id, Action::Alter, step).also(also));
+        return;
+    }
+    match (&old.kind, &new.kind) {
+        (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) if a != b => {
+            let columns = columns_using(d, name);
+            for (i, sql) in added_values(name, a, b).into_iter().enumerate() {
+                let reverse = if i == 0 {
+                    swap_sql(name, new, old, &columns)
+                } else {
+                    String::new()
+                };
+                let label = sql.split('\'').nth(1).unwrap_or_default().to_owned();
+                let step = Step::new(format!("add value '{label}' to enum {name}"), sql)
+                    .reverse(reverse)
+                    .alone()
+                    .hazard(Hazard::NonTransactional);
+                d.push(Differ::node(id.clone(), Action::Alter, step));
+            }
+        }
+        (TypeKind::Domain { .. }, TypeKind::Domain { .. }) => {
+            let (now, validate) = domain_changes(name, &old.kind, &new.kind);
+            let (back, _) = domain_changes(name, &new.kind, &old.kind);
+            if !now.is_empty() {
+                let mut step = Step::new(format!("alter domain {name}"), ddl::join(now.clone()))
+                    .reverse(ddl::join(back));
+                if now.iter().any(|s| s.contains("SET NOT NULL")) {
+                    step = step.hazard(Hazard::BlockingLock);
+                }
+                d.push(Differ::node(id.clone(), Action::Alter, step));
+            }
+            for sql in validate {
+                let step = Step::new(format!("validate a check of domain {name}"), sql).alone();
+                d.push(Differ::node(id.clone(), Action::Alter, step));
+            }
+        }
+        (TypeKind::Composite { .. }, TypeKind::Composite { .. }) => {
+            let forward = composite_changes(name, &old.kind, &new.kind).unwrap_or_default();
+            let back = composite_changes(name, &new.kind, &old.kind).unwrap_or_default();
+            if !forward.is_empty() {
+                let step = Step::new(format!("alter composite type {name}"), ddl::join(forward))
+                    .reverse(ddl::join(back));
+                d.push(Differ::node(id.clone(), Action::Alter, step));
+            }
+        }
+        _ => {}
+    }
+    let meta = meta_changes(name, old, new);
+    if !meta.is_empty() {
+        let step = Step::new(
+            format!("change comment or privileges of type {name}"),
+            ddl::join(meta),
+        )
+        .reverse(ddl::join(meta_changes(name, new, old)));
+        d.push(Differ::node(id, Action::Alter, step));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn values_are_placed_relative_to_existing_ones() {
+        let name = QualName::new("public", "job_state");
+        let sql = added_values(
+            &name,
+            &labels(&["queued", "done"]),
+            &labels(&["new", "queued", "running", "done", "failed"]),
+        );
+        assert_eq!(
+            sql,
+            [
+                "ALTER TYPE public.job_state ADD VALUE 'new' BEFORE 'queued';",
+                "ALTER TYPE public.job_state ADD VALUE 'running' AFTER 'queued';",
+                "ALTER TYPE public.job_state ADD VALUE 'failed' AFTER 'done';",
+            ]
+        );
+    }
+
+    #[test]
+    fn reordering_or_removing_labels_needs_a_swap() {
+        assert!(is_subsequence(
+            &labels(&["a", "c"]),
+            &labels(&["a", "b", "c"])
+        ));
+        assert!(!is_subsequence(
+            &labels(&["c", "a"]),
+            &labels(&["a", "b", "c"])
+        ));
+        assert!(!is_subsequence(&labels(&["a", "x"]), &labels(&["a", "b"])));
+    }
+}

@@ -1,0 +1,150 @@
+//! Views and materialized views: `CREATE OR REPLACE VIEW` when the new view keeps the old
+//! one's columns (and may add some at the end); otherwise drop and create, with the views
+//! that depend on it rebuilt.
+
+use super::{Action, Decision, Differ, Name};
+use crate::ddl::{self, Target};
+use crate::model::{ObjectId, View};
+use crate::plan::Step;
+use crate::sql::{Ident, QualName};
+
+pub(super) fn decide(d: &mut Differ) {
+    d.decide_map(
+        &d.cur.views,
+        &d.des.views,
+        |n| ObjectId::View(n.clone()),
+        |a, b| {
+            a.materialized != b.materialized
+                || (b.materialized
+                    && (a.definition != b.definition
+                        || a.columns != b.columns
+                        || a.options != b.options))
+                || !b.columns.starts_with(&a.columns)
+        },
+    );
+}
+
+fn names(name: &QualName) -> Vec<Name> {
+    vec![Name::Relation(name.clone()), Name::Type(name.clone())]
+}
+
+fn decorations(name: &QualName, from: Option<&View>, to: &View) -> Vec<String> {
+    let target = Target::View(name, to.materialized);
+    let no_grants = crate::model::Grants::new();
+    let mut sql: Vec<String> = ddl::comment_change(
+        target,
+        from.and_then(|v| v.comment.as_deref()),
+        to.comment.as_deref(),
+    )
+    .into_iter()
+    .collect();
+    let empty = std::collections::BTreeMap::new();
+    let old_comments = from.map_or(&empty, |v| &v.column_comments);
+    for (column, text) in &to.column_comments {
+        if old_comments.get(column) != Some(text) {
+            sql.push(ddl::comment(Target::Column(name, column), Some(text)));
+        }
+    }
+    for column in old_comments
+        .keys()
+        .filter(|c| !to.column_comments.contains_key(*c))
+    {
+        if to.columns.iter().any(|c| &c.name == column) {
+            sql.push(ddl::comment(Target::Column(name, column), None));
+        }
+    }
+    sql.extend(ddl::grant_changes(
+        target,
+        None,
+        from.map_or(&no_grants, |v| &v.grants),
+        &to.grants,
+    ));
+    sql
+}
+
+fn create_sql(name: &QualName, view: &View) -> String {
+    let mut sql = vec![ddl::create_view(name, view, false)];
+    sql.extend(decorations(name, None, view));
+    ddl::join(sql)
+}
+
+fn kind(view: &View) -> &'static str {
+    if view.materialized {
+        "materialized view"
+    } else {
+        "view"
+    }
+}
+
+fn alter_sql(name: &QualName, from: &View, to: &View) -> Vec<String> {
+    let mut sql = Vec::new();
+    if from.definition != to.definition || from.columns != to.columns {
+        let keep_options = View {
+            options: from.options.clone(),
+            ..to.clone()
+        };
+        sql.push(ddl::create_view(name, &keep_options, true));
+    }
+    sql.extend(ddl::option_changes(
+        "VIEW",
+        name,
+        &from.options,
+        &to.options,
+    ));
+    sql.extend(decorations(name, Some(from), to));
+    sql
+}
+
+pub(super) fn emit(d: &mut Differ) {
+    for (name, view) in &d.cur.views {
+        let id = ObjectId::View(name.clone());
+        if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
+            let step = Step::new(
+                format!("drop {} {name}", kind(view)),
+                ddl::drop_view(name, view.materialized),
+            )
+            .reverse(create_sql(name, view));
+            let mut node = Differ::node(id, Action::Drop, step);
+            node.frees = names(name);
+            d.push_drop(node);
+        }
+    }
+    for (name, view) in &d.des.views {
+        let id = ObjectId::View(name.clone());
+        match d.decision(&id) {
+            Decision::Create | Decision::Replace => {
+                let step = Step::new(
+                    format!("create {} {name}", kind(view)),
+                    create_sql(name, view),
+                )
+                .reverse(ddl::drop_view(name, view.materialized));
+                let mut node = Differ::node(id, Action::Create, step);
+                node.claims = names(name);
+                d.push(node);
+            }
+            Decision::Alter => {
+                let Some(old) = d.cur.views.get(name) else {
+                    continue;
+                };
+                let forward = alter_sql(name, old, view);
+                if forward.is_empty() {
+                    continue;
+                }
+                // Going back may drop columns, which OR REPLACE cannot: recreate instead.
+                let back = if old.columns.starts_with(&view.columns) {
+                    ddl::join(alter_sql(name, view, old))
+                } else {
+                    ddl::join([ddl::drop_view(name, false), create_sql(name, old)])
+                };
+                let step = Step::new(
+                    format!("replace {} {}", kind(view), name),
+                    ddl::join(forward),
+                )
+                .reverse(back);
+                d.push(Differ::node(id, Action::Alter, step));
+            }
+            _ => {}
+        }
+    }
+    let _ = Ident("");
+}

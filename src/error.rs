@@ -1,0 +1,98 @@
+//! The library's error type. Each variant carries what a user needs to act on it.
+
+use std::path::PathBuf;
+
+use crate::source::Problem;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Problems in `schema/*.sql`, one per line, each with file, line and column.
+    #[error("{}", render_problems(.0))]
+    Schema(Vec<Problem>),
+
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+
+    #[error("{context}: {message}")]
+    Database { context: String, message: String },
+
+    #[error("reading the catalog ({query}.sql): {message}")]
+    Introspection {
+        query: &'static str,
+        message: String,
+    },
+
+    #[error("embedded PostgreSQL: {0}")]
+    Embedded(String),
+
+    #[error("dependency cycle between {}", .0.join(" -> "))]
+    Cycle(Vec<String>),
+
+    #[error("{object}: {reason}")]
+    Unsupported { object: String, reason: String },
+
+    #[error("invalid configuration: {0}")]
+    Config(String),
+
+    #[error("interrupted")]
+    Interrupted,
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    format!(
+        "{} problem{} in the schema files:\n{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        lines.join("\n")
+    )
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn database(context: impl Into<String>, err: &tokio_postgres::Error) -> Self {
+        Error::Database {
+            context: context.into(),
+            message: describe_pg_error(err),
+        }
+    }
+}
+
+/// One line describing a PostgreSQL client error: the server's message with SQLSTATE,
+/// detail and hint when the server sent them, else the client-side cause. Never contains a
+/// connection string.
+pub fn describe_pg_error(err: &tokio_postgres::Error) -> String {
+    if let Some(db) = err.as_db_error() {
+        let mut out = format!("{} ({})", db.message(), db.code().code());
+        if let Some(detail) = db.detail() {
+            out.push_str(&format!("; detail: {detail}"));
+        }
+        if let Some(hint) = db.hint() {
+            out.push_str(&format!("; hint: {hint}"));
+        }
+        return out;
+    }
+    let mut out = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        out.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    out
+}

@@ -1,0 +1,18 @@
+//! strata: a declarative schema-diff and migration engine for PostgreSQL.
+//!
+//! See `docs/architecture.md` for the map of modules and the data flow.
+
+pub mod catalog;
+pub mod error;
+pub mod model;
+pub mod source;
+pub mod sql;
+
+pub use error::{Error, Result};
+pub mod cli;
+pub mod db;
+pub mod ddl;
+pub(crate) mod diff;
+pub mod inspect;
+pub mod plan;
+pub mod signals;

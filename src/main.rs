@@ -1,0 +1,44 @@
+//! The `strata` binary: parse arguments, set up logging, run, turn the result into an exit
+//! code (0 success, 1 error, 2 "needs attention": changes, drift, a failed check).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use strata::cli::{self, Cli, Outcome};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Ctrl-C and SIGTERM cancel the command; dropping it stops the embedded server and
+    // removes its files.
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = cli::run(cli) => result,
+            signal = strata::signals::shutdown() => Err(anyhow::anyhow!("interrupted by {signal}")),
+        }
+    });
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Attention) => ExitCode::from(2),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

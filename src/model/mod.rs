@@ -1,0 +1,488 @@
+//! The schema model: plain data, ordered maps keyed by qualified name.
+//!
+//! Both sides of a diff are [`Catalog`]s read from `pg_catalog`; the [`Model`] part is what
+//! counts for equality and the [`fingerprint`](Model::fingerprint), the dependency list is
+//! what orders the plan. Column order is kept (to recreate tables the way they were written)
+//! but never compared.
+
+mod object;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::sql::QualName;
+
+pub use object::{Dep, ObjectId};
+
+/// Everything strata manages in one database.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    pub schemas: BTreeMap<String, Schema>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub types: BTreeMap<QualName, TypeDef>,
+    pub sequences: BTreeMap<QualName, Sequence>,
+    pub functions: BTreeMap<FunctionId, Function>,
+    pub tables: BTreeMap<QualName, Table>,
+    pub views: BTreeMap<QualName, View>,
+    pub indexes: BTreeMap<QualName, Index>,
+}
+
+/// A model plus what the planner needs to order changes: the dependencies between objects
+/// as `pg_depend` records them, and the server it was read from.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub model: Model,
+    pub deps: BTreeSet<Dep>,
+    /// `server_version_num` of the server the catalog was read from (0 when unknown).
+    pub server_version: u32,
+}
+
+impl Catalog {
+    pub fn major_version(&self) -> u32 {
+        self.server_version / 10_000
+    }
+}
+
+/// A privilege granted on an object to a role (or `PUBLIC`). The owner's own privileges
+/// and the grantor are not part of the model: they differ between a shadow and a target.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub grantee: String,
+    pub privilege: String,
+    #[serde(default)]
+    pub grantable: bool,
+}
+
+pub type Grants = BTreeSet<Grant>;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub schema: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeDef {
+    pub kind: TypeKind,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TypeKind {
+    Enum {
+        labels: Vec<String>,
+    },
+    Domain {
+        base: String,
+        collation: Option<QualName>,
+        default: Option<String>,
+        not_null: bool,
+        checks: BTreeMap<String, DomainCheck>,
+    },
+    Composite {
+        attributes: Vec<Attribute>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainCheck {
+    /// `CHECK (...)` as `pg_get_constraintdef` prints it, without `NOT VALID`.
+    pub definition: String,
+    pub validated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    pub data_type: String,
+    pub collation: Option<QualName>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceOptions {
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+impl SequenceOptions {
+    /// The bounds PostgreSQL picks when none are given, for the type and direction.
+    pub fn default_bounds(data_type: &str, increment: i64) -> (i64, i64) {
+        let type_max = match data_type {
+            "smallint" => i64::from(i16::MAX),
+            "integer" => i64::from(i32::MAX),
+            _ => i64::MAX,
+        };
+        let type_min = match data_type {
+            "smallint" => i64::from(i16::MIN),
+            "integer" => i64::from(i32::MIN),
+            _ => i64::MIN,
+        };
+        if increment > 0 {
+            (1, type_max)
+        } else {
+            (type_min, -1)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub options: SequenceOptions,
+    pub owned_by: Option<ColumnRef>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ColumnRef {
+    pub table: QualName,
+    pub column: String,
+}
+
+/// A function or procedure's identity: name plus argument types, as
+/// `pg_get_function_identity_arguments` prints them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FunctionId {
+    pub name: QualName,
+    pub args: String,
+}
+
+impl fmt::Display for FunctionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}({})", self.name, self.args)
+    }
+}
+
+impl Serialize for FunctionId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for FunctionId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let parsed = text.split_once('(').and_then(|(name, rest)| {
+            Some(FunctionId {
+                name: QualName::parse(name)?,
+                args: rest.strip_suffix(')')?.to_owned(),
+            })
+        });
+        parsed.ok_or_else(|| serde::de::Error::custom(format!("not a function id: {text}")))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutineKind {
+    Function,
+    Procedure,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub kind: RoutineKind,
+    /// `pg_get_functiondef`: a complete `CREATE OR REPLACE` statement.
+    pub definition: String,
+    /// `pg_get_function_arguments`: names, types, modes and defaults.
+    pub arguments: String,
+    /// `pg_get_function_result` (none for procedures).
+    pub result: Option<String>,
+    pub volatile: bool,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+/// A field that is carried along but takes no part in comparison or fingerprint.
+#[derive(Clone, Debug, Default)]
+pub struct NotCompared<T>(pub T);
+
+impl<T> PartialEq for NotCompared<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for NotCompared<T> {}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    /// `PARTITION BY` clause (`RANGE (at)`) of a partitioned table.
+    pub partitioned_by: Option<String>,
+    pub partition_of: Option<PartitionOf>,
+    pub unlogged: bool,
+    pub columns: BTreeMap<String, Column>,
+    /// Column names in their defined order: used to write `CREATE TABLE`, never compared.
+    #[serde(skip)]
+    pub column_order: NotCompared<Vec<String>>,
+    pub constraints: BTreeMap<String, Constraint>,
+    pub triggers: BTreeMap<String, Trigger>,
+    pub policies: BTreeMap<String, Policy>,
+    pub row_security: bool,
+    pub force_row_security: bool,
+    /// Storage parameters (`fillfactor=70`).
+    pub options: Vec<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+impl Table {
+    /// Columns in their defined order (any column missing from the order list last).
+    pub fn ordered_columns(&self) -> Vec<(&String, &Column)> {
+        let mut out: Vec<(&String, &Column)> = self
+            .column_order
+            .0
+            .iter()
+            .filter_map(|name| self.columns.get_key_value(name))
+            .collect();
+        for (name, column) in &self.columns {
+            if !self.column_order.0.contains(name) {
+                out.push((name, column));
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionOf {
+    pub parent: QualName,
+    /// `FOR VALUES ...` or `DEFAULT`.
+    pub bound: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub data_type: String,
+    pub collation: Option<QualName>,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub identity: Option<Identity>,
+    /// Expression of a `GENERATED ALWAYS AS (...) STORED` column.
+    pub generated: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub always: bool,
+    pub sequence: QualName,
+    pub options: SequenceOptions,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    ForeignKey,
+    Check,
+    Exclude,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub kind: ConstraintKind,
+    /// `pg_get_constraintdef`, without a trailing `NOT VALID`.
+    pub definition: String,
+    pub validated: bool,
+    pub deferrable: bool,
+    /// The referenced table of a foreign key.
+    pub references: Option<QualName>,
+    /// For constraints backed by an index: the index definition after `ON table`
+    /// (`USING btree (a, b)`), used to build the index concurrently first.
+    pub index: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerEnabled {
+    Origin,
+    Disabled,
+    Replica,
+    Always,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// `pg_get_triggerdef`: a complete `CREATE TRIGGER` statement.
+    pub definition: String,
+    pub enabled: TriggerEnabled,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
+    pub command: String,
+    /// Role names, sorted; `PUBLIC` for everyone.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewColumn {
+    pub name: String,
+    pub data_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub materialized: bool,
+    /// `pg_get_viewdef`, without the trailing semicolon.
+    pub definition: String,
+    pub options: Vec<String>,
+    pub columns: Vec<ViewColumn>,
+    pub column_comments: BTreeMap<String, String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    /// The table or materialized view it indexes.
+    pub table: QualName,
+    pub unique: bool,
+    /// `pg_get_indexdef` after `ON table `: `USING btree (a) WHERE ...`.
+    pub definition: String,
+    /// False for an index left invalid by a failed concurrent build.
+    pub valid: bool,
+    pub comment: Option<String>,
+}
+
+/// The fingerprint format: `sha256:` and 64 hex digits.
+pub const FINGERPRINT_PREFIX: &str = "sha256:";
+
+impl Model {
+    /// A canonical serialisation of the model: JSON with every map in key order.
+    pub fn canonical_json(&self) -> String {
+        // Serialising plain data with string keys into a String cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// sha256 over the canonical serialisation: equal exactly when the models are equal.
+    pub fn fingerprint(&self) -> String {
+        let digest = Sha256::digest(self.canonical_json().as_bytes());
+        format!("{FINGERPRINT_PREFIX}{}", hex::encode(digest))
+    }
+
+    pub fn is_empty_of_user_objects(&self) -> bool {
+        self.types.is_empty()
+            && self.sequences.is_empty()
+            && self.functions.is_empty()
+            && self.tables.is_empty()
+            && self.views.is_empty()
+            && self.indexes.is_empty()
+    }
+
+    /// Whether the object exists in this model.
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        match id {
+            ObjectId::Schema(name) => self.schemas.contains_key(name),
+            ObjectId::Extension(name) => self.extensions.contains_key(name),
+            ObjectId::Type(name) => self.types.contains_key(name),
+            ObjectId::Sequence(name) | ObjectId::SequenceOwner(name) => {
+                self.sequences.contains_key(name)
+            }
+            ObjectId::Function(id) => self.functions.contains_key(id),
+            ObjectId::Table(name) => self.tables.contains_key(name),
+            ObjectId::Column(table, column) => self
+                .tables
+                .get(table)
+                .is_some_and(|t| t.columns.contains_key(column)),
+            ObjectId::ColumnDefault(table, column) => self
+                .tables
+                .get(table)
+                .and_then(|t| t.columns.get(column))
+                .is_some_and(|c| c.default.is_some()),
+            ObjectId::Constraint(table, name) => self
+                .tables
+                .get(table)
+                .is_some_and(|t| t.constraints.contains_key(name)),
+            ObjectId::Trigger(table, name) => self
+                .tables
+                .get(table)
+                .is_some_and(|t| t.triggers.contains_key(name)),
+            ObjectId::Policy(table, name) => self
+                .tables
+                .get(table)
+                .is_some_and(|t| t.policies.contains_key(name)),
+            ObjectId::View(name) => self.views.contains_key(name),
+            ObjectId::Index(name) => self.indexes.contains_key(name),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_order_is_not_compared_but_kept() {
+        let column = Column {
+            data_type: "integer".into(),
+            collation: None,
+            not_null: false,
+            default: None,
+            identity: None,
+            generated: None,
+            comment: None,
+            grants: Grants::new(),
+        };
+        let mut a = Table::default();
+        a.columns.insert("x".into(), column.clone());
+        a.columns.insert("y".into(), column);
+        let mut b = a.clone();
+        a.column_order.0 = vec!["x".into(), "y".into()];
+        b.column_order.0 = vec!["y".into(), "x".into()];
+        assert_eq!(a, b);
+        let mut ma = Model::default();
+        let mut mb = Model::default();
+        ma.tables.insert(QualName::new("public", "t"), a.clone());
+        mb.tables.insert(QualName::new("public", "t"), b);
+        assert_eq!(ma.fingerprint(), mb.fingerprint());
+        assert_eq!(a.ordered_columns()[0].0, "x");
+    }
+
+    #[test]
+    fn fingerprint_changes_with_content() {
+        let mut m = Model::default();
+        let empty = m.fingerprint();
+        assert!(empty.starts_with(FINGERPRINT_PREFIX));
+        assert_eq!(empty.len(), FINGERPRINT_PREFIX.len() + 64);
+        m.schemas.insert("app".into(), Schema::default());
+        assert_ne!(m.fingerprint(), empty);
+    }
+
+    #[test]
+    fn function_id_round_trips() {
+        let id = FunctionId {
+            name: QualName::new("public", "f"),
+            args: "v text, n integer".into(),
+        };
+        let json = serde_json::to_string(&id).unwrap_or_default();
+        let back: FunctionId = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, id);
+    }
+}

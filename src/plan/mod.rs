@@ -1,0 +1,115 @@
+//! Plans: ordered steps with their SQL, reverse SQL and hazards.
+
+pub(crate) mod graph;
+pub mod hazard;
+
+use serde::{Deserialize, Serialize};
+
+pub use hazard::Hazard;
+
+use crate::error::Result;
+use crate::model::Catalog;
+
+/// One step of a plan: one or more statements that belong together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub summary: String,
+    pub sql: String,
+    /// SQL that undoes the step (empty when there is nothing to undo); `None` when it
+    /// cannot be undone.
+    pub reverse: Option<String>,
+    pub hazards: Vec<Hazard>,
+    /// False for a step that must run on its own, outside the plan's transaction.
+    pub transactional: bool,
+}
+
+impl Step {
+    pub fn new(summary: impl Into<String>, sql: impl Into<String>) -> Self {
+        Self {
+            summary: summary.into(),
+            sql: sql.into(),
+            reverse: Some(String::new()),
+            hazards: Vec::new(),
+            transactional: true,
+        }
+    }
+
+    pub fn reverse(mut self, sql: impl Into<String>) -> Self {
+        self.reverse = Some(sql.into());
+        self
+    }
+
+    /// Marks the step as having no reverse (and so the `irreversible` hazard).
+    pub fn irreversible(mut self) -> Self {
+        self.reverse = None;
+        self.hazard(Hazard::Irreversible)
+    }
+
+    pub fn hazard(mut self, hazard: Hazard) -> Self {
+        if !self.hazards.contains(&hazard) {
+            self.hazards.push(hazard);
+            self.hazards.sort();
+        }
+        self
+    }
+
+    pub fn hazards(mut self, hazards: &[Hazard]) -> Self {
+        for h in hazards {
+            self = self.hazard(*h);
+        }
+        self
+    }
+
+    /// Runs on its own, outside the plan's transaction.
+    pub fn alone(mut self) -> Self {
+        self.transactional = false;
+        self
+    }
+}
+
+/// An ordered list of steps that takes a database from one state to another, and the
+/// steps that take it back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// The plan from the desired state back to the current one (planned, like any plan,
+    /// from the two catalogs). It restores the schema, not data that a step destroyed:
+    /// see [`Plan::is_reversible`].
+    pub revert: Vec<Step>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Whether reverting restores everything: no step destroys data.
+    pub fn is_reversible(&self) -> bool {
+        self.steps.iter().all(|s| s.reverse.is_some())
+    }
+
+    /// The plan as one SQL script, each step preceded by a comment with its summary and
+    /// hazards.
+    pub fn to_sql(&self) -> String {
+        let mut out = String::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            out.push_str(&format!("-- {}. {}", i + 1, step.summary));
+            if !step.hazards.is_empty() {
+                let ids: Vec<&str> = step.hazards.iter().map(|h| h.id()).collect();
+                out.push_str(&format!(" [{}]", ids.join(", ")));
+            }
+            out.push('\n');
+            out.push_str(&step.sql);
+            out.push_str("\n\n");
+        }
+        out
+    }
+}
+
+/// Plans the changes that take a database from `current` to `desired`, and back.
+pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
+    Ok(Plan {
+        steps: crate::diff::steps(current, desired)?,
+        revert: crate::diff::steps(desired, current)?,
+    })
+}

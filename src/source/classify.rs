@@ -1,0 +1,407 @@
+//! What a statement is: whether it belongs in a desired state, what it creates, which roles
+//! it names, and a rank that orders loading (schemas before types before tables ...).
+
+use std::collections::BTreeMap;
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use super::split::Tok;
+use super::{Problem, SourceFile, Statement};
+use crate::sql::QualName;
+
+/// The broad kind of a statement, in the order the loader tries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Schema,
+    Extension,
+    Type,
+    Sequence,
+    Function,
+    Table,
+    AlterTable,
+    Index,
+    View,
+    Trigger,
+    Policy,
+    /// `SET`/`set_config`: changes how later statements resolve names, so its presence
+    /// keeps the load in file order.
+    Session,
+    Other,
+}
+
+/// What classification found out about a statement.
+#[derive(Clone, Debug)]
+pub struct StatementInfo {
+    pub kind: Kind,
+    /// The leading keywords, upper case (`CREATE TABLE`, `DROP`).
+    pub leading: String,
+    /// What the statement creates, if it creates a named table, view, index, sequence,
+    /// type, domain or schema: (namespace, kind word, name).
+    pub creates: Option<(&'static str, &'static str, QualName)>,
+    /// Roles the statement names (grantees, policy roles, owners).
+    pub roles: Vec<String>,
+}
+
+fn words(tokens: &[Tok]) -> Vec<&str> {
+    tokens
+        .iter()
+        .take_while(|t| matches!(t, Tok::Word { quoted: false, .. }))
+        .filter_map(|t| match t {
+            Tok::Word { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .take(4)
+        .collect()
+}
+
+pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
+    let lead = words(tokens);
+    let leading = if tokens.first() == Some(&Tok::Backslash) {
+        "\\".to_owned()
+    } else {
+        lead.iter()
+            .take(3)
+            .map(|w| w.to_uppercase())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let first = lead.first().copied().unwrap_or("");
+    let created_kind = created_object_word(&lead);
+    let kind = match (first, created_kind) {
+        ("create", Some("schema")) => Kind::Schema,
+        ("create", Some("extension")) => Kind::Extension,
+        ("create", Some("type" | "domain" | "collation")) => Kind::Type,
+        ("create", Some("sequence")) => Kind::Sequence,
+        ("create", Some("function" | "procedure" | "aggregate" | "operator" | "cast")) => {
+            Kind::Function
+        }
+        ("create", Some("table")) => Kind::Table,
+        ("create", Some("index")) => Kind::Index,
+        ("create", Some("view")) => Kind::View,
+        ("create", Some("trigger")) => Kind::Trigger,
+        ("create", Some("policy")) => Kind::Policy,
+        ("alter", _) if lead.get(1) == Some(&"table") => Kind::AlterTable,
+        ("set", _) | ("reset", _) => Kind::Session,
+        ("select", _) if tokens.iter().any(|t| t.is("set_config")) => Kind::Session,
+        _ => Kind::Other,
+    };
+    StatementInfo {
+        kind,
+        leading,
+        creates: creates(tokens),
+        roles: roles(tokens),
+    }
+}
+
+/// The object word after `CREATE` and its modifiers (`table`, `view`, `index` ...).
+fn created_object_word<'a>(lead: &[&'a str]) -> Option<&'a str> {
+    if lead.first() != Some(&"create") {
+        return None;
+    }
+    lead.iter().skip(1).copied().find(|w| {
+        !matches!(
+            *w,
+            "or" | "replace"
+                | "temp"
+                | "temporary"
+                | "unlogged"
+                | "global"
+                | "local"
+                | "materialized"
+                | "recursive"
+                | "unique"
+                | "constraint"
+                | "trusted"
+                | "procedural"
+        )
+    })
+}
+
+/// Why a statement has no place in a desired state, if it has none.
+pub(crate) fn rejection(info: &StatementInfo) -> Option<String> {
+    let lead: Vec<&str> = info.leading.split(' ').collect();
+    let first = lead.first().copied().unwrap_or("");
+    let second = lead.get(1).copied().unwrap_or("");
+    let reason = match first {
+        "\\" => "psql meta-command: schema files hold plain SQL".to_owned(),
+        "DROP" => "DROP has no place in a desired state (delete the object's CREATE \
+                   statement instead; strata plans the drop)"
+            .to_owned(),
+        "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "COPY" | "TRUNCATE" => {
+            format!("{first} changes data, and schema files describe only schema")
+        }
+        "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" => {
+            "transaction control: strata decides how statements are grouped".to_owned()
+        }
+        "PREPARE" if second == "TRANSACTION" => {
+            "transaction control: strata decides how statements are grouped".to_owned()
+        }
+        "CREATE" | "ALTER"
+            if matches!(
+                second,
+                "DATABASE" | "ROLE" | "USER" | "GROUP" | "TABLESPACE" | "SYSTEM"
+            ) =>
+        {
+            format!(
+                "{first} {second} is cluster-wide: strata manages one database's schema \
+                 (create roles and databases outside schema/)"
+            )
+        }
+        "CREATE" if matches!(second, "TEMP" | "TEMPORARY") => {
+            "temporary objects are not part of a schema".to_owned()
+        }
+        _ => return None,
+    };
+    Some(reason)
+}
+
+/// Whether sqlparser can parse the statement (its error message if not).
+pub(crate) fn parses(text: &str) -> Result<(), String> {
+    Parser::parse_sql(&PostgreSqlDialect {}, text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A possibly qualified name starting at `tokens[i]`, and the index after it.
+fn name_at(tokens: &[Tok], i: usize) -> Option<(Vec<String>, usize)> {
+    let mut parts = Vec::new();
+    let mut i = i;
+    loop {
+        match tokens.get(i)? {
+            Tok::Word { name, .. } => parts.push(name.clone()),
+            _ => return None,
+        }
+        i += 1;
+        if tokens.get(i) == Some(&Tok::Period) {
+            i += 1;
+        } else {
+            return Some((parts, i));
+        }
+    }
+}
+
+fn qualify(parts: Vec<String>, default_schema: &str) -> Option<QualName> {
+    match parts.as_slice() {
+        [name] => Some(QualName::new(default_schema, name.clone())),
+        [schema, name] => Some(QualName::new(schema.clone(), name.clone())),
+        [_, schema, name] => Some(QualName::new(schema.clone(), name.clone())),
+        _ => None,
+    }
+}
+
+/// `CREATE ... <kind> [IF NOT EXISTS] name`: the namespace, kind and name it creates.
+/// Unqualified names are taken to be in `public`, the default `search_path`.
+fn creates(tokens: &[Tok]) -> Option<(&'static str, &'static str, QualName)> {
+    if !tokens.first()?.is("CREATE") {
+        return None;
+    }
+    let mut i = 1;
+    let mut materialized = false;
+    while let Some(t) = tokens.get(i) {
+        if t.is("OR") || t.is("REPLACE") || t.is("UNLOGGED") || t.is("UNIQUE") {
+            i += 1;
+        } else if t.is("MATERIALIZED") {
+            materialized = true;
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let (namespace, kind) = match tokens.get(i)? {
+        t if t.is("TABLE") => ("relation", "table"),
+        t if t.is("VIEW") && materialized => ("relation", "materialized view"),
+        t if t.is("VIEW") => ("relation", "view"),
+        t if t.is("SEQUENCE") => ("relation", "sequence"),
+        t if t.is("INDEX") => ("relation", "index"),
+        t if t.is("TYPE") => ("type", "type"),
+        t if t.is("DOMAIN") => ("type", "domain"),
+        t if t.is("SCHEMA") => ("schema", "schema"),
+        _ => return None,
+    };
+    i += 1;
+    if kind == "index" && tokens.get(i).is_some_and(|t| t.is("CONCURRENTLY")) {
+        i += 1;
+    }
+    if tokens.get(i).is_some_and(|t| t.is("IF")) {
+        return None; // IF NOT EXISTS: a repeat is deliberate
+    }
+    if kind == "schema" {
+        if tokens.get(i).is_some_and(|t| t.is("AUTHORIZATION")) {
+            return None;
+        }
+        let (parts, _) = name_at(tokens, i)?;
+        return Some((namespace, kind, QualName::new("", parts.first()?.clone())));
+    }
+    if kind == "index" {
+        if tokens.get(i).is_some_and(|t| t.is("ON")) {
+            return None;
+        }
+        let (index_name, mut j) = name_at(tokens, i)?;
+        if !tokens.get(j)?.is("ON") {
+            return None;
+        }
+        j += 1;
+        if tokens.get(j).is_some_and(|t| t.is("ONLY")) {
+            j += 1;
+        }
+        let table = qualify(name_at(tokens, j)?.0, "public")?;
+        let name = index_name.last()?.clone();
+        return Some((namespace, kind, table.sibling(name)));
+    }
+    let (parts, _) = name_at(tokens, i)?;
+    Some((namespace, kind, qualify(parts, "public")?))
+}
+
+/// Role names a statement refers to: grantees of `GRANT`/`REVOKE`, roles of a policy,
+/// `OWNER TO`, `AUTHORIZATION`, `FOR ROLE`.
+fn roles(tokens: &[Tok]) -> Vec<String> {
+    let mut out = Vec::new();
+    let first = tokens.first();
+    let top_level: Vec<(usize, &Tok)> = {
+        let mut depth = 0i32;
+        let mut v = Vec::new();
+        for (i, t) in tokens.iter().enumerate() {
+            match t {
+                Tok::LParen => depth += 1,
+                Tok::RParen => depth -= 1,
+                _ if depth == 0 => v.push((i, t)),
+                _ => {}
+            }
+        }
+        v
+    };
+    let find = |kw: &'static str| {
+        top_level
+            .iter()
+            .filter(move |(_, t)| t.is(kw))
+            .map(|(i, _)| *i)
+    };
+    let is_grant = first.is_some_and(|t| t.is("GRANT"));
+    let is_revoke = first.is_some_and(|t| t.is("REVOKE"));
+    let has_on = find("ON").next().is_some();
+    if is_grant || is_revoke {
+        let list_kw = if is_grant { "TO" } else { "FROM" };
+        if let Some(at) = find(list_kw).next_back() {
+            out.extend(role_list(&tokens[at + 1..]));
+        }
+        if !has_on {
+            // role membership: GRANT role TO member
+            let start = if is_revoke && tokens.get(1).is_some_and(|t| t.is("ADMIN")) {
+                4
+            } else {
+                1
+            };
+            out.extend(role_list(tokens.get(start..).unwrap_or(&[])));
+        }
+    }
+    let is_policy = tokens.len() > 1
+        && (first.is_some_and(|t| t.is("CREATE") || t.is("ALTER")))
+        && tokens[1].is("POLICY");
+    if is_policy && let Some(at) = find("TO").next() {
+        out.extend(role_list(&tokens[at + 1..]));
+    }
+    let is_default_privileges =
+        first.is_some_and(|t| t.is("ALTER")) && tokens.get(1).is_some_and(|t| t.is("DEFAULT"));
+    if is_default_privileges {
+        for kw in ["TO", "FROM"] {
+            if let Some(at) = find(kw).next_back() {
+                out.extend(role_list(&tokens[at + 1..]));
+            }
+        }
+    }
+    for (i, t) in &top_level {
+        let next = tokens.get(i + 1);
+        if (t.is("OWNER") && next.is_some_and(|n| n.is("TO")))
+            || (t.is("FOR") && next.is_some_and(|n| n.is("ROLE") || n.is("USER")))
+        {
+            out.extend(role_list(tokens.get(i + 2..).unwrap_or(&[])));
+        }
+        if t.is("AUTHORIZATION") {
+            out.extend(role_list(tokens.get(i + 1..).unwrap_or(&[])));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A comma-separated list of role names, up to the first token that is not part of it.
+fn role_list(tokens: &[Tok]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        match tokens.get(i) {
+            Some(t @ Tok::Word { name, quoted }) => {
+                if t.is("GROUP") || t.is("ROLE") {
+                    i += 1;
+                    continue;
+                }
+                let special = !quoted
+                    && matches!(
+                        name.as_str(),
+                        "public"
+                            | "current_user"
+                            | "session_user"
+                            | "current_role"
+                            | "with"
+                            | "granted"
+                            | "using"
+                            | "cascade"
+                            | "restrict"
+                            | "in"
+                            | "grant"
+                            | "on"
+                            | "to"
+                            | "from"
+                            | "for"
+                            | "all"
+                    );
+                if !special {
+                    out.push(name.clone());
+                } else if !matches!(
+                    name.as_str(),
+                    "public" | "current_user" | "session_user" | "current_role"
+                ) {
+                    return out;
+                }
+            }
+            _ => return out,
+        }
+        i += 1;
+        if tokens.get(i) != Some(&Tok::Comma) {
+            return out;
+        }
+        i += 1;
+    }
+}
+
+/// Two statements creating the same table, view, index, sequence, type or schema.
+pub(crate) fn duplicates(files: &[SourceFile], statements: &[Statement]) -> Vec<Problem> {
+    let mut seen: BTreeMap<(&str, &QualName), &Statement> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for statement in statements {
+        let Some((namespace, kind, name)) = &statement.info.creates else {
+            continue;
+        };
+        if let Some(first) = seen.get(&(*namespace, name)) {
+            let shown = if *namespace == "schema" {
+                crate::sql::Ident(&name.name).to_string()
+            } else {
+                name.to_string()
+            };
+            problems.push(Problem {
+                file: files[statement.file].name.clone(),
+                line: statement.line,
+                column: statement.column,
+                message: format!(
+                    "duplicate {kind} {shown}: already created at {}:{}:{}",
+                    files[first.file].name, first.line, first.column
+                ),
+            });
+        } else {
+            seen.insert((*namespace, name), statement);
+        }
+    }
+    problems
+}

@@ -1,0 +1,115 @@
+//! The schema-change cases in `tests/cases/<kind>/<name>/{current,desired}.sql`, each run by
+//! [`run`]: load `current.sql` into a fresh database, plan against `desired.sql` loaded into
+//! a shadow, snapshot the plan, apply it, and require that
+//! (a) the database's fingerprint is that of `desired.sql` loaded into a fresh database,
+//! (b) planning again gives nothing,
+//! (c) when no step destroys data, the plan's revert steps bring back `current.sql`'s
+//!     fingerprint,
+//! (d) `strata inspect`'s SQL for the desired state loads into a fresh database with the
+//!     same fingerprint.
+
+#![allow(non_snake_case)]
+
+use strata::model::{Catalog, Model};
+use strata::plan::{Plan, Step};
+
+use crate::harness::{apply_steps, fresh_db, introspect, load_sql, repo_root};
+
+include!(concat!(env!("OUT_DIR"), "/cases.rs"));
+
+/// A readable difference between two models (their canonical JSON, line by line).
+pub fn model_diff(expected: &Model, actual: &Model) -> String {
+    let a = serde_json::to_string_pretty(expected).unwrap();
+    let b = serde_json::to_string_pretty(actual).unwrap();
+    let a: Vec<&str> = a.lines().collect();
+    let b: Vec<&str> = b.lines().collect();
+    let mut out = String::new();
+    for line in a.iter().filter(|l| !b.contains(l)) {
+        out.push_str(&format!("- {line}\n"));
+    }
+    for line in b.iter().filter(|l| !a.contains(l)) {
+        out.push_str(&format!("+ {line}\n"));
+    }
+    out
+}
+
+fn render(plan: &Plan) -> String {
+    let mut out = plan.to_sql();
+    out.push_str("-- revert:\n");
+    out.push_str(
+        &Plan {
+            steps: plan.revert.clone(),
+            revert: Vec::new(),
+        }
+        .to_sql(),
+    );
+    out
+}
+
+fn assert_same(what: &str, expected: &Catalog, actual: &Catalog, steps: &[Step]) {
+    if expected.model.fingerprint() != actual.model.fingerprint() {
+        let sql: Vec<&str> = steps.iter().map(|s| s.sql.as_str()).collect();
+        panic!(
+            "{what}: fingerprints differ\n--- applied:\n{}\n--- model difference (- expected, + actual):\n{}",
+            sql.join("\n"),
+            model_diff(&expected.model, &actual.model)
+        );
+    }
+}
+
+pub async fn run(kind: &str, name: &str) {
+    let dir = repo_root().join("tests/cases").join(kind).join(name);
+    let read = |file: &str| {
+        std::fs::read_to_string(dir.join(file))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(file).display()))
+    };
+    let (current_sql, desired_sql) = (read("current.sql"), read("desired.sql"));
+
+    let target = fresh_db().await;
+    load_sql(target.url(), "current.sql", &current_sql).await;
+    let current = introspect(target.url()).await;
+
+    let shadow = fresh_db().await;
+    load_sql(shadow.url(), "desired.sql", &desired_sql).await;
+    let desired = introspect(shadow.url()).await;
+    shadow.drop_now().await.unwrap();
+
+    let plan = strata::plan::plan(&current, &desired).unwrap_or_else(|e| panic!("planning: {e}"));
+    insta::with_settings!({ snapshot_path => repo_root().join("tests/it/snapshots/cases"), prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(format!("{kind}__{name}"), render(&plan));
+    });
+
+    // (a) applying the plan reaches the desired state exactly.
+    apply_steps(target.url(), &plan.steps).await;
+    let after = introspect(target.url()).await;
+    assert_same("after apply", &desired, &after, &plan.steps);
+
+    // (b) nothing left to do.
+    let again = strata::plan::plan(&after, &desired).unwrap();
+    assert!(
+        again.steps.is_empty(),
+        "second plan is not empty:\n{}",
+        again.to_sql()
+    );
+
+    // (c) revert.
+    if plan.is_reversible() {
+        apply_steps(target.url(), &plan.revert).await;
+        let back = introspect(target.url()).await;
+        assert_same("after revert", &current, &back, &plan.revert);
+    }
+    target.drop_now().await.unwrap();
+
+    // (d) inspect output loads back into an equal model.
+    let sql = strata::inspect::to_sql(&desired).unwrap();
+    let copy = fresh_db().await;
+    load_sql(copy.url(), "inspect.sql", &sql).await;
+    let loaded = introspect(copy.url()).await;
+    assert_same(
+        "inspect round trip",
+        &desired,
+        &loaded,
+        &[Step::new("inspect", sql.clone())],
+    );
+    copy.drop_now().await.unwrap();
+}

@@ -1,0 +1,83 @@
+//! The shared test cluster and per-test databases.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use strata::db::DbUrl;
+use strata::db::embedded::Cluster;
+use strata::db::shadow::{DevServer, ShadowDb};
+use strata::model::Catalog;
+use strata::source::{Schema, SourceFile};
+use tokio::sync::OnceCell;
+
+static CLUSTER: OnceCell<Arc<Cluster>> = OnceCell::const_new();
+
+/// The cluster every test of this run shares, started on first use. Its watchdog stops and
+/// deletes it when the test process exits.
+pub async fn cluster() -> Arc<Cluster> {
+    CLUSTER
+        .get_or_init(|| async {
+            Arc::new(
+                Cluster::start()
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot start the test cluster: {e}")),
+            )
+        })
+        .await
+        .clone()
+}
+
+/// The development server (shadow databases) for tests: the shared cluster.
+pub async fn dev_server() -> DevServer {
+    DevServer::Embedded(cluster().await)
+}
+
+/// A fresh empty database, dropped when the value is dropped.
+pub async fn fresh_db() -> ShadowDb {
+    dev_server().await.create_database().await.unwrap()
+}
+
+pub fn schema_from_sql(name: &str, sql: &str) -> Schema {
+    Schema::from_files(vec![SourceFile::new(name, sql)]).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Loads SQL into a database the way strata loads a desired state.
+pub async fn load_sql(db: &DbUrl, name: &str, sql: &str) {
+    let schema = schema_from_sql(name, sql);
+    dev_server()
+        .await
+        .ensure_roles(&schema.roles())
+        .await
+        .unwrap();
+    let client = db.connect().await.unwrap();
+    strata::db::shadow::load(&client, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("loading {name}: {e}"));
+}
+
+pub async fn introspect(db: &DbUrl) -> Catalog {
+    let client = db.connect().await.unwrap();
+    strata::catalog::introspect(&client)
+        .await
+        .unwrap_or_else(|e| panic!("introspecting {db}: {e}"))
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+}
+
+/// Runs plan steps against a database, each in its own implicit transaction.
+pub async fn apply_steps(db: &DbUrl, steps: &[strata::plan::Step]) {
+    let client = db.connect().await.unwrap();
+    for (i, step) in steps.iter().enumerate() {
+        if let Err(e) = client.batch_execute(&step.sql).await {
+            panic!(
+                "step {} ({}) failed: {}\n{}",
+                i + 1,
+                step.summary,
+                strata::error::describe_pg_error(&e),
+                step.sql
+            );
+        }
+    }
+}

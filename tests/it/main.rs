@@ -1,0 +1,9 @@
+//! Integration tests against a real PostgreSQL: one embedded cluster per test run (the same
+//! mechanism strata uses), a fresh database per test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod cases;
+mod catalog;
