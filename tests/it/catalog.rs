@@ -19,7 +19,11 @@ async fn reads_every_object_kind() {
 
     let app = &m.schemas["app"];
     assert_eq!(app.comment.as_deref(), Some("application objects"));
-    assert!(app.grants.iter().any(|g| g.grantee == "strata_reader" && g.privilege == "USAGE"));
+    assert!(
+        app.grants
+            .iter()
+            .any(|g| g.grantee == "strata_reader" && g.privilege == "USAGE")
+    );
     assert!(m.extensions.contains_key("btree_gist"));
     // Objects created by the extension are not the user's.
     assert!(!m.functions.keys().any(|f| f.name.name.starts_with("gbt_")));
@@ -29,7 +33,13 @@ async fn reads_every_object_kind() {
         other => panic!("{other:?}"),
     }
     match &m.types[&q("app", "percent")].kind {
-        TypeKind::Domain { base, default, not_null, checks, .. } => {
+        TypeKind::Domain {
+            base,
+            default,
+            not_null,
+            checks,
+            ..
+        } => {
             assert_eq!(base, "numeric(5,2)");
             assert_eq!(default.as_deref(), Some("0"));
             assert!(not_null);
@@ -46,7 +56,14 @@ async fn reads_every_object_kind() {
 
     let seq = &m.sequences[&q("app", "ticket_seq")];
     assert_eq!(
-        (seq.options.data_type.as_str(), seq.options.start, seq.options.increment, seq.options.max, seq.options.cache, seq.options.cycle),
+        (
+            seq.options.data_type.as_str(),
+            seq.options.start,
+            seq.options.increment,
+            seq.options.max,
+            seq.options.cache,
+            seq.options.cycle
+        ),
         ("integer", 100, 5, 100_000, 10, true)
     );
     let serial = &m.sequences[&q("app", "parent_serial_col_seq")];
@@ -54,10 +71,21 @@ async fn reads_every_object_kind() {
     // The identity column's sequence belongs to the column, not to the sequences.
     assert!(!m.sequences.contains_key(&q("app", "parent_id_seq")));
 
-    let double = m.functions.iter().find(|(id, _)| id.name.name == "double_it").unwrap();
+    let double = m
+        .functions
+        .iter()
+        .find(|(id, _)| id.name.name == "double_it")
+        .unwrap();
     assert_eq!(double.0.args, "i integer");
-    assert!(double.1.grants.is_empty(), "EXECUTE was revoked from PUBLIC");
-    let noop = m.functions.iter().find(|(id, _)| id.name.name == "noop").unwrap();
+    assert!(
+        double.1.grants.is_empty(),
+        "EXECUTE was revoked from PUBLIC"
+    );
+    let noop = m
+        .functions
+        .iter()
+        .find(|(id, _)| id.name.name == "noop")
+        .unwrap();
     assert_eq!(noop.1.kind, RoutineKind::Procedure);
 
     let parent = &m.tables[&q("app", "parent")];
@@ -66,22 +94,57 @@ async fn reads_every_object_kind() {
     let id = &parent.columns["id"];
     let identity = id.identity.as_ref().unwrap();
     assert!(!identity.always);
-    assert_eq!((identity.sequence.clone(), identity.options.start), (q("app", "parent_id_seq"), 7));
+    assert_eq!(
+        (identity.sequence.clone(), identity.options.start),
+        (q("app", "parent_id_seq"), 7)
+    );
     assert_eq!(parent.columns["code"].collation, Some(q("pg_catalog", "C")));
-    assert_eq!(parent.columns["doubled"].generated.as_deref(), Some("(id * 2)"));
-    assert_eq!(parent.columns["mood"].default.as_deref(), Some("'ok'::app.mood"));
-    assert!(parent.columns["code"].grants.iter().any(|g| g.privilege == "UPDATE"));
+    assert_eq!(
+        parent.columns["doubled"].generated.as_deref(),
+        Some("(id * 2)")
+    );
+    assert_eq!(
+        parent.columns["mood"].default.as_deref(),
+        Some("'ok'::app.mood")
+    );
+    assert!(
+        parent.columns["code"]
+            .grants
+            .iter()
+            .any(|g| g.privilege == "UPDATE")
+    );
     assert_eq!(parent.column_order.0[0], "id");
-    let kinds: Vec<(&str, ConstraintKind)> = parent.constraints.iter().map(|(n, c)| (n.as_str(), c.kind)).collect();
+    let kinds: Vec<(&str, ConstraintKind)> = parent
+        .constraints
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.kind))
+        .collect();
     assert!(kinds.contains(&("parent_pkey", ConstraintKind::PrimaryKey)));
     assert!(kinds.contains(&("parent_no_overlap", ConstraintKind::Exclude)));
-    assert!(parent.constraints["parent_code_key"].definition.contains("NULLS NOT DISTINCT"));
-    assert!(parent.constraints["parent_code_len"].definition.contains("NO INHERIT"));
-    assert_eq!(parent.constraints["parent_pkey"].index.as_deref(), Some("USING btree (id)"));
-    assert_eq!(parent.triggers["parent_touch"].enabled, TriggerEnabled::Disabled);
+    assert!(
+        parent.constraints["parent_code_key"]
+            .definition
+            .contains("NULLS NOT DISTINCT")
+    );
+    assert!(
+        parent.constraints["parent_code_len"]
+            .definition
+            .contains("NO INHERIT")
+    );
+    assert_eq!(
+        parent.constraints["parent_pkey"].index.as_deref(),
+        Some("USING btree (id)")
+    );
+    assert_eq!(
+        parent.triggers["parent_touch"].enabled,
+        TriggerEnabled::Disabled
+    );
     let policy = &parent.policies["parent_readers"];
     assert!(!policy.permissive);
-    assert_eq!((policy.command.as_str(), policy.roles.as_slice()), ("SELECT", &["strata_reader".to_owned()][..]));
+    assert_eq!(
+        (policy.command.as_str(), policy.roles.as_slice()),
+        ("SELECT", &["strata_reader".to_owned()][..])
+    );
 
     let child = &m.tables[&q("app", "child")];
     assert!(child.unlogged);
@@ -89,16 +152,33 @@ async fn reads_every_object_kind() {
     assert!(fk.deferrable && fk.definition.contains("ON DELETE SET NULL"));
     assert_eq!(fk.references, Some(q("app", "parent")));
     assert!(!child.constraints["child_positive"].validated);
-    assert!(!child.constraints["child_positive"].definition.contains("NOT VALID"));
+    assert!(
+        !child.constraints["child_positive"]
+            .definition
+            .contains("NOT VALID")
+    );
     let idx = &m.indexes[&q("app", "child_parent_idx")];
-    assert_eq!(idx.definition, "USING btree (parent_id DESC NULLS LAST) INCLUDE (ticket) WHERE (parent_id IS NOT NULL)");
+    assert_eq!(
+        idx.definition,
+        "USING btree (parent_id DESC NULLS LAST) INCLUDE (ticket) WHERE (parent_id IS NOT NULL)"
+    );
 
     let events = &m.tables[&q("app", "events")];
     assert_eq!(events.partitioned_by.as_deref(), Some("RANGE (at)"));
-    let part = m.tables[&q("app", "events_2026")].partition_of.as_ref().unwrap();
+    let part = m.tables[&q("app", "events_2026")]
+        .partition_of
+        .as_ref()
+        .unwrap();
     assert_eq!(part.parent, q("app", "events"));
     assert!(part.bound.starts_with("FOR VALUES FROM ('2026-01-01')"));
-    assert_eq!(m.tables[&q("app", "events_default")].partition_of.as_ref().unwrap().bound, "DEFAULT");
+    assert_eq!(
+        m.tables[&q("app", "events_default")]
+            .partition_of
+            .as_ref()
+            .unwrap()
+            .bound,
+        "DEFAULT"
+    );
 
     let view = &m.views[&q("app", "parent_view")];
     assert_eq!(view.options, ["security_barrier=true"]);
@@ -109,13 +189,25 @@ async fn reads_every_object_kind() {
 
     // pg_depend, named the model's way.
     let has = |from: ObjectId, to: ObjectId| {
-        catalog.deps.iter().any(|d| d.dependent == from && d.referenced == to)
+        catalog
+            .deps
+            .iter()
+            .any(|d| d.dependent == from && d.referenced == to)
     };
     let double_id = ObjectId::Function(double.0.clone());
-    assert!(has(ObjectId::View(q("app", "parent_view")), double_id.clone()));
+    assert!(has(
+        ObjectId::View(q("app", "parent_view")),
+        double_id.clone()
+    ));
     assert!(has(ObjectId::Index(q("app", "child_expr_idx")), double_id));
-    assert!(has(ObjectId::Column(q("app", "parent"), "mood".into()), ObjectId::Type(q("app", "mood"))));
-    assert!(has(ObjectId::ColumnDefault(q("app", "child"), "ticket".into()), ObjectId::Sequence(q("app", "ticket_seq"))));
+    assert!(has(
+        ObjectId::Column(q("app", "parent"), "mood".into()),
+        ObjectId::Type(q("app", "mood"))
+    ));
+    assert!(has(
+        ObjectId::ColumnDefault(q("app", "child"), "ticket".into()),
+        ObjectId::Sequence(q("app", "ticket_seq"))
+    ));
     assert!(has(
         ObjectId::Constraint(q("app", "child"), "child_parent_id_fkey".into()),
         ObjectId::Constraint(q("app", "parent"), "parent_pkey".into())
@@ -124,13 +216,25 @@ async fn reads_every_object_kind() {
         ObjectId::SequenceOwner(q("app", "parent_serial_col_seq")),
         ObjectId::Column(q("app", "parent"), "serial_col".into())
     ));
-    assert!(has(ObjectId::Table(q("app", "events_2026")), ObjectId::Table(q("app", "events"))));
+    assert!(has(
+        ObjectId::Table(q("app", "events_2026")),
+        ObjectId::Table(q("app", "events"))
+    ));
 
     // The same database read twice gives the same fingerprint; a change changes it.
-    assert_eq!(introspect(db.url()).await.model.fingerprint(), m.fingerprint());
+    assert_eq!(
+        introspect(db.url()).await.model.fingerprint(),
+        m.fingerprint()
+    );
     let client = db.url().connect().await.unwrap();
-    client.batch_execute("COMMENT ON INDEX app.child_expr_idx IS 'x'").await.unwrap();
-    assert_ne!(introspect(db.url()).await.model.fingerprint(), m.fingerprint());
+    client
+        .batch_execute("COMMENT ON INDEX app.child_expr_idx IS 'x'")
+        .await
+        .unwrap();
+    assert_ne!(
+        introspect(db.url()).await.model.fingerprint(),
+        m.fingerprint()
+    );
     db.drop_now().await.unwrap();
 }
 
