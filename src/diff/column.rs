@@ -114,6 +114,9 @@ pub(super) fn emit(d: &mut Differ) {
         let Some(old_table) = d.cur.tables.get(table) else {
             continue;
         };
+        if old_table.partition_of.is_some() || new_table.partition_of.is_some() {
+            continue;
+        }
         for (name, column) in new_table.ordered_columns() {
             let id = ObjectId::Column(table.clone(), name.clone());
             match d.decision(&id) {

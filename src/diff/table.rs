@@ -64,30 +64,10 @@ pub(super) fn decide(d: &mut Differ) -> Result<()> {
                 ),
             });
         }
-        d.decide_map(
-            &old.columns,
-            &new.columns,
-            |c| ObjectId::Column(name.clone(), c.clone()),
-            |a, b| b.generated.is_some() && a.generated != b.generated,
-        );
-        for (column, b) in &new.columns {
-            let Some(a) = old.columns.get(column) else {
-                continue;
-            };
-            let id = ObjectId::Column(name.clone(), column.clone());
-            if d.decision(&id) == Decision::Replace {
-                continue;
-            }
-            if a.data_type != b.data_type || a.collation != b.collation {
-                d.disrupt(id);
-            }
-            let default = ObjectId::ColumnDefault(name.clone(), column.clone());
-            match (&a.default, &b.default) {
-                (None, Some(_)) => d.set(default, Decision::Create),
-                (Some(_), None) => d.set(default, Decision::Drop),
-                (Some(x), Some(y)) if x != y => d.set(default, Decision::Alter),
-                _ => {}
-            }
+        // A partition's columns are its parent's (the model leaves them out); a table that
+        // becomes or stops being a partition keeps the columns it has.
+        if old.partition_of.is_none() && new.partition_of.is_none() {
+            decide_columns(d, name, old, new);
         }
         d.decide_map(
             &old.constraints,
@@ -120,6 +100,34 @@ pub(super) fn decide(d: &mut Differ) -> Result<()> {
     Ok(())
 }
 
+fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
+    d.decide_map(
+        &old.columns,
+        &new.columns,
+        |c| ObjectId::Column(name.clone(), c.clone()),
+        |a, b| b.generated.is_some() && a.generated != b.generated,
+    );
+    for (column, b) in &new.columns {
+        let Some(a) = old.columns.get(column) else {
+            continue;
+        };
+        let id = ObjectId::Column(name.clone(), column.clone());
+        if d.decision(&id) == Decision::Replace {
+            continue;
+        }
+        if a.data_type != b.data_type || a.collation != b.collation {
+            d.disrupt(id);
+        }
+        let default = ObjectId::ColumnDefault(name.clone(), column.clone());
+        match (&a.default, &b.default) {
+            (None, Some(_)) => d.set(default, Decision::Create),
+            (Some(_), None) => d.set(default, Decision::Drop),
+            (Some(x), Some(y)) if x != y => d.set(default, Decision::Alter),
+            _ => {}
+        }
+    }
+}
+
 /// Statements that give a new table its flags, comments and privileges.
 fn decorations(name: &QualName, table: &Table) -> Vec<String> {
     let target = Target::Table(name);
@@ -137,6 +145,12 @@ fn decorations(name: &QualName, table: &Table) -> Vec<String> {
         &ddl::default_grants(target),
         &table.grants,
     ));
+    for (constraint, c) in table.constraints.iter() {
+        if ddl::is_inline_constraint(c) {
+            let target = Target::Constraint(name, constraint);
+            sql.extend(ddl::comment_change(target, None, c.comment.as_deref()));
+        }
+    }
     for (column, c) in table.ordered_columns() {
         sql.extend(column_decorations(name, column, c, None));
     }

@@ -90,6 +90,12 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     UNION ALL
     SELECT 'pg_extension'::regclass::oid, e.oid, 0, 'extension', NULL, e.extname, NULL
     FROM pg_extension e
+    UNION ALL
+    -- members of an extension in catalogs not listed above (operator classes, operators)
+    SELECT m.classid, m.objid, 0, 'extension', NULL, e.extname, NULL
+    FROM pg_depend m JOIN pg_extension e ON e.oid = m.refobjid
+    WHERE m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
+      AND m.classid NOT IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
 ),
 named AS (
     -- whatever an extension created is the extension

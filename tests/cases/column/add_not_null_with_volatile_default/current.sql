@@ -1,0 +1,1 @@
+CREATE TABLE tokens (id int PRIMARY KEY);

@@ -1,0 +1,2 @@
+CREATE TABLE p (a int NOT NULL, b int NOT NULL, CONSTRAINT p_pkey PRIMARY KEY (a) INCLUDE (b));
+CREATE TABLE c (id int PRIMARY KEY, p_a int REFERENCES p (a));

@@ -1,0 +1,3 @@
+CREATE FUNCTION score(i int) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT i * 10.5 $$;
+CREATE TABLE t (id int PRIMARY KEY);
+CREATE VIEW scores AS SELECT id, score(id) AS s FROM t;

@@ -1,0 +1,2 @@
+CREATE FUNCTION twice(i int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT i * 2 $$;
+CREATE TABLE t (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (twice(a)) STORED);

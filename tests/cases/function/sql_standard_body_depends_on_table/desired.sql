@@ -1,0 +1,3 @@
+CREATE TABLE t (id int PRIMARY KEY, n int);
+CREATE FUNCTION total() RETURNS bigint LANGUAGE sql STABLE BEGIN ATOMIC SELECT sum(n) FROM t; END;
+CREATE VIEW totals AS SELECT total() AS total;

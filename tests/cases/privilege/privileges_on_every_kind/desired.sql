@@ -1,0 +1,11 @@
+CREATE SCHEMA s;
+CREATE TABLE s.t (id int PRIMARY KEY);
+CREATE SEQUENCE s.q;
+CREATE TYPE s.e AS ENUM ('a');
+CREATE VIEW s.v AS SELECT id FROM s.t;
+GRANT USAGE ON SCHEMA s TO strata_reader;
+GRANT SELECT ON s.t TO strata_writer WITH GRANT OPTION;
+GRANT USAGE, SELECT ON SEQUENCE s.q TO strata_writer;
+REVOKE USAGE ON TYPE s.e FROM PUBLIC;
+GRANT USAGE ON TYPE s.e TO strata_reader;
+GRANT SELECT ON s.v TO strata_reader, strata_writer;

@@ -1,0 +1,2 @@
+CREATE SCHEMA a;
+CREATE TABLE a.items (id int PRIMARY KEY);

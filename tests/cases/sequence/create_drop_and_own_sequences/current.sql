@@ -1,0 +1,3 @@
+CREATE SEQUENCE old_seq;
+CREATE SEQUENCE orphan_seq;
+CREATE TABLE t (id int PRIMARY KEY, n bigint);

@@ -1,0 +1,1 @@
+CREATE TABLE sessions_cache (k text PRIMARY KEY, v jsonb);

@@ -1,0 +1,1 @@
+CREATE UNLOGGED TABLE sessions_cache (k text PRIMARY KEY, v jsonb);

@@ -1,0 +1,6 @@
+CREATE TABLE t (id int PRIMARY KEY, v int, updated_at timestamptz);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+CREATE TRIGGER t_touch BEFORE UPDATE OF v ON t FOR EACH ROW WHEN (OLD.v IS DISTINCT FROM NEW.v) EXECUTE FUNCTION touch();
+CREATE TRIGGER t_audit AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch();
+ALTER TABLE t DISABLE TRIGGER t_audit;
+COMMENT ON TRIGGER t_touch ON t IS 'keeps updated_at';

@@ -1,0 +1,1 @@
+CREATE TYPE point3 AS (x int, y int, legacy text);

@@ -1,0 +1,2 @@
+CREATE DOMAIN code AS text DEFAULT 'AAA' NOT NULL CONSTRAINT code_upper CHECK (VALUE = upper(VALUE));
+CREATE TABLE t (id int PRIMARY KEY, c code);

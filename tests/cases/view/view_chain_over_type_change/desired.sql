@@ -1,0 +1,4 @@
+CREATE TABLE r (id int PRIMARY KEY, value bigint NOT NULL);
+CREATE VIEW r1 AS SELECT id, value FROM r;
+CREATE VIEW r2 AS SELECT id, value * 2 AS doubled FROM r1;
+CREATE MATERIALIZED VIEW r3 AS SELECT count(*) AS n FROM r2;
