@@ -109,8 +109,20 @@ pub fn drop_column(table: &QualName, name: &str) -> String {
     format!("ALTER TABLE {table} DROP COLUMN {};", Ident(name))
 }
 
+/// The `USING` cast of a column type change: `col::type`, or `col::via::type` for values
+/// that have no direct cast (enums convert through `text`).
+#[derive(Clone, Copy, Debug)]
+pub struct Using {
+    pub via: Option<&'static str>,
+}
+
 /// `ALTER COLUMN ... TYPE`, with a `USING` cast when the type itself changes.
-pub fn alter_column_type(table: &QualName, name: &str, column: &Column, using: bool) -> String {
+pub fn alter_column_type(
+    table: &QualName,
+    name: &str,
+    column: &Column,
+    using: Option<Using>,
+) -> String {
     let mut sql = format!(
         "ALTER TABLE {table} ALTER COLUMN {} TYPE {}",
         Ident(name),
@@ -119,8 +131,12 @@ pub fn alter_column_type(table: &QualName, name: &str, column: &Column, using: b
     if let Some(collation) = &column.collation {
         sql.push_str(&format!(" COLLATE {collation}"));
     }
-    if using {
-        sql.push_str(&format!(" USING {}::{}", Ident(name), column.data_type));
+    if let Some(using) = using {
+        sql.push_str(&format!(" USING {}", Ident(name)));
+        if let Some(via) = using.via {
+            sql.push_str(&format!("::{via}"));
+        }
+        sql.push_str(&format!("::{}", column.data_type));
     }
     sql.push(';');
     sql

@@ -67,6 +67,23 @@ fn type_change_cost(d: &Differ, from: &Column, to: &Column) -> Cost {
     }
 }
 
+/// Values of an enum (or an array of one) have no cast to other types: convert them
+/// through `text` (or `text[]`).
+fn cast_via(model: &crate::model::Model, data_type: &str) -> Option<&'static str> {
+    let (base, array) = match data_type.strip_suffix("[]") {
+        Some(base) => (base, true),
+        None => (data_type, false),
+    };
+    let is_enum = QualName::parse(base)
+        .and_then(|n| model.types.get(&n))
+        .is_some_and(|t| matches!(t.kind, crate::model::TypeKind::Enum { .. }));
+    match (is_enum, array) {
+        (true, false) => Some("text"),
+        (true, true) => Some("text[]"),
+        _ => None,
+    }
+}
+
 fn kind_hazards(cost: Cost) -> &'static [Hazard] {
     match cost {
         Cost::Cheap => &[],
@@ -228,7 +245,12 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
     }
     if old.data_type != new.data_type || old.collation != new.collation {
         let cost = type_change_cost(d, old, new);
-        let using = old.data_type != new.data_type;
+        let using = (old.data_type != new.data_type)
+            .then(|| cast_via(d.cur, &old.data_type))
+            .map(|via| ddl::Using { via });
+        let back = (old.data_type != new.data_type)
+            .then(|| cast_via(d.des, &new.data_type))
+            .map(|via| ddl::Using { via });
         let step = Step::new(
             format!(
                 "change type of {table}.{col} from {} to {}",
@@ -236,7 +258,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
             ),
             ddl::alter_column_type(table, name, new, using),
         )
-        .reverse(ddl::alter_column_type(table, name, old, using))
+        .reverse(ddl::alter_column_type(table, name, old, back))
         .hazards(kind_hazards(cost));
         nodes.push(Differ::node(id.clone(), Action::Alter, step));
     }

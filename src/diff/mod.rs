@@ -65,6 +65,9 @@ pub(crate) struct Node {
     pub also: Vec<ObjectId>,
     pub frees: Vec<Name>,
     pub claims: Vec<Name>,
+    /// Objects whose alterations must come before this node (columns leaving a type
+    /// before the type is rebuilt).
+    pub after_alters: Vec<ObjectId>,
     pub step: Step,
 }
 
@@ -270,6 +273,7 @@ impl<'a> Differ<'a> {
             also: Vec::new(),
             frees: Vec::new(),
             claims: Vec::new(),
+            after_alters: Vec::new(),
             step,
         }
     }
@@ -475,6 +479,13 @@ impl<'a> Differ<'a> {
                 edges.push((pair[0], pair[1]));
             }
         }
+        for (i, node) in self.nodes.iter().enumerate() {
+            for x in &node.after_alters {
+                for a in alters(x, false) {
+                    edges.push((a, i));
+                }
+            }
+        }
         let mut freed: BTreeMap<&Name, Vec<usize>> = BTreeMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
             for name in &node.frees {
@@ -492,8 +503,20 @@ impl<'a> Differ<'a> {
     }
 }
 
+#[cfg(test)]
+mod proptests;
+
 /// The ordered steps from `current` to `desired`.
 pub(crate) fn steps(current: &Catalog, desired: &Catalog) -> Result<Vec<Step>> {
+    Ok(ordered(current, desired)?.0)
+}
+
+/// The ordered steps, with the dependency edges between them as pairs of positions in
+/// that order (each pair must be increasing).
+pub(crate) fn ordered(
+    current: &Catalog,
+    desired: &Catalog,
+) -> Result<(Vec<Step>, Vec<(usize, usize)>)> {
     let mut d = Differ::new(current, desired);
     schema::decide(&mut d);
     types::decide(&mut d)?;
@@ -530,6 +553,16 @@ pub(crate) fn steps(current: &Catalog, desired: &Catalog) -> Result<Vec<Step>> {
     };
     let describe = |i: usize| nodes[i].step.summary.clone();
     let order = graph::order(nodes.len(), &edges, rank, describe)?;
+    let mut position = vec![0; order.len()];
+    for (pos, &node) in order.iter().enumerate() {
+        position[node] = pos;
+    }
+    let edges = edges
+        .into_iter()
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| (position[a], position[b]))
+        .collect();
     let mut slots: Vec<Option<Step>> = d.nodes.into_iter().map(|n| Some(n.step)).collect();
-    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+    let steps = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    Ok((steps, edges))
 }

@@ -137,19 +137,28 @@ fn create_sql(name: &QualName, def: &TypeDef) -> String {
     ddl::join(sql)
 }
 
-/// The columns (in the current model) whose type is `name` or an array of it.
-fn columns_using(d: &Differ, name: &QualName) -> Vec<(QualName, String, bool)> {
+/// The columns whose type is `name` or an array of it, in both models (the columns a swap
+/// converts), and those that use it now but change to another type or go away (they must
+/// leave before the swap).
+fn columns_using(d: &Differ, name: &QualName) -> (Vec<(QualName, String, bool)>, Vec<ObjectId>) {
     let scalar = name.to_string();
     let array = format!("{scalar}[]");
-    let mut out = Vec::new();
+    let mut keep = Vec::new();
+    let mut leave = Vec::new();
     for (table, t) in &d.cur.tables {
         for (column, c) in &t.columns {
-            if c.data_type == scalar || c.data_type == array {
-                out.push((table.clone(), column.clone(), c.data_type == array));
+            if c.data_type != scalar && c.data_type != array {
+                continue;
+            }
+            let desired = d.des.tables.get(table).and_then(|t| t.columns.get(column));
+            if desired.is_some_and(|n| n.data_type == c.data_type) {
+                keep.push((table.clone(), column.clone(), c.data_type == array));
+            } else {
+                leave.push(ObjectId::Column(table.clone(), column.clone()));
             }
         }
     }
-    out
+    (keep, leave)
 }
 
 /// Rename `name` aside, create it as `to`, convert `columns`, drop the old one.
@@ -158,7 +167,7 @@ fn swap_sql(
     from: &TypeDef,
     to: &TypeDef,
     columns: &[(QualName, String, bool)],
-) -> String {
+) -> (String, String, QualName) {
     let aside = ddl::temp_name("old", &format!("{name} {}", ddl::create_type(name, from)));
     let mut sql = vec![
         format!("ALTER TYPE {name} RENAME TO {};", Ident(&aside)),
@@ -175,8 +184,19 @@ fn swap_sql(
             col = Ident(column)
         ));
     }
-    sql.push(ddl::drop_type(&name.sibling(aside), is_domain(from)));
-    ddl::join(sql)
+    let drop_old = ddl::drop_type(&name.sibling(aside.clone()), is_domain(from));
+    (ddl::join(sql), drop_old, name.sibling(aside))
+}
+
+/// The whole swap as one script (for a reverse step).
+fn swap_script(
+    name: &QualName,
+    from: &TypeDef,
+    to: &TypeDef,
+    columns: &[(QualName, String, bool)],
+) -> String {
+    let (convert, drop_old, _) = swap_sql(name, from, to, columns);
+    ddl::join([convert, drop_old])
 }
 
 /// `ADD VALUE` statements (one per value, each placed relative to one already there).
@@ -349,19 +369,20 @@ pub(super) fn emit(d: &mut Differ) {
 fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
     let id = ObjectId::Type(name.clone());
     if needs_swap(old, new) {
-        let columns = columns_using(d, name);
+        let (columns, leaving) = columns_using(d, name);
         let also: Vec<ObjectId> = columns
             .iter()
             .map(|(t, c, _)| ObjectId::Column(t.clone(), c.clone()))
             .collect();
+        let (convert, drop_old, aside) = swap_sql(name, old, new, &columns);
         let mut step = Step::new(
             format!(
                 "rebuild type {name} and convert the {} column(s) using it",
                 columns.len()
             ),
-            swap_sql(name, old, new, &columns),
+            convert,
         )
-        .reverse(swap_sql(name, new, old, &columns));
+        .reverse(swap_script(name, new, old, &columns));
         if !columns.is_empty() {
             step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
         }
@@ -370,15 +391,22 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         {
             step = step.hazard(Hazard::DataLoss);
         }
-        d.push(Differ::node(id, Action::Alter, step).also(also));
+        d.push(Differ::node(id.clone(), Action::Alter, step).also(also));
+        // The old type (renamed aside) goes after the conversion, once every column that
+        // changes to another type has left it.
+        let drop_step = Step::new(format!("drop the old version of type {name}"), drop_old);
+        let mut node = Differ::node(ObjectId::Type(aside), Action::Drop, drop_step);
+        node.after_alters = leaving;
+        node.after_alters.push(id);
+        d.push(node);
         return;
     }
     match (&old.kind, &new.kind) {
         (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) if a != b => {
-            let columns = columns_using(d, name);
+            let (columns, _) = columns_using(d, name);
             for (i, sql) in added_values(name, a, b).into_iter().enumerate() {
                 let reverse = if i == 0 {
-                    swap_sql(name, new, old, &columns)
+                    swap_script(name, new, old, &columns)
                 } else {
                     String::new()
                 };

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::sql::QualName;
 
-pub use object::{Dep, ObjectId};
+pub use object::{Dep, ObjectId, normalise_deps};
 
 /// Everything strata manages in one database.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::FunctionId;
+use std::collections::BTreeSet;
+
+use super::{FunctionId, Model};
 use crate::sql::{Ident, QualName};
 
 /// The identity of anything a plan step can create, change or drop.
@@ -92,4 +94,133 @@ impl fmt::Display for ObjectId {
 pub struct Dep {
     pub dependent: ObjectId,
     pub referenced: ObjectId,
+}
+
+/// Keeps the dependencies between modelled objects, turns a sequence's dependency on its
+/// owning column into its [`ObjectId::SequenceOwner`]'s, and adds the structural ones
+/// (parts on their whole, objects on their schema, partitions on their parent).
+pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
+    let mut deps = BTreeSet::new();
+    for dep in raw {
+        let dependent = match &dep.dependent {
+            ObjectId::Sequence(seq)
+                if matches!(&dep.referenced, ObjectId::Column(..))
+                    && model.sequences.get(seq).is_some_and(|s| {
+                        s.owned_by.as_ref().is_some_and(|o| {
+                            dep.referenced == ObjectId::Column(o.table.clone(), o.column.clone())
+                        })
+                    }) =>
+            {
+                ObjectId::SequenceOwner(seq.clone())
+            }
+            other => other.clone(),
+        };
+        let referenced = dep.referenced;
+        let is_part = |a: &ObjectId, b: &ObjectId| {
+            let mut parent = a.parent();
+            while let Some(p) = parent {
+                if &p == b {
+                    return true;
+                }
+                parent = p.parent();
+            }
+            false
+        };
+        // A whole depending on its own part is an artefact (a partition key's column).
+        if is_part(&referenced, &dependent) {
+            continue;
+        }
+        if model.contains(&dependent) && model.contains(&referenced) {
+            deps.insert(Dep {
+                dependent,
+                referenced,
+            });
+        }
+    }
+    let mut add = |dependent: ObjectId, referenced: ObjectId| {
+        deps.insert(Dep {
+            dependent,
+            referenced,
+        });
+    };
+    for (name, ext) in &model.extensions {
+        if model.schemas.contains_key(&ext.schema) {
+            add(
+                ObjectId::Extension(name.clone()),
+                ObjectId::Schema(ext.schema.clone()),
+            );
+        }
+    }
+    for name in model.types.keys() {
+        add(
+            ObjectId::Type(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+    }
+    for (name, seq) in &model.sequences {
+        add(
+            ObjectId::Sequence(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+        if let Some(owner) = &seq.owned_by {
+            add(
+                ObjectId::SequenceOwner(name.clone()),
+                ObjectId::Sequence(name.clone()),
+            );
+            add(
+                ObjectId::SequenceOwner(name.clone()),
+                ObjectId::Column(owner.table.clone(), owner.column.clone()),
+            );
+        }
+    }
+    for id in model.functions.keys() {
+        add(
+            ObjectId::Function(id.clone()),
+            ObjectId::Schema(id.name.schema.clone()),
+        );
+    }
+    for (name, table) in &model.tables {
+        let tid = ObjectId::Table(name.clone());
+        add(tid.clone(), ObjectId::Schema(name.schema.clone()));
+        if let Some(p) = &table.partition_of {
+            add(tid.clone(), ObjectId::Table(p.parent.clone()));
+        }
+        for (column, c) in &table.columns {
+            let cid = ObjectId::Column(name.clone(), column.clone());
+            add(cid.clone(), tid.clone());
+            if c.default.is_some() {
+                add(ObjectId::ColumnDefault(name.clone(), column.clone()), cid);
+            }
+        }
+        for constraint in table.constraints.keys() {
+            add(
+                ObjectId::Constraint(name.clone(), constraint.clone()),
+                tid.clone(),
+            );
+        }
+        for trigger in table.triggers.keys() {
+            add(
+                ObjectId::Trigger(name.clone(), trigger.clone()),
+                tid.clone(),
+            );
+        }
+        for policy in table.policies.keys() {
+            add(ObjectId::Policy(name.clone(), policy.clone()), tid.clone());
+        }
+    }
+    for name in model.views.keys() {
+        add(
+            ObjectId::View(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+    }
+    for (name, index) in &model.indexes {
+        let on = if model.views.contains_key(&index.table) {
+            ObjectId::View(index.table.clone())
+        } else {
+            ObjectId::Table(index.table.clone())
+        };
+        add(ObjectId::Index(name.clone()), on);
+    }
+    deps
 }
