@@ -511,12 +511,15 @@ pub(crate) fn steps(current: &Catalog, desired: &Catalog) -> Result<Vec<Step>> {
     Ok(ordered(current, desired)?.0)
 }
 
+/// Steps in order, and the edges between them as pairs of positions.
+pub(crate) type Ordered = (Vec<Step>, Vec<(usize, usize)>);
+
 /// The ordered steps, with the dependency edges between them as pairs of positions in
 /// that order (each pair must be increasing).
 pub(crate) fn ordered(
     current: &Catalog,
     desired: &Catalog,
-) -> Result<(Vec<Step>, Vec<(usize, usize)>)> {
+) -> Result<Ordered> {
     let mut d = Differ::new(current, desired);
     schema::decide(&mut d);
     types::decide(&mut d)?;
