@@ -173,6 +173,15 @@ impl Cluster {
         self.major
     }
 
+    /// A libpq-style connection string for a database of this cluster, as its superuser
+    /// (what `--database-url` accepts).
+    pub fn connection_string(&self, dbname: &str) -> String {
+        format!(
+            "host={} port={PORT} user={SUPERUSER} dbname={dbname}",
+            self.socket_dir.display()
+        )
+    }
+
     /// A URL for a database of this cluster, as its superuser.
     pub fn url(&self, dbname: &str) -> DbUrl {
         let mut config = Config::new();

@@ -516,10 +516,7 @@ pub(crate) type Ordered = (Vec<Step>, Vec<(usize, usize)>);
 
 /// The ordered steps, with the dependency edges between them as pairs of positions in
 /// that order (each pair must be increasing).
-pub(crate) fn ordered(
-    current: &Catalog,
-    desired: &Catalog,
-) -> Result<Ordered> {
+pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
     let mut d = Differ::new(current, desired);
     schema::decide(&mut d);
     types::decide(&mut d)?;

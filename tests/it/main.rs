@@ -7,3 +7,4 @@ mod harness;
 
 mod cases;
 mod catalog;
+mod cli;

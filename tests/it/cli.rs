@@ -1,0 +1,398 @@
+//! The `strata` binary end to end: exit codes, output, errors, and what it leaves behind.
+
+use std::path::Path;
+use std::process::Output;
+
+use std::process::Command;
+
+use crate::harness::{cluster, fresh_db, introspect, load_sql, repo_root};
+
+/// The binary, with no database settings inherited from the environment.
+fn strata() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("strata"));
+    cmd.env_remove("DATABASE_URL")
+        .env_remove("STRATA_DEV_URL")
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn dev_url() -> String {
+    cluster().await.connection_string("postgres")
+}
+
+async fn db_url(db: &strata::db::shadow::ShadowDb) -> String {
+    cluster().await.connection_string(db.name())
+}
+
+fn write_schema(dir: &Path, files: &[(&str, &str)]) {
+    for (name, sql) in files {
+        std::fs::write(dir.join(name), sql).unwrap();
+    }
+}
+
+/// Shadow databases a strata process (by PID) left on the test cluster.
+async fn leftover_shadows(pid: u32) -> Vec<String> {
+    let client = cluster().await.url("postgres").connect().await.unwrap();
+    let rows = client
+        .query(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
+            &[&format!("strata_shadow_{pid}_%")],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+/// Runs the command, returning its output and PID.
+fn run(cmd: &mut Command) -> (Output, u32) {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    (child.wait_with_output().unwrap(), pid)
+}
+
+#[tokio::test]
+async fn diff_on_the_embedded_default_plans_the_sovd_schema_and_cleans_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let output = strata()
+        .current_dir(repo_root())
+        .env("TMPDIR", tmp.path())
+        .arg("diff")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("CREATE TABLE public.vehicles"), "{stdout}");
+    assert!(stdout.contains("CREATE TABLE audit.audit_log"), "{stdout}");
+    assert!(
+        stdout.find("CREATE DOMAIN public.vin").unwrap()
+            < stdout.find("CREATE TABLE public.vehicles").unwrap()
+    );
+    // The embedded server and its folder are gone.
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tempfile::tempdir().unwrap();
+    // A statement that takes a while, so the signal arrives while strata works.
+    write_schema(
+        schema.path(),
+        &[(
+            "slow.sql",
+            "CREATE TABLE t (id int);\nSELECT pg_sleep(30);\n",
+        )],
+    );
+    let mut child = strata()
+        .env("TMPDIR", tmp.path())
+        .args(["diff", "--schema"])
+        .arg(schema.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the server is up (postmaster.pid says "ready").
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let ready = std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            std::fs::read_to_string(e.path().join("data/postmaster.pid"))
+                .is_ok_and(|p| p.lines().nth(7).is_some_and(|l| l.trim() == "ready"))
+        });
+        if ready {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server never became ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("interrupted by SIGTERM"),
+        "{}",
+        text(&output.stderr)
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn diff_exit_code_json_and_a_database_at_the_desired_state() {
+    let sovd = std::fs::read_to_string(repo_root().join("schema/10_users.sql")).unwrap();
+    let types = std::fs::read_to_string(repo_root().join("schema/00_types.sql")).unwrap();
+    let functions = std::fs::read_to_string(repo_root().join("schema/01_functions.sql")).unwrap();
+    let schema = tempfile::tempdir().unwrap();
+    write_schema(
+        schema.path(),
+        &[("a.sql", &types), ("b.sql", &functions), ("c.sql", &sovd)],
+    );
+    let db = fresh_db().await;
+    load_sql(db.url(), "schema", &format!("{types}\n{functions}\n{sovd}")).await;
+    let url = db_url(&db).await;
+
+    let output = strata()
+        .args(["diff", "--exit-code", "--schema"])
+        .arg(schema.path())
+        .args(["--database-url", &url, "--dev-url", &dev_url().await])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(output.stdout.is_empty());
+    assert!(text(&output.stderr).contains("no changes"));
+
+    let client = db.url().connect().await.unwrap();
+    client
+        .batch_execute("ALTER TABLE users DROP COLUMN display_name")
+        .await
+        .unwrap();
+    let output = strata()
+        .args(["diff", "--exit-code", "--format", "json", "--schema"])
+        .arg(schema.path())
+        .args(["--database-url", &url, "--dev-url", &dev_url().await])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let steps = json["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{json:#}");
+    assert_eq!(
+        steps[0]["sql"],
+        "ALTER TABLE public.users ADD COLUMN display_name text NOT NULL;"
+    );
+    assert_eq!(
+        steps[0]["reverse"],
+        "ALTER TABLE public.users DROP COLUMN display_name;"
+    );
+    assert_eq!(steps[0]["hazards"], serde_json::json!([]));
+    assert_eq!(
+        json["revert"][0]["hazards"],
+        serde_json::json!(["data-loss", "irreversible"])
+    );
+    // diff writes nothing: the database still lacks the column.
+    let catalog = introspect(db.url()).await;
+    assert!(
+        !catalog.model.tables[&strata::sql::QualName::new("public", "users")]
+            .columns
+            .contains_key("display_name")
+    );
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn statements_that_are_not_desired_state_are_reported_per_line_before_any_database() {
+    let schema = tempfile::tempdir().unwrap();
+    write_schema(
+        schema.path(),
+        &[
+            (
+                "a.sql",
+                "CREATE TABLE vehicles (id int PRIMARY KEY);\nDROP TABLE legacy;\n",
+            ),
+            (
+                "b.sql",
+                "-- duplicate\n\nCREATE TABLE public.vehicles (id int);\nINSERT INTO vehicles VALUES (1);\n",
+            ),
+        ],
+    );
+    // A dev URL that cannot be reached: the problems must be found before connecting.
+    let (output, _) = run(strata()
+        .args(["diff", "--schema"])
+        .arg(schema.path())
+        .args(["--dev-url", "postgres://nobody@127.0.0.1:1/none"]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    let a = schema.path().join("a.sql").display().to_string();
+    let b = schema.path().join("b.sql").display().to_string();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0], "error: 3 problems in the schema files:",
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{a}:2:1: DROP has no place")),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[2],
+        format!("{b}:3:1: duplicate table public.vehicles: already created at {a}:1:1")
+    );
+    assert!(
+        lines[3].starts_with(&format!("{b}:4:1: INSERT changes data")),
+        "{stderr}"
+    );
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn postgres_errors_map_to_file_line_and_nothing_is_created_anywhere() {
+    let schema = tempfile::tempdir().unwrap();
+    write_schema(
+        schema.path(),
+        &[
+            (
+                "a.sql",
+                "CREATE TABLE vehicles (\n  id int PRIMARY KEY,\n  vin no_such_type\n);\n",
+            ),
+            (
+                "b.sql",
+                "CREATE TABLE fleets (id int PRIMARY KEY);\nCREATE INDEX fleets_idx ON fleets (id,);\n",
+            ),
+        ],
+    );
+    let target = fresh_db().await;
+    load_sql(target.url(), "t.sql", "CREATE TABLE existing (id int);").await;
+    let before = introspect(target.url()).await.model.fingerprint();
+    let (output, pid) = run(strata()
+        .args(["diff", "--schema"])
+        .arg(schema.path())
+        .args([
+            "--database-url",
+            &db_url(&target).await,
+            "--dev-url",
+            &dev_url().await,
+        ]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    let a = schema.path().join("a.sql").display().to_string();
+    let b = schema.path().join("b.sql").display().to_string();
+    // sqlparser cannot parse the second statement of b.sql either: a warning, then the
+    // server's verdict.
+    assert!(
+        stderr.starts_with(&format!("warning: {b}:2:1: sqlparser cannot parse")),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("warning: "))
+        .collect();
+    assert_eq!(
+        lines[0], "error: 2 problems in the schema files:",
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{a}:3:7: type \"no_such_type\" does not exist")),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{b}:2:39: syntax error at or near \")\"")),
+        "{stderr}"
+    );
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(output.stdout.is_empty());
+    // Nothing anywhere: no shadow database left, the target unchanged.
+    assert_eq!(leftover_shadows(pid).await, Vec::<String>::new());
+    assert_eq!(introspect(target.url()).await.model.fingerprint(), before);
+    target.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_password_never_appears_in_output() {
+    const SECRET: &str = "s3cr3t-Pa55word";
+    let schema = repo_root().join("schema");
+    let socket = cluster().await.connection_string("postgres");
+    let host = socket
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_start_matches("host=")
+        .to_owned();
+    let good = format!("postgresql://postgres:{SECRET}@localhost/postgres?host={host}");
+    let cases = [
+        // success (trust authentication ignores the password)
+        vec!["diff".to_owned(), "--database-url".into(), good.clone()],
+        // a database that does not exist
+        vec![
+            "diff".into(),
+            "--database-url".into(),
+            good.replace("/postgres?", "/no_such_db?"),
+        ],
+        // a host that is not there
+        vec![
+            "diff".into(),
+            "--database-url".into(),
+            format!("postgres://app:{SECRET}@127.0.0.1:1/db"),
+        ],
+        // a URL that does not parse
+        vec![
+            "diff".into(),
+            "--database-url".into(),
+            format!("postgres://app:{SECRET}@host:port/db"),
+        ],
+        vec![
+            "inspect".into(),
+            "--database-url".into(),
+            format!("postgres://app:{SECRET}@127.0.0.1:1/db"),
+        ],
+    ];
+    for args in cases {
+        let mut cmd = strata();
+        cmd.args(&args);
+        if args[0] == "diff" {
+            cmd.arg("--schema")
+                .arg(&schema)
+                .args(["--dev-url", &dev_url().await]);
+        }
+        let output = cmd.output().unwrap();
+        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        assert!(
+            !all.contains(SECRET),
+            "password printed for {:?}:\n{all}",
+            args[0]
+        );
+        assert!(
+            all.contains("***")
+                || output.status.success()
+                || all.contains("not a valid database URL"),
+            "{all}"
+        );
+    }
+    // Nor in --help, with the URL in the environment.
+    let output = strata()
+        .env("DATABASE_URL", &good)
+        .args(["diff", "--help"])
+        .output()
+        .unwrap();
+    assert!(!text(&output.stdout).contains(SECRET));
+}
+
+#[tokio::test]
+async fn inspect_prints_sql_that_recreates_the_database() {
+    let sql = std::fs::read_to_string(repo_root().join("tests/fixtures/every_kind.sql")).unwrap();
+    let source = fresh_db().await;
+    load_sql(source.url(), "every_kind.sql", &sql).await;
+    let output = strata()
+        .args(["inspect", "--database-url", &db_url(&source).await])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let copy = fresh_db().await;
+    load_sql(copy.url(), "inspect.sql", &text(&output.stdout)).await;
+    assert_eq!(
+        introspect(copy.url()).await.model.fingerprint(),
+        introspect(source.url()).await.model.fingerprint()
+    );
+    source.drop_now().await.unwrap();
+    copy.drop_now().await.unwrap();
+
+    let missing = strata().arg("inspect").output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(text(&missing.stderr).contains("--database-url"));
+}
