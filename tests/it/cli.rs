@@ -92,7 +92,7 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
             "CREATE TABLE t (id int);\nSELECT pg_sleep(30);\n",
         )],
     );
-    let mut child = strata()
+    let child = strata()
         .env("TMPDIR", tmp.path())
         .args(["diff", "--schema"])
         .arg(schema.path())
