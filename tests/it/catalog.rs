@@ -121,11 +121,11 @@ async fn reads_every_object_kind() {
         .collect();
     assert!(kinds.contains(&("parent_pkey", ConstraintKind::PrimaryKey)));
     assert!(kinds.contains(&("parent_no_overlap", ConstraintKind::Exclude)));
-    assert!(
-        parent.constraints["parent_code_key"]
-            .definition
-            .contains("NULLS NOT DISTINCT")
+    assert_eq!(
+        parent.constraints["parent_code_key"].definition,
+        "UNIQUE (code)"
     );
+
     assert!(
         parent.constraints["parent_code_len"]
             .definition
@@ -249,5 +249,30 @@ async fn ledger_schema_is_never_part_of_the_model() {
         .await
         .unwrap();
     assert_eq!(introspect(db.url()).await.model.fingerprint(), before);
+    db.drop_now().await.unwrap();
+}
+
+#[tokio::test]
+async fn reads_unique_nulls_not_distinct_where_the_server_has_it() {
+    let db = fresh_db().await;
+    if crate::harness::cluster().await.major() < 15 {
+        return; // NULLS NOT DISTINCT is PostgreSQL 15+ syntax
+    }
+    load_sql(
+        db.url(),
+        "nnd.sql",
+        "CREATE TABLE t (a int, CONSTRAINT t_a_key UNIQUE NULLS NOT DISTINCT (a));",
+    )
+    .await;
+    let catalog = introspect(db.url()).await;
+    let t = &catalog.model.tables[&q("public", "t")];
+    assert_eq!(
+        t.constraints["t_a_key"].definition,
+        "UNIQUE NULLS NOT DISTINCT (a)"
+    );
+    assert_eq!(
+        t.constraints["t_a_key"].index.as_deref(),
+        Some("USING btree (a) NULLS NOT DISTINCT")
+    );
     db.drop_now().await.unwrap();
 }
