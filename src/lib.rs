@@ -13,6 +13,7 @@ pub mod cli;
 pub mod db;
 pub mod ddl;
 pub(crate) mod diff;
+pub mod fuzzing;
 pub mod inspect;
 pub mod plan;
 pub mod signals;

@@ -1,6 +1,7 @@
 //! The command-line interface: each command is a few lines over the library.
 
 mod args;
+pub mod reference;
 
 use std::io::Write as _;
 

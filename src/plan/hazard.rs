@@ -89,3 +89,22 @@ mod tests {
         assert!("data_loss".parse::<Hazard>().is_err());
     }
 }
+
+#[cfg(test)]
+mod docs {
+    use super::Hazard;
+
+    /// Every hazard id has its page in docs/hazards/, titled with the id.
+    #[test]
+    fn every_hazard_has_a_documentation_page() {
+        for hazard in Hazard::ALL {
+            let path = format!(
+                "{}/docs/hazards/{}.md",
+                env!("CARGO_MANIFEST_DIR"),
+                hazard.id()
+            );
+            let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(page.starts_with(&format!("# `{}`", hazard.id())), "{path}");
+        }
+    }
+}
