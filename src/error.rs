@@ -21,7 +21,12 @@ pub enum Error {
     Schema(Vec<Problem>),
 
     #[error("cannot connect to {target}: {message}")]
-    Connect { target: String, message: String },
+    Connect {
+        target: String,
+        message: String,
+        /// Worth trying again (the server is not up yet), as opposed to refused credentials.
+        retryable: bool,
+    },
 
     #[error("{context}: {message}")]
     Database { context: String, message: String },
@@ -44,8 +49,59 @@ pub enum Error {
     #[error("invalid configuration: {0}")]
     Config(String),
 
+    /// A plan file or the plans directory cannot be used.
+    #[error("{0}")]
+    Plans(String),
+
+    /// strata refuses to go on: drift, divergent plans, tampering, unacknowledged hazards.
+    /// Exit code 2.
+    #[error("{0}")]
+    Refused(String),
+
+    /// A step failed while applying or reverting plans.
+    #[error("{}", render_failure(.0))]
+    Failed(Box<Failure>),
+
     #[error("interrupted")]
     Interrupted,
+}
+
+/// What failed while applying or reverting, and what had been done before.
+#[derive(Debug)]
+pub struct Failure {
+    pub plan: String,
+    /// 1-based step number and the step's summary, if a step failed.
+    pub step: Option<(usize, String)>,
+    pub sql: Option<String>,
+    pub message: String,
+    /// Plans applied (or reverted) completely before the failure.
+    pub completed: Vec<String>,
+    /// What the database holds of the failed plan.
+    pub state: String,
+}
+
+fn render_failure(f: &Failure) -> String {
+    let mut out = match &f.step {
+        Some((n, summary)) => format!(
+            "plan {} failed at step {n} ({summary}): {}",
+            f.plan, f.message
+        ),
+        None => format!("plan {} failed: {}", f.plan, f.message),
+    };
+    if let Some(sql) = &f.sql {
+        out.push_str(&format!(
+            "\n  SQL: {}",
+            sql.lines().collect::<Vec<_>>().join("\n       ")
+        ));
+    }
+    if !f.completed.is_empty() {
+        out.push_str(&format!(
+            "\n  completed before the failure: {}",
+            f.completed.join(", ")
+        ));
+    }
+    out.push_str(&format!("\n  {}", f.state));
+    out
 }
 
 fn render_problems(problems: &[Problem]) -> String {

@@ -20,7 +20,7 @@ pub fn to_sql(catalog: &Catalog) -> Result<String> {
 }
 
 /// What every new database has: the `public` schema and `plpgsql`, as the catalog has them.
-fn baseline(model: &Model) -> Model {
+pub fn baseline(model: &Model) -> Model {
     let mut base = Model::default();
     if let Some(public) = model.schemas.get("public") {
         base.schemas.insert("public".into(), public.clone());

@@ -9,6 +9,7 @@ pub mod source;
 pub mod sql;
 
 pub use error::{Error, Result};
+pub mod apply;
 pub mod cli;
 pub mod db;
 pub mod ddl;
@@ -16,4 +17,8 @@ pub(crate) mod diff;
 pub mod fuzzing;
 pub mod inspect;
 pub mod plan;
+pub mod planfile;
+pub mod render;
+pub mod settings;
 pub mod signals;
+pub mod workflow;

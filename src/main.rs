@@ -38,7 +38,12 @@ fn main() -> ExitCode {
         Ok(Outcome::Attention) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            // Refusals (drift, divergence, tampering, unacknowledged hazards) are "needs
+            // attention", not failures.
+            match e.downcast_ref::<strata::Error>() {
+                Some(strata::Error::Refused(_)) => ExitCode::from(2),
+                _ => ExitCode::from(1),
+            }
         }
     }
 }

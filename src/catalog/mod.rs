@@ -39,7 +39,7 @@ const SERVER_QUERY: &str = include_str!("queries/server.sql");
 /// The raw result of every catalog query: one JSON document per row, by query name.
 pub(crate) type RawCatalog = Vec<(&'static str, Vec<serde_json::Value>)>;
 
-/// Introspects the database `client` is connected to.
+/// Introspects the database `client` is connected to, in a read-only snapshot.
 pub async fn introspect(client: &Client) -> Result<Catalog> {
     let excluded: Vec<String> = vec![LEDGER_SCHEMA.to_owned()];
     client
@@ -53,6 +53,60 @@ pub async fn introspect(client: &Client) -> Result<Catalog> {
     let _ = client.batch_execute("ROLLBACK").await;
     let (server_version, raw) = result?;
     rows::assemble(raw, server_version)
+}
+
+/// Introspects inside the transaction the client has open, seeing its uncommitted changes
+/// (to verify a plan before committing it). Leaves `search_path` as it was.
+pub async fn introspect_in_transaction(client: &Client) -> Result<Catalog> {
+    let excluded: Vec<String> = vec![LEDGER_SCHEMA.to_owned()];
+    let saved: String = client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(|e| introspection_error("server", &e))?;
+    client
+        .batch_execute("SET LOCAL search_path = ''")
+        .await
+        .map_err(|e| introspection_error("server", &e))?;
+    let result = run_queries(client, &excluded).await;
+    client
+        .query("SELECT set_config('search_path', $1, true)", &[&saved])
+        .await
+        .map_err(|e| introspection_error("server", &e))?;
+    let (server_version, raw) = result?;
+    rows::assemble(raw, server_version)
+}
+
+/// What the backend `pid` waits for and who holds it, if it waits.
+pub async fn blocked_by(client: &Client, pid: i32) -> Result<Option<String>> {
+    let rows = client
+        .query(include_str!("queries/blocked_by.sql"), &[&pid])
+        .await
+        .map_err(|e| introspection_error("blocked_by", &e))?;
+    Ok(rows.first().and_then(|r| r.try_get(0).ok()))
+}
+
+/// Who holds the advisory lock `key`, if anyone.
+pub async fn advisory_lock_holder(client: &Client, key: i64) -> Result<Option<String>> {
+    let high = u32::try_from((key >> 32) & 0xffff_ffff).unwrap_or(0);
+    let low = u32::try_from(key & 0xffff_ffff).unwrap_or(0);
+    let rows = client
+        .query(
+            include_str!("queries/lock_holder.sql"),
+            &[&i64::from(high), &i64::from(low)],
+        )
+        .await
+        .map_err(|e| introspection_error("lock_holder", &e))?;
+    Ok(rows.first().and_then(|r| r.try_get(0).ok()))
+}
+
+/// Whether an index exists (`None` if not) and is valid.
+pub async fn index_state(client: &Client, schema: &str, name: &str) -> Result<Option<bool>> {
+    let rows = client
+        .query(include_str!("queries/index_state.sql"), &[&schema, &name])
+        .await
+        .map_err(|e| introspection_error("index_state", &e))?;
+    Ok(rows.first().and_then(|r| r.try_get(0).ok()))
 }
 
 async fn run_queries(client: &Client, excluded: &[String]) -> Result<(u32, RawCatalog)> {

@@ -10,7 +10,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Declarative schema migrations for PostgreSQL",
     long_about = "strata diffs the desired schema in schema/*.sql against a database's catalog \
-                  and plans the dependency-ordered steps between them."
+                  and plans the dependency-ordered steps between them into reviewed plan files, \
+                  which it applies with drift, divergence and tampering checks."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -19,10 +20,49 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the SQL that brings a database to the state in schema/ (writes nothing).
+    /// Create strata.toml, schema/ and plans/ in the current directory.
+    Init,
+    /// Write the next plan file: from the head of the plan chain to schema/.
+    Plan(PlanArgs),
+    /// Print the SQL that brings a database (default: the head of the plan chain) to the
+    /// state in schema/ (writes nothing).
     Diff(DiffArgs),
+    /// CI gate: checksums, one chain, acknowledged hazards, the chain replays to exactly
+    /// schema/. Exit 2 when a check fails.
+    Check(CheckArgs),
+    /// Execute pending plans against a database (what the Helm hook Job runs).
+    Apply(ApplyArgs),
+    /// Show applied and pending plans and whether the database drifted. Exit 2 unless it is
+    /// at the head without drift.
+    Status(StatusArgs),
+    /// Run the revert steps of the last applied plan (or of every plan after --to).
+    Revert(RevertArgs),
+    /// Resolve divergent plan heads: keep one branch, re-plan the other on top.
+    Rebase(RebaseArgs),
+    /// Adopt a database that predates strata: write a root plan for its current state and
+    /// record it as applied there.
+    Baseline(BaselineArgs),
+    /// Round trip on a shadow database: apply the chain, seed, query, revert the head,
+    /// apply it again, checking the schema and the data at each stage.
+    Test(TestArgs),
     /// Print a database's schema as SQL that recreates it.
     Inspect(InspectArgs),
+}
+
+/// Where the project's files are.
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Directory of the desired state (*.sql, read recursively). Default: `schema`, or
+    /// `schema` in strata.toml.
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    /// Directory of the plan files and strata.sum. Default: `plans`, or `plans` in
+    /// strata.toml.
+    #[arg(long)]
+    pub plans: Option<PathBuf>,
+    /// Project settings file.
+    #[arg(long, default_value = "strata.toml")]
+    pub config: PathBuf,
 }
 
 /// The database to read or change.
@@ -44,11 +84,32 @@ pub struct DevArgs {
     pub dev_url: Option<String>,
 }
 
+/// How plans are run against a database.
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
-    /// Directory of the desired state (*.sql, read recursively).
-    #[arg(long, default_value = "schema")]
-    pub schema: PathBuf,
+pub struct RunArgs {
+    /// How long to wait for the migration lock another apply or revert holds (e.g. 60s).
+    #[arg(long)]
+    pub lock_wait: Option<String>,
+    /// Lock timeout for every step, overriding what the plans recorded (e.g. 5s).
+    #[arg(long)]
+    pub lock_timeout: Option<String>,
+    /// How often a step that timed out waiting for a lock is retried.
+    #[arg(long)]
+    pub lock_retries: Option<u32>,
+    /// How long to keep trying to connect while the database starts (e.g. 60s).
+    #[arg(long)]
+    pub connect_timeout: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Text for people.
+    #[default]
+    Human,
+    /// JSON for programs.
+    Json,
+    /// Markdown, for a pull-request comment or a CI job summary.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -61,19 +122,121 @@ pub enum DiffFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// What the change is; it names the plan file.
+    #[arg(short, long, default_value = "")]
+    pub message: String,
+    /// Print the plan without writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Plan from this live database instead of the chain's head (it must be at the head;
+    /// changes made outside strata are recorded in a plan of their own first).
+    #[arg(long, hide_env_values = true)]
+    pub from_database: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub dev: DevArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The current state; without it, an empty database.
     #[command(flatten)]
     pub database: DatabaseArgs,
     #[command(flatten)]
     pub dev: DevArgs,
     #[command(flatten)]
-    pub schema: SchemaArgs,
+    pub project: ProjectArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: DiffFormat,
     /// Exit with 2 when there are changes, 0 when there are none (like git diff --exit-code).
     #[arg(long)]
     pub exit_code: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub dev: DevArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct RevertArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Revert every plan applied after this one (default: only the last applied plan).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Revert plans whose steps destroyed data: the schema comes back, the data does not.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RebaseArgs {
+    /// Message of the re-planned plan (default: the removed plans' messages).
+    #[arg(short, long, default_value = "")]
+    pub message: String,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub dev: DevArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub dev: DevArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// SQL that loads seed data after the chain is applied (default: `[test] seed` in
+    /// strata.toml).
+    #[arg(long)]
+    pub seed: Option<PathBuf>,
+    /// SQL statements that must all succeed against the seeded database (default:
+    /// `[test] queries` in strata.toml).
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub dev: DevArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,29 +4,46 @@ mod args;
 pub mod reference;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
 pub use args::Cli;
-use args::{Command, DevArgs, DiffArgs, DiffFormat, InspectArgs};
+use args::{
+    ApplyArgs, BaselineArgs, CheckArgs, Command, DevArgs, DiffArgs, DiffFormat, Format,
+    InspectArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs, StatusArgs, TestArgs,
+};
 
+use crate::apply::with_runner;
 use crate::db::DbUrl;
 use crate::db::shadow::{self, DevServer};
+use crate::planfile::{StepTimeouts, load_dir};
+use crate::settings::{ProjectFile, Timeout};
 use crate::source::Schema;
+use crate::workflow::{self, Project};
 
 /// How a command ended, when it did not fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Done; exit 0.
     Success,
-    /// A difference, drift or refusal the caller asked to be told about; exit 2.
+    /// A difference, drift or failed check the caller asked to be told about; exit 2.
     Attention,
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
+        Command::Init => init(),
+        Command::Plan(args) => plan(args).await,
         Command::Diff(args) => diff(args).await,
+        Command::Check(args) => check(args).await,
+        Command::Apply(args) => apply(args).await,
+        Command::Status(args) => status(args).await,
+        Command::Revert(args) => revert(args).await,
+        Command::Rebase(args) => rebase(args).await,
+        Command::Baseline(args) => baseline(args).await,
+        Command::Test(args) => test(args).await,
         Command::Inspect(args) => inspect(args).await,
     }
 }
@@ -34,6 +51,73 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
 fn parse_url(text: &str, what: &str) -> Result<DbUrl> {
     text.parse()
         .with_context(|| format!("{what} is not usable"))
+}
+
+fn database(url: Option<&str>, command: &str) -> Result<DbUrl> {
+    match url {
+        Some(url) => parse_url(url, "--database-url"),
+        None => bail!("{command} needs a database: pass --database-url or set DATABASE_URL"),
+    }
+}
+
+fn timeout(text: &str, what: &str) -> Result<Timeout> {
+    text.parse::<Timeout>()
+        .map_err(|e| anyhow::anyhow!("{what}: {e}"))
+}
+
+/// Arguments plus `strata.toml`, validated.
+fn project(args: &ProjectArgs, run: Option<&RunArgs>) -> Result<Project> {
+    let file = ProjectFile::load(&args.config)?;
+    let schema = args
+        .schema
+        .clone()
+        .or(file.schema.clone())
+        .unwrap_or_else(|| PathBuf::from("schema"));
+    let plans = args
+        .plans
+        .clone()
+        .or(file.plans.clone())
+        .unwrap_or_else(|| PathBuf::from("plans"));
+    let mut project = Project::new(&schema, &plans);
+    let defaults = StepTimeouts::default();
+    project.timeouts = StepTimeouts {
+        lock_timeout: file
+            .plan
+            .lock_timeout
+            .map_or(defaults.lock_timeout, |t| t.to_string()),
+        statement_timeout: file
+            .plan
+            .statement_timeout
+            .map_or(defaults.statement_timeout, |t| t.to_string()),
+    };
+    let a = &mut project.apply;
+    if let Some(t) = file.apply.lock_wait {
+        a.lock_wait = t.0;
+    }
+    if let Some(t) = file.apply.connect_timeout {
+        a.connect_timeout = t.0;
+    }
+    if let Some(n) = file.apply.lock_retries {
+        a.lock_retries = n;
+    }
+    a.lock_timeout = file.apply.lock_timeout;
+    if let Some(run) = run {
+        if let Some(t) = &run.lock_wait {
+            a.lock_wait = timeout(t, "--lock-wait")?.0;
+        }
+        if let Some(t) = &run.connect_timeout {
+            a.connect_timeout = timeout(t, "--connect-timeout")?.0;
+        }
+        if let Some(n) = run.lock_retries {
+            a.lock_retries = n;
+        }
+        if let Some(t) = &run.lock_timeout {
+            a.lock_timeout = Some(timeout(t, "--lock-timeout")?);
+        }
+    }
+    project.seed = file.test.seed;
+    project.queries = file.test.queries;
+    Ok(project)
 }
 
 async fn dev_server(args: &DevArgs) -> Result<DevServer> {
@@ -60,8 +144,111 @@ fn read_schema(dir: &std::path::Path) -> Result<Schema> {
     Ok(schema)
 }
 
+fn progress(line: &str) {
+    println!("{line}");
+}
+
+fn init() -> Result<Outcome> {
+    let mut created = Vec::new();
+    if !std::path::Path::new("strata.toml").exists() {
+        std::fs::write(
+            "strata.toml",
+            "# strata project settings (every key is optional).\n\
+             schema = \"schema\"\n\
+             plans = \"plans\"\n\n\
+             [plan]\n\
+             # Recorded in each new plan's steps.\n\
+             lock_timeout = \"5s\"\n\
+             statement_timeout = \"0\"\n\n\
+             [apply]\n\
+             lock_wait = \"300s\"\n\
+             connect_timeout = \"60s\"\n\
+             lock_retries = 5\n\n\
+             [test]\n\
+             # seed = \"tests/fixtures/seed.sql\"\n\
+             # queries = \"tests/fixtures/queries.sql\"\n",
+        )?;
+        created.push("strata.toml");
+    }
+    for dir in ["schema", "plans"] {
+        if !std::path::Path::new(dir).exists() {
+            std::fs::create_dir_all(dir)?;
+            created.push(dir);
+        }
+    }
+    if created.is_empty() {
+        println!("nothing to do: strata.toml, schema/ and plans/ exist");
+    } else {
+        println!("created {}", created.join(", "));
+        println!(
+            "next: write CREATE statements in schema/*.sql, then run `strata plan -m \"initial\"`"
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+async fn plan(args: PlanArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    read_schema(&project.schema)?;
+    let from_database = args
+        .from_database
+        .as_deref()
+        .map(|u| parse_url(u, "--from-database"))
+        .transpose()?;
+    let dev = dev_server(&args.dev).await?;
+    let options = workflow::plan::PlanOptions {
+        message: args.message,
+        dry_run: args.dry_run,
+        from_database,
+    };
+    let Some(new) = workflow::plan::plan(&project, &dev, &options).await? else {
+        eprintln!(
+            "no changes: the plans in {} already bring a database to {}",
+            project.plans.display(),
+            project.schema.display()
+        );
+        return Ok(Outcome::Success);
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let heads: Vec<_> = new.plans.iter().map(|(path, file, _)| {
+                serde_json::json!({ "path": path, "plan": file.head, "unacknowledged": file.unacknowledged() })
+            }).collect();
+            writeln!(out, "{}", serde_json::to_string_pretty(&heads)?)?;
+        }
+        Format::Markdown => {
+            for (_, file, _) in &new.plans {
+                writeln!(out, "{}", crate::render::markdown(file))?;
+            }
+        }
+        Format::Human => {
+            for (path, file, _) in &new.plans {
+                if args.dry_run {
+                    writeln!(
+                        out,
+                        "would write {} ({} steps):",
+                        path.display(),
+                        file.head.steps.len()
+                    )?;
+                } else {
+                    writeln!(
+                        out,
+                        "wrote {} ({} steps):",
+                        path.display(),
+                        file.head.steps.len()
+                    )?;
+                }
+                write!(out, "{}", crate::render::summary(file))?;
+            }
+        }
+    }
+    Ok(Outcome::Success)
+}
+
 async fn diff(args: DiffArgs) -> Result<Outcome> {
-    let schema = read_schema(&args.schema.schema)?;
+    let project = project(&args.project, None)?;
+    let schema = read_schema(&project.schema)?;
     let target = args
         .database
         .database_url
@@ -72,7 +259,12 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
     let desired = shadow::desired_catalog(&dev, &schema).await?;
     let current = match &target {
         Some(url) => crate::db::read_catalog(url).await?,
-        None => shadow::empty_catalog(&dev).await?,
+        None => {
+            let chain = load_dir(&project.plans)?;
+            let order = workflow::verified_chain(&chain)?;
+            workflow::same_major(&order, desired.major_version())?;
+            workflow::head_state(&dev, &order).await?
+        }
     };
     if current.major_version() != desired.major_version() {
         eprintln!(
@@ -88,7 +280,7 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
         DiffFormat::Sql if plan.is_empty() => {
             eprintln!(
                 "no changes: the database matches {}",
-                args.schema.schema.display()
+                project.schema.display()
             );
         }
         DiffFormat::Sql => write!(out, "{}", plan.to_sql())?,
@@ -101,11 +293,202 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
     })
 }
 
+async fn check(args: CheckArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    read_schema(&project.schema)?;
+    let dev = dev_server(&args.dev).await?;
+    let report = workflow::check::check(&project, &dev).await?;
+    print_report(&report, args.format, "check")?;
+    Ok(if report.passed() {
+        Outcome::Success
+    } else {
+        Outcome::Attention
+    })
+}
+
+fn print_report(report: &workflow::check::Report, format: Format, what: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let failed = report.findings.iter().filter(|f| !f.ok).count();
+    match format {
+        Format::Json => {
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .map(|f| serde_json::json!({ "ok": f.ok, "what": f.what }))
+                .collect();
+            let doc = serde_json::json!({ "passed": report.passed(), "findings": findings });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Format::Human | Format::Markdown => {
+            for f in &report.findings {
+                let mark = if f.ok { "ok  " } else { "FAIL" };
+                writeln!(out, "{mark} {}", f.what.replace('\n', "\n     "))?;
+            }
+            if failed == 0 {
+                writeln!(out, "{what} passed")?;
+            } else {
+                writeln!(out, "{what} failed: {failed} problem(s)")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The verified chain, refusing plans whose hazards are not acknowledged.
+fn chain_to_run(project: &Project) -> Result<crate::planfile::Chain> {
+    let chain = load_dir(&project.plans)?;
+    let order = workflow::verified_chain(&chain)?;
+    for plan in &order {
+        let missing = plan.unacknowledged();
+        if !missing.is_empty() {
+            let ids: Vec<&str> = missing.iter().map(|h| h.id()).collect();
+            return Err(crate::Error::Refused(format!(
+                "plan {} has hazards no reviewer acknowledged: {} (list them in its [review] table)",
+                plan.head.id,
+                ids.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(chain)
+}
+
+async fn apply(args: ApplyArgs) -> Result<Outcome> {
+    let project = project(&args.project, Some(&args.run))?;
+    let url = database(args.database.database_url.as_deref(), "apply")?;
+    let chain = chain_to_run(&project)?;
+    let order = workflow::verified_chain(&chain)?;
+    let done = with_runner(&url, &project.apply, &progress, async |r| {
+        r.apply(&order).await
+    })
+    .await?;
+    if !done.plans.is_empty() {
+        println!("done: applied {} plan(s)", done.plans.len());
+    }
+    Ok(Outcome::Success)
+}
+
+async fn status(args: StatusArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    let url = database(args.database.database_url.as_deref(), "status")?;
+    let chain = load_dir(&project.plans)?;
+    let status = workflow::status::status(&chain, &url).await?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
+        Format::Human | Format::Markdown => {
+            writeln!(out, "database: {url}")?;
+            writeln!(
+                out,
+                "applied: {} plan(s){}",
+                status.applied.len(),
+                status
+                    .applied
+                    .last()
+                    .map(|h| format!(", last {h}"))
+                    .unwrap_or_default()
+            )?;
+            if status.pending.is_empty() {
+                writeln!(out, "pending: none")?;
+            } else {
+                writeln!(out, "pending: {}", status.pending.join(", "))?;
+            }
+            if let Some(plan) = &status.interrupted {
+                writeln!(
+                    out,
+                    "interrupted: {plan} (run apply or revert again to finish it)"
+                )?;
+            }
+            writeln!(out, "drift: {}", if status.drift { "yes" } else { "no" })?;
+            for line in &status.differences {
+                writeln!(out, "  - {line}")?;
+            }
+        }
+    }
+    Ok(if status.at_head_without_drift() {
+        Outcome::Success
+    } else {
+        Outcome::Attention
+    })
+}
+
+async fn revert(args: RevertArgs) -> Result<Outcome> {
+    let project = project(&args.project, Some(&args.run))?;
+    let url = database(args.database.database_url.as_deref(), "revert")?;
+    let chain = load_dir(&project.plans)?;
+    let order = workflow::verified_chain(&chain)?;
+    let to = args.to.as_deref();
+    let done = with_runner(&url, &project.apply, &progress, async |r| {
+        r.revert(&order, to, args.force).await
+    })
+    .await?;
+    println!("done: reverted {}", done.plans.join(", "));
+    Ok(Outcome::Success)
+}
+
+async fn rebase(args: RebaseArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    read_schema(&project.schema)?;
+    let dev = dev_server(&args.dev).await?;
+    let done = workflow::rebase::rebase(&project, &dev, &args.message).await?;
+    println!("kept: {}", done.kept.join(", "));
+    for (id, message) in &done.removed {
+        println!("removed: {id} ({message})");
+    }
+    match &done.written {
+        Some(new) => {
+            for (path, file, _) in &new.plans {
+                println!(
+                    "wrote {} ({} steps) on top:",
+                    path.display(),
+                    file.head.steps.len()
+                );
+                print!("{}", crate::render::summary(file));
+            }
+        }
+        None => println!(
+            "no new plan: the kept chain already reaches {}",
+            project.schema.display()
+        ),
+    }
+    println!("rewrote {}", project.plans.join("strata.sum").display());
+    Ok(Outcome::Success)
+}
+
+async fn baseline(args: BaselineArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    let url = database(args.database.database_url.as_deref(), "baseline")?;
+    let dev = dev_server(&args.dev).await?;
+    let path = workflow::baseline::baseline(&project, &dev, &url, &progress).await?;
+    println!(
+        "wrote {} and recorded it as applied on {url}",
+        path.display()
+    );
+    Ok(Outcome::Success)
+}
+
+async fn test(args: TestArgs) -> Result<Outcome> {
+    let mut project = project(&args.project, None)?;
+    if args.seed.is_some() {
+        project.seed = args.seed;
+    }
+    if args.queries.is_some() {
+        project.queries = args.queries;
+    }
+    read_schema(&project.schema)?;
+    let dev = dev_server(&args.dev).await?;
+    let report = workflow::test::test(&project, &dev).await?;
+    print_report(&report, Format::Human, "test")?;
+    Ok(if report.passed() {
+        Outcome::Success
+    } else {
+        Outcome::Attention
+    })
+}
+
 async fn inspect(args: InspectArgs) -> Result<Outcome> {
-    let Some(url) = args.database.database_url.as_deref() else {
-        bail!("inspect needs a database: pass --database-url or set DATABASE_URL");
-    };
-    let catalog = crate::db::read_catalog(&parse_url(url, "--database-url")?).await?;
+    let url = database(args.database.database_url.as_deref(), "inspect")?;
+    let catalog = crate::db::read_catalog(&url).await?;
     print!("{}", crate::inspect::to_sql(&catalog)?);
     Ok(Outcome::Success)
 }

@@ -48,9 +48,16 @@ impl DbUrl {
         if config.get_application_name().is_none() {
             config.application_name("strata");
         }
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| Error::Connect {
-            target: self.to_string(),
-            message: describe_pg_error(&e),
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+            use tokio_postgres::error::SqlState;
+            let retryable = e.as_db_error().is_none_or(|db| {
+                [SqlState::CANNOT_CONNECT_NOW, SqlState::TOO_MANY_CONNECTIONS].contains(db.code())
+            });
+            Error::Connect {
+                target: self.to_string(),
+                message: describe_pg_error(&e),
+                retryable,
+            }
         })?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -6,6 +6,7 @@
 //! but never compared.
 
 mod object;
+pub mod report;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -204,6 +204,25 @@ impl Schema {
     }
 }
 
+/// Splits a file into statements without judging them (for queries and seed data).
+pub fn split_statements(file: &SourceFile) -> std::result::Result<Vec<Statement>, Problem> {
+    let pieces = split::split(file)?;
+    Ok(pieces
+        .into_iter()
+        .map(|piece| {
+            let (line, column) = file.position(piece.offset);
+            Statement {
+                file: 0,
+                offset: piece.offset,
+                line,
+                column,
+                text: file.text[piece.offset..piece.end].to_owned(),
+                info: classify::classify(&piece.tokens),
+            }
+        })
+        .collect())
+}
+
 fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {

@@ -1,0 +1,107 @@
+//! Connecting to the target (with retries while it starts) and holding the migration lock.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_postgres::Client;
+
+use crate::db::DbUrl;
+use crate::error::{Error, Result};
+
+/// The session advisory lock that serialises `strata apply` and `strata revert` on a
+/// database ("STRATA" and 1).
+pub const LOCK_KEY: i64 = 0x5354_5241_5441_0001;
+
+const POLL: Duration = Duration::from_millis(250);
+
+/// Connects, retrying with backoff while the server is not reachable yet, until `timeout`.
+pub async fn connect(url: &DbUrl, timeout: Duration, report: &dyn Fn(&str)) -> Result<Client> {
+    let deadline = Instant::now() + timeout;
+    let mut delay = Duration::from_millis(500);
+    loop {
+        match url.connect().await {
+            Ok(client) => return Ok(client),
+            Err(Error::Connect {
+                message,
+                retryable: true,
+                ..
+            }) if Instant::now() + delay < deadline => {
+                report(&format!(
+                    "database not reachable yet ({message}); retrying in {:.1}s",
+                    delay.as_secs_f64()
+                ));
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The migration lock, held on its own connection.
+pub struct MigrationLock {
+    pub client: Arc<Client>,
+    released: bool,
+}
+
+impl MigrationLock {
+    /// Takes the lock, polling `pg_try_advisory_lock` (a blocking `pg_advisory_lock` would
+    /// deadlock with another session's `CREATE INDEX CONCURRENTLY`) until `wait` is up.
+    pub async fn acquire(client: Client, wait: Duration, report: &dyn Fn(&str)) -> Result<Self> {
+        let deadline = Instant::now() + wait;
+        let mut told = false;
+        loop {
+            let got: bool = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .await
+                .and_then(|r| r.try_get(0))
+                .map_err(|e| Error::database("taking the migration lock", &e))?;
+            if got {
+                return Ok(Self {
+                    client: Arc::new(client),
+                    released: false,
+                });
+            }
+            let holder = crate::catalog::advisory_lock_holder(&client, LOCK_KEY)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| "another session".to_owned());
+            if Instant::now() >= deadline {
+                return Err(Error::Database {
+                    context: "taking the migration lock".into(),
+                    message: format!(
+                        "lock wait exceeded: {holder} has held it for longer than {}s \
+                         (another strata apply or revert is running; see --lock-wait)",
+                        wait.as_secs()
+                    ),
+                });
+            }
+            if !told {
+                report(&format!("waiting for the migration lock, held by {holder}"));
+                told = true;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Releases the lock (closing the connection would too).
+    pub async fn release(mut self) -> Result<()> {
+        self.released = true;
+        self.client
+            .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::database("releasing the migration lock", &e))
+    }
+}
+
+impl Drop for MigrationLock {
+    fn drop(&mut self) {
+        if !self.released {
+            // The connection's task ends when the last client handle goes, and the server
+            // releases a session lock when its session ends.
+            tracing::debug!("migration lock released with its connection");
+        }
+    }
+}

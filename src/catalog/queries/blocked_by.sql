@@ -1,0 +1,16 @@
+-- What the backend $1 is waiting for, and who holds it: one line, or no row when it waits
+-- for nothing.
+SELECT format('%s lock on %s, held by %s',
+              l.mode,
+              CASE WHEN l.relation IS NOT NULL THEN 'relation ' || l.relation::regclass::text
+                   ELSE l.locktype END,
+              coalesce((
+                  SELECT string_agg(format('pid %s (user %s, application %s, %s: %s)',
+                                           a.pid, a.usename, nullif(a.application_name, ''),
+                                           a.state, left(regexp_replace(a.query, '\s+', ' ', 'g'), 80)),
+                                    '; ')
+                  FROM pg_stat_activity a
+                  WHERE a.pid = ANY (pg_blocking_pids($1))), 'an unknown session'))
+FROM pg_locks l
+WHERE l.pid = $1 AND NOT l.granted
+LIMIT 1

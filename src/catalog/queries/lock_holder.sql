@@ -1,0 +1,8 @@
+-- Who holds the advisory lock with the given two halves of its key.
+SELECT format('pid %s (user %s, application %s, connected since %s)',
+              a.pid, a.usename, nullif(a.application_name, ''), date_trunc('second', a.backend_start))
+FROM pg_locks l
+JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.classid::bigint = $1 AND l.objid::bigint = $2
+  AND l.objsubid = 1 AND l.granted
+LIMIT 1

@@ -1,0 +1,163 @@
+//! Readable differences between two models, for drift reports: one line per difference,
+//! naming the object and what differs.
+
+use serde_json::Value;
+
+use super::Model;
+
+fn singular(collection: &str) -> &str {
+    match collection {
+        "schemas" => "schema",
+        "extensions" => "extension",
+        "types" => "type",
+        "sequences" => "sequence",
+        "functions" => "function",
+        "tables" => "table",
+        "views" => "view",
+        "indexes" => "index",
+        "columns" => "column",
+        "constraints" => "constraint",
+        "triggers" => "trigger",
+        "policies" => "policy",
+        "checks" => "check",
+        "column_comments" => "comment on column",
+        other => other,
+    }
+}
+
+fn short(value: &Value) -> String {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "none".to_owned(),
+        other => other.to_string(),
+    };
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 80 {
+        format!("{}...", one_line.chars().take(77).collect::<String>())
+    } else {
+        one_line
+    }
+}
+
+/// Compares two JSON values. `path` names where we are ("table public.t", "column x");
+/// `collection` is set when the values are a map of named objects (its field name).
+fn walk(
+    path: &mut Vec<String>,
+    collection: Option<&str>,
+    expected: &Value,
+    actual: &Value,
+    out: &mut Vec<String>,
+) {
+    match (expected, actual) {
+        (Value::Object(a), Value::Object(b)) => {
+            if let Some(collection) = collection {
+                let kind = singular(collection);
+                for (key, va) in a {
+                    path.push(format!("{kind} {key}"));
+                    match b.get(key) {
+                        None => out.push(format!(
+                            "{}: missing (expected, not in the database)",
+                            path.join(": ")
+                        )),
+                        Some(vb) => walk(path, None, va, vb, out),
+                    }
+                    path.pop();
+                }
+                for key in b.keys().filter(|k| !a.contains_key(*k)) {
+                    out.push(format!(
+                        "{}: unexpected (in the database, not expected)",
+                        path.iter()
+                            .cloned()
+                            .chain([format!("{kind} {key}")])
+                            .collect::<Vec<_>>()
+                            .join(": ")
+                    ));
+                }
+            } else {
+                for (key, va) in a {
+                    let vb = b.get(key).unwrap_or(&Value::Null);
+                    if singular(key) != key {
+                        walk(path, Some(key), va, vb, out);
+                    } else {
+                        path.push(key.clone());
+                        walk(path, None, va, vb, out);
+                        path.pop();
+                    }
+                }
+            }
+        }
+        (a, b) if a != b => {
+            let what = path.join(": ");
+            if matches!(a, Value::Array(_)) || path.last().is_some_and(|f| f == "definition") {
+                out.push(format!(
+                    "{what} differs: expected {}, found {}",
+                    short(a),
+                    short(b)
+                ));
+            } else {
+                out.push(format!("{what}: expected {}, found {}", short(a), short(b)));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One line per difference between the expected and the actual model.
+pub fn differences(expected: &Model, actual: &Model) -> Vec<String> {
+    let a = serde_json::to_value(expected).unwrap_or(Value::Null);
+    let b = serde_json::to_value(actual).unwrap_or(Value::Null);
+    let mut out = Vec::new();
+    walk(&mut Vec::new(), None, &a, &b, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Column, Grants, Table};
+    use crate::sql::QualName;
+
+    fn column(default: Option<&str>) -> Column {
+        Column {
+            data_type: "text".into(),
+            collation: None,
+            not_null: false,
+            default: default.map(Into::into),
+            identity: None,
+            generated: None,
+            comment: None,
+            grants: Grants::new(),
+        }
+    }
+
+    #[test]
+    fn names_objects_and_attributes() {
+        let mut expected = Model::default();
+        let mut table = Table::default();
+        table
+            .columns
+            .insert("status".into(), column(Some("'new'::text")));
+        expected
+            .tables
+            .insert(QualName::new("public", "t"), table.clone());
+        let mut actual = expected.clone();
+        let t = actual
+            .tables
+            .get_mut(&QualName::new("public", "t"))
+            .unwrap();
+        t.columns
+            .insert("status".into(), column(Some("'pending'::text")));
+        t.columns.insert("extra".into(), column(None));
+        actual.schemas.insert("junk".into(), Default::default());
+        let lines = differences(&expected, &actual);
+        assert_eq!(
+            lines,
+            [
+                "schema junk: unexpected (in the database, not expected)",
+                "table public.t: column status: default: expected 'new'::text, found 'pending'::text",
+                "table public.t: column extra: unexpected (in the database, not expected)",
+            ]
+        );
+        assert!(differences(&expected, &expected).is_empty());
+    }
+}

@@ -1,0 +1,388 @@
+//! Plan files (`plans/<id>.toml`), the sum file (`plans/strata.sum`) and the chain they form.
+//!
+//! A plan file is written by strata and reviewed by people. Everything before its
+//! `[review]` table is covered by the file's checksum; the `[review]` table, which must come
+//! last, is the only part a person edits (to acknowledge hazards).
+
+mod chain;
+mod sum;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use chain::{Chain, ChainError, load_dir};
+pub use sum::{SumFile, SumProblem};
+
+use crate::plan::{Hazard, Step};
+
+/// The plan file format this version of strata writes and reads.
+pub const FORMAT: u32 = 1;
+
+/// The header line of the review table.
+const REVIEW_HEADER: &str = "[review]";
+
+/// Hazards a reviewer must acknowledge before a plan can be checked or applied.
+pub const MUST_ACKNOWLEDGE: &[Hazard] = &[
+    Hazard::DataLoss,
+    Hazard::Rewrite,
+    Hazard::BlockingLock,
+    Hazard::Irreversible,
+];
+
+/// One step as recorded in a plan file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannedStep {
+    pub summary: String,
+    pub hazards: Vec<Hazard>,
+    pub transactional: bool,
+    /// `SET lock_timeout` for the step (`5s`; `0` for none).
+    pub lock_timeout: String,
+    /// `SET statement_timeout` for the step (`0` for none).
+    pub statement_timeout: String,
+    /// The index a `CREATE INDEX CONCURRENTLY` step builds, so that a rerun can tell a
+    /// finished build (skip it) from one a crash left invalid (drop and rebuild it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builds_index: Option<String>,
+    pub sql: String,
+}
+
+impl PlannedStep {
+    pub fn from_step(step: &Step, timeouts: &StepTimeouts) -> Self {
+        let long = !step.transactional
+            || step.hazards.contains(&Hazard::Rewrite)
+            || step.sql.contains("VALIDATE CONSTRAINT");
+        Self {
+            summary: step.summary.clone(),
+            hazards: step.hazards.clone(),
+            transactional: step.transactional,
+            lock_timeout: timeouts.lock_timeout.clone(),
+            statement_timeout: if long {
+                "0".to_owned()
+            } else {
+                timeouts.statement_timeout.clone()
+            },
+            builds_index: builds_index(&step.sql),
+            sql: step.sql.trim_end().to_owned(),
+        }
+    }
+}
+
+/// The index name of a `CREATE [UNIQUE] INDEX CONCURRENTLY name ON schema.table ...` step,
+/// qualified with the table's schema.
+fn builds_index(sql: &str) -> Option<String> {
+    let rest = sql
+        .strip_prefix("CREATE INDEX CONCURRENTLY ")
+        .or_else(|| sql.strip_prefix("CREATE UNIQUE INDEX CONCURRENTLY "))?;
+    let (name, rest) = rest.split_once(" ON ")?;
+    let table = rest.split(" USING ").next()?;
+    let parts = crate::sql::split_qualified(table)?;
+    let schema = parts.first()?;
+    let name = crate::sql::split_qualified(name)?.pop()?;
+    Some(crate::sql::QualName::new(schema.clone(), name).to_string())
+}
+
+/// Timeouts written into new plans' steps (from `strata.toml`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepTimeouts {
+    pub lock_timeout: String,
+    pub statement_timeout: String,
+}
+
+impl Default for StepTimeouts {
+    fn default() -> Self {
+        Self {
+            lock_timeout: "5s".to_owned(),
+            statement_timeout: "0".to_owned(),
+        }
+    }
+}
+
+/// What the reviewer edits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// Hazard ids the reviewer accepts for this plan.
+    #[serde(default)]
+    pub acknowledged: Vec<Hazard>,
+    #[serde(default)]
+    pub reviewed_by: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Everything in a plan file before `[review]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanHead {
+    pub format: u32,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub message: String,
+    pub postgres_major: u32,
+    pub source_fingerprint: String,
+    pub target_fingerprint: String,
+    /// A baseline records an existing database: its steps recreate that database's schema
+    /// on shadows and new databases, and are never run where it was recorded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub baseline: bool,
+    /// Records changes made outside strata (`strata plan --from-database`): on the database
+    /// that already has them it is recorded without running; elsewhere its steps run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopts: bool,
+    #[serde(default, rename = "step")]
+    pub steps: Vec<PlannedStep>,
+    #[serde(default, rename = "revert")]
+    pub revert: Vec<PlannedStep>,
+}
+
+/// A parsed plan file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanFile {
+    pub head: PlanHead,
+    pub review: Review,
+    /// sha256 of every byte before the `[review]` line.
+    pub checksum: String,
+}
+
+/// Why a plan file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+fn checksum_of(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// Splits a file at the first line that is exactly `[review]`: (head, review table text).
+fn split_review(text: &str) -> (&str, &str) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim_end_matches(['\n', '\r']) == REVIEW_HEADER {
+            return (&text[..offset], &text[offset + line.len()..]);
+        }
+        offset += line.len();
+    }
+    (text, "")
+}
+
+/// A TOML error as `line L, column C: message` (positions in the whole file).
+fn located(text: &str, offset: usize, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let at = (offset + span.start).min(text.len());
+            let before = &text[..at];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", e.message().trim())
+        }
+        None => e.message().trim().to_owned(),
+    }
+}
+
+impl PlanFile {
+    /// Parses a plan file's text.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let (head_text, review_text) = split_review(text);
+        let head: PlanHead =
+            toml::from_str(head_text).map_err(|e| ParseError(located(text, 0, &e)))?;
+        if head.format != FORMAT {
+            return Err(ParseError(format!(
+                "plan format {} is not supported by this strata (it reads format {FORMAT})",
+                head.format
+            )));
+        }
+        let review: Review = toml::from_str(review_text).map_err(|e| {
+            ParseError(format!(
+                "the [review] table must come last and hold only acknowledged, reviewed_by \
+                 and notes: {}",
+                located(text, text.len() - review_text.len(), &e)
+            ))
+        })?;
+        let mut head = head;
+        for step in head.steps.iter_mut().chain(head.revert.iter_mut()) {
+            if let Some(sql) = step.sql.strip_suffix('\n') {
+                step.sql = sql.to_owned();
+            }
+        }
+        Ok(Self {
+            head,
+            review,
+            checksum: checksum_of(head_text.as_bytes()),
+        })
+    }
+
+    /// Writes a new plan file's text (with an empty review table).
+    pub fn render(head: &PlanHead) -> String {
+        let body = toml::to_string_pretty(head).unwrap_or_default();
+        format!(
+            "# strata plan {id}: written by `strata plan`. Do not edit anything above [review].\n\
+             {body}\n\
+             {REVIEW_HEADER}\n\
+             # Reviewer: list the hazard ids of this plan you accept ({must}).\n\
+             acknowledged = []\n\
+             reviewed_by = \"\"\n\
+             notes = \"\"\n",
+            id = head.id,
+            must = MUST_ACKNOWLEDGE
+                .iter()
+                .map(|h| h.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+
+    /// Hazards of this plan's steps that need acknowledging and are not acknowledged.
+    pub fn unacknowledged(&self) -> Vec<Hazard> {
+        let mut out: Vec<Hazard> = self
+            .head
+            .steps
+            .iter()
+            .flat_map(|s| s.hazards.iter().copied())
+            .filter(|h| MUST_ACKNOWLEDGE.contains(h) && !self.review.acknowledged.contains(h))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether reverting restores everything (no step destroys data).
+    pub fn is_reversible(&self) -> bool {
+        !self
+            .head
+            .steps
+            .iter()
+            .any(|s| s.hazards.contains(&Hazard::Irreversible))
+    }
+
+    /// The first step that cannot be undone, if any.
+    pub fn irreversible_step(&self) -> Option<(usize, &PlannedStep)> {
+        self.head
+            .steps
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.hazards.contains(&Hazard::Irreversible))
+    }
+}
+
+/// A plan id: a sortable UTC timestamp and a slug of the message.
+pub fn plan_id(timestamp: &str, message: &str) -> String {
+    let mut slug = String::new();
+    for c in message.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+    }
+    let slug: String = slug.trim_end_matches('_').chars().take(48).collect();
+    let slug = slug.trim_end_matches('_');
+    if slug.is_empty() {
+        timestamp.to_owned()
+    } else {
+        format!("{timestamp}_{slug}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> PlanHead {
+        PlanHead {
+            format: FORMAT,
+            id: "20261127050000_add_vin_index".into(),
+            parent: Some("20261120000000_initial".into()),
+            message: "add vin index".into(),
+            postgres_major: 15,
+            source_fingerprint: "sha256:aa".into(),
+            target_fingerprint: "sha256:bb".into(),
+            baseline: false,
+            adopts: false,
+            steps: vec![PlannedStep {
+                summary: "create index".into(),
+                hazards: vec![Hazard::NonTransactional],
+                transactional: false,
+                lock_timeout: "5s".into(),
+                statement_timeout: "0".into(),
+                builds_index: Some("public.vehicles_vin_idx".into()),
+                sql: "CREATE INDEX CONCURRENTLY vehicles_vin_idx ON public.vehicles USING btree (vin);\nCOMMENT ON INDEX x IS 'it''s $$ \\ ''';".into(),
+            }],
+            revert: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_review_edits_keep_the_checksum() {
+        let text = PlanFile::render(&head());
+        let parsed = PlanFile::parse(&text).unwrap();
+        assert_eq!(parsed.head, head());
+        assert_eq!(parsed.review, Review::default());
+        let reviewed = text.replace("acknowledged = []", "acknowledged = [\"rewrite\"]");
+        let again = PlanFile::parse(&reviewed).unwrap();
+        assert_eq!(again.checksum, parsed.checksum);
+        assert_eq!(again.review.acknowledged, [Hazard::Rewrite]);
+    }
+
+    #[test]
+    fn any_edit_above_review_changes_the_checksum() {
+        let text = PlanFile::render(&head());
+        let original = PlanFile::parse(&text).unwrap().checksum;
+        let edited = text.replacen("btree (vin)", "btree (vim)", 1);
+        assert_ne!(PlanFile::parse(&edited).unwrap().checksum, original);
+        let comment = text.replacen("# strata plan", "#  strata plan", 1);
+        assert_ne!(PlanFile::parse(&comment).unwrap().checksum, original);
+    }
+
+    #[test]
+    fn nothing_but_review_keys_may_follow_review() {
+        let text = PlanFile::render(&head());
+        let smuggled = format!("{text}\n[[step]]\nsummary = \"x\"\n");
+        let err = PlanFile::parse(&smuggled).unwrap_err();
+        assert!(err.0.contains("[review] table must come last"), "{err}");
+        let unknown = text.replace("notes = \"\"", "notes = \"\"\nextra = 1");
+        assert!(PlanFile::parse(&unknown).is_err());
+        let bad_hazard = text.replace("acknowledged = []", "acknowledged = [\"data_loss\"]");
+        assert!(PlanFile::parse(&bad_hazard).is_err());
+    }
+
+    #[test]
+    fn unacknowledged_lists_what_needs_review() {
+        let mut h = head();
+        h.steps[0].hazards = vec![
+            Hazard::DataLoss,
+            Hazard::Irreversible,
+            Hazard::NonTransactional,
+        ];
+        let mut plan = PlanFile::parse(&PlanFile::render(&h)).unwrap();
+        assert_eq!(
+            plan.unacknowledged(),
+            [Hazard::DataLoss, Hazard::Irreversible]
+        );
+        plan.review.acknowledged = vec![Hazard::DataLoss, Hazard::Irreversible];
+        assert!(plan.unacknowledged().is_empty());
+    }
+
+    #[test]
+    fn ids_sort_by_time_and_carry_a_slug() {
+        assert_eq!(
+            plan_id("20261127050000", "Add VIN index!"),
+            "20261127050000_add_vin_index"
+        );
+        assert_eq!(plan_id("20261127050000", "  ...  "), "20261127050000");
+        assert!(plan_id("1", &"x".repeat(100)).len() <= 50);
+    }
+
+    #[test]
+    fn finds_the_index_a_concurrent_build_creates() {
+        assert_eq!(
+            builds_index("CREATE UNIQUE INDEX CONCURRENTLY \"My Idx\" ON app.t USING btree (a);"),
+            Some("app.\"My Idx\"".into())
+        );
+        assert_eq!(
+            builds_index("CREATE INDEX t_a ON app.t USING btree (a);"),
+            None
+        );
+    }
+}

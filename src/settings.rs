@@ -1,0 +1,180 @@
+//! Project settings: `strata.toml`, overridden by command-line arguments, validated before
+//! any work starts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{Error, Result};
+
+/// A PostgreSQL duration setting (`500ms`, `5s`, `2min`, `1h`, `0` for none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeout(pub Duration);
+
+impl FromStr for Timeout {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (digits, unit) = s.split_at(split);
+        let n: u64 = digits
+            .parse()
+            .map_err(|_| format!("not a duration: {s:?} (use e.g. 500ms, 5s, 2min, 1h, 0)"))?;
+        let d = match unit.trim() {
+            "" if n == 0 => Duration::ZERO,
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "min" => Duration::from_secs(n * 60),
+            "h" => Duration::from_secs(n * 3600),
+            _ => {
+                return Err(format!(
+                    "not a duration: {s:?} (use e.g. 500ms, 5s, 2min, 1h, 0)"
+                ));
+            }
+        };
+        Ok(Timeout(d))
+    }
+}
+
+impl fmt::Display for Timeout {
+    /// The form PostgreSQL accepts in `SET lock_timeout = '...'`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms == 0 {
+            f.write_str("0")
+        } else if ms.is_multiple_of(1000) {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timeout {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `strata.toml`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectFile {
+    pub schema: Option<PathBuf>,
+    pub plans: Option<PathBuf>,
+    #[serde(default)]
+    pub plan: PlanSection,
+    #[serde(default)]
+    pub apply: ApplySection,
+    #[serde(default)]
+    pub test: TestSection,
+}
+
+/// `[plan]`: what new plans record for their steps.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSection {
+    pub lock_timeout: Option<Timeout>,
+    pub statement_timeout: Option<Timeout>,
+}
+
+/// `[apply]`: how plans are run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplySection {
+    pub lock_wait: Option<Timeout>,
+    pub connect_timeout: Option<Timeout>,
+    pub lock_retries: Option<u32>,
+    pub lock_timeout: Option<Timeout>,
+}
+
+/// `[test]`: the fixtures `strata test` uses.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSection {
+    pub seed: Option<PathBuf>,
+    pub queries: Option<PathBuf>,
+}
+
+impl ProjectFile {
+    /// Reads `path` if it exists (a missing file is the defaults).
+    pub fn load(path: &Path) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.message()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+}
+
+/// How `apply` and `revert` run plans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplySettings {
+    /// How long to keep trying to take the migration lock.
+    pub lock_wait: Duration,
+    /// How long to keep trying to connect (the database may still be starting).
+    pub connect_timeout: Duration,
+    /// How often a step that hit its lock timeout is retried.
+    pub lock_retries: u32,
+    /// Overrides every step's lock timeout, if set.
+    pub lock_timeout: Option<Timeout>,
+}
+
+impl Default for ApplySettings {
+    fn default() -> Self {
+        Self {
+            lock_wait: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(60),
+            lock_retries: 5,
+            lock_timeout: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print_as_postgres_accepts_them() {
+        for (text, shown) in [
+            ("5s", "5s"),
+            ("500ms", "500ms"),
+            ("2min", "120s"),
+            ("0", "0"),
+            ("1h", "3600s"),
+        ] {
+            assert_eq!(text.parse::<Timeout>().unwrap().to_string(), shown);
+        }
+        assert!("5".parse::<Timeout>().is_err());
+        assert!("fast".parse::<Timeout>().is_err());
+        assert!("5 years".parse::<Timeout>().is_err());
+    }
+
+    #[test]
+    fn project_file_rejects_unknown_keys_with_the_file_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("strata.toml");
+        std::fs::write(
+            &path,
+            "schema = \"db\"\n[apply]\nlock_wait = \"10s\"\nlock_retries = 2\n",
+        )
+        .unwrap();
+        let file = ProjectFile::load(&path).unwrap();
+        assert_eq!(file.schema, Some(PathBuf::from("db")));
+        assert_eq!(file.apply.lock_wait, Some(Timeout(Duration::from_secs(10))));
+        std::fs::write(&path, "[apply]\nlock_wiat = \"10s\"\n").unwrap();
+        let err = ProjectFile::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("strata.toml") && err.contains("lock_wiat"),
+            "{err}"
+        );
+        assert!(ProjectFile::load(&dir.path().join("missing.toml")).is_ok());
+    }
+}

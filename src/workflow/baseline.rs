@@ -1,0 +1,66 @@
+//! `strata baseline`: adopts a database that predates strata. Writes a root plan whose
+//! target is the database's current state (its steps recreate that state on shadows and
+//! new databases) and records it as applied there, without running anything.
+
+use std::path::PathBuf;
+
+use super::{Project, timestamp};
+use crate::apply::with_runner;
+use crate::db::DbUrl;
+use crate::db::shadow::{self, DevServer};
+use crate::error::{Error, Result};
+use crate::planfile::{FORMAT, PlanFile, PlanHead, PlannedStep, load_dir, plan_id};
+
+pub async fn baseline(
+    project: &Project,
+    dev: &DevServer,
+    url: &DbUrl,
+    report: &(dyn Fn(&str) + Sync),
+) -> Result<PathBuf> {
+    let chain = load_dir(&project.plans)?;
+    if !chain.plans.is_empty() {
+        return Err(Error::Refused(format!(
+            "{} already has plans: a baseline must be the first plan of a chain",
+            project.plans.display()
+        )));
+    }
+    let live = crate::db::read_catalog(url).await?;
+    let empty = shadow::empty_catalog(dev).await?;
+    if empty.major_version() != live.major_version() {
+        return Err(Error::Refused(format!(
+            "the database runs PostgreSQL {} and the shadow server {}: pass --dev-url to a \
+             server of the database's major",
+            live.major_version(),
+            empty.major_version()
+        )));
+    }
+    let plan = crate::plan::plan(&empty, &live)?;
+    let head = PlanHead {
+        format: FORMAT,
+        id: plan_id(&timestamp(), "baseline"),
+        parent: None,
+        message: format!("baseline of {url}"),
+        postgres_major: live.major_version(),
+        source_fingerprint: empty.model.fingerprint(),
+        target_fingerprint: live.model.fingerprint(),
+        baseline: true,
+        adopts: false,
+        steps: plan
+            .steps
+            .iter()
+            .map(|s| PlannedStep::from_step(s, &project.timeouts))
+            .collect(),
+        revert: Vec::new(),
+    };
+    let text = PlanFile::render(&head);
+    let file = PlanFile::parse(&text).map_err(|e| Error::Plans(e.0))?;
+    std::fs::create_dir_all(&project.plans).map_err(|e| Error::io(&project.plans, e))?;
+    let path = project.plans.join(format!("{}.toml", head.id));
+    with_runner(url, &project.apply, report, async |runner| {
+        runner.record_baseline(&file).await
+    })
+    .await?;
+    std::fs::write(&path, &text).map_err(|e| Error::io(&path, e))?;
+    load_dir(&project.plans)?.write_sum(&[&file])?;
+    Ok(path)
+}

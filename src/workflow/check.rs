@@ -1,0 +1,114 @@
+//! `strata check`: the CI gate. Every plan's checksum matches `strata.sum`, the chain is a
+//! line, every hazard is acknowledged, the chain replays with every target state met, and
+//! its head is exactly `schema/`.
+
+use super::{Project, desired_state, replay, same_major};
+use crate::db::shadow::DevServer;
+use crate::error::{Error, Result};
+use crate::planfile::load_dir;
+
+/// One line of the report: passed or failed, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub ok: bool,
+    pub what: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub(crate) fn ok(&mut self, what: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: true,
+            what: what.into(),
+        });
+    }
+
+    pub(crate) fn fail(&mut self, what: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: false,
+            what: what.into(),
+        });
+    }
+
+    pub fn passed(&self) -> bool {
+        self.findings.iter().all(|f| f.ok)
+    }
+}
+
+pub async fn check(project: &Project, dev: &DevServer) -> Result<Report> {
+    let mut report = Report::default();
+    let chain = match load_dir(&project.plans) {
+        Ok(chain) => chain,
+        Err(Error::Plans(message)) => {
+            report.fail(message);
+            return Ok(report);
+        }
+        Err(e) => return Err(e),
+    };
+    let order = match chain.linear() {
+        Ok(order) => {
+            report.ok(format!("{} plan(s) form one chain", order.len()));
+            order
+        }
+        Err(e) => {
+            report.fail(e.to_string());
+            return Ok(report);
+        }
+    };
+    match chain.sum_problems(&order) {
+        Ok(problems) if problems.is_empty() => report.ok("every plan matches plans/strata.sum"),
+        Ok(problems) => problems.iter().for_each(|p| report.fail(p.to_string())),
+        Err(message) => report.fail(message),
+    }
+    let mut all_acknowledged = true;
+    for plan in &order {
+        let missing = plan.unacknowledged();
+        if !missing.is_empty() {
+            all_acknowledged = false;
+            let ids: Vec<&str> = missing.iter().map(|h| h.id()).collect();
+            report.fail(format!(
+                "plan {}: hazards not acknowledged in its [review] table: {}",
+                plan.head.id,
+                ids.join(", ")
+            ));
+        }
+    }
+    if all_acknowledged {
+        report.ok("every hazard is acknowledged");
+    }
+    let desired = desired_state(dev, &project.schema).await?;
+    if let Err(e) = same_major(&order, desired.major_version()) {
+        report.fail(e.to_string());
+        return Ok(report);
+    }
+    let head = match replay(dev, &order).await {
+        Ok((db, head)) => {
+            db.drop_now().await?;
+            report.ok("the chain replays on a shadow database with every target state met");
+            head
+        }
+        Err(e @ (Error::Refused(_) | Error::Failed(_))) => {
+            report.fail(format!("the chain does not replay: {e}"));
+            return Ok(report);
+        }
+        Err(e) => return Err(e),
+    };
+    let pending = crate::plan::plan(&head, &desired)?;
+    if pending.is_empty() {
+        report.ok(format!(
+            "the head of the chain is exactly {}",
+            project.schema.display()
+        ));
+    } else {
+        report.fail(format!(
+            "{} has changes no plan covers (run `strata plan`):\n{}",
+            project.schema.display(),
+            pending.to_sql().trim_end()
+        ));
+    }
+    Ok(report)
+}

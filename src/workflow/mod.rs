@@ -1,0 +1,149 @@
+//! The plan lifecycle: what `plan`, `check`, `rebase`, `baseline`, `test` and `status` do,
+//! over the plan chain, shadow databases and the runner.
+
+pub mod baseline;
+pub mod check;
+pub mod plan;
+pub mod rebase;
+pub mod status;
+pub mod test;
+
+use std::path::{Path, PathBuf};
+
+use crate::apply::Runner;
+use crate::db::shadow::{self, DevServer, ShadowDb};
+use crate::error::{Error, Result};
+use crate::model::Catalog;
+use crate::planfile::{Chain, PlanFile, StepTimeouts};
+use crate::settings::ApplySettings;
+
+/// Settings every lifecycle command works with.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub schema: PathBuf,
+    pub plans: PathBuf,
+    pub timeouts: StepTimeouts,
+    pub apply: ApplySettings,
+    pub seed: Option<PathBuf>,
+    pub queries: Option<PathBuf>,
+}
+
+impl Project {
+    pub fn new(schema: &Path, plans: &Path) -> Self {
+        Self {
+            schema: schema.to_path_buf(),
+            plans: plans.to_path_buf(),
+            timeouts: StepTimeouts::default(),
+            apply: ApplySettings::default(),
+            seed: None,
+            queries: None,
+        }
+    }
+}
+
+/// The plans in chain order, refusing a divergence or a sum file that does not match.
+pub fn verified_chain(chain: &Chain) -> Result<Vec<&PlanFile>> {
+    let order = chain.linear().map_err(|e| Error::Refused(e.to_string()))?;
+    let problems = chain.sum_problems(&order).map_err(Error::Refused)?;
+    if let Some(first) = problems.first() {
+        let mut message = first.to_string();
+        for more in &problems[1..] {
+            message.push_str(&format!("\n{more}"));
+        }
+        return Err(Error::Refused(message));
+    }
+    Ok(order)
+}
+
+/// Refuses plans written on another PostgreSQL major than the shadow server runs.
+pub fn same_major(order: &[&PlanFile], major: u32) -> Result<()> {
+    if let Some(plan) = order.iter().find(|p| p.head.postgres_major != major) {
+        return Err(Error::Refused(format!(
+            "plan {} was written on PostgreSQL {}, and the shadow server runs {}: state \
+             fingerprints differ across majors (pass --dev-url to a PostgreSQL {} server)",
+            plan.head.id, plan.head.postgres_major, major, plan.head.postgres_major
+        )));
+    }
+    Ok(())
+}
+
+/// Applies the chain to a fresh shadow database (verifying every plan's target state) and
+/// returns the shadow with its catalog.
+pub async fn replay(dev: &DevServer, order: &[&PlanFile]) -> Result<(ShadowDb, Catalog)> {
+    let db = dev.create_database().await?;
+    let result = async {
+        if !order.is_empty() {
+            let settings = ApplySettings::default();
+            let quiet = |line: &str| tracing::debug!("replay: {line}");
+            let runner = Runner::open(db.url(), &settings, &quiet).await?;
+            let applied = runner.apply(order).await;
+            runner.close().await?;
+            applied?;
+        }
+        crate::db::read_catalog(db.url()).await
+    }
+    .await;
+    match result {
+        Ok(catalog) => Ok((db, catalog)),
+        Err(e) => {
+            db.drop_now().await?;
+            Err(e)
+        }
+    }
+}
+
+/// The state at the head of the chain (an empty database for an empty chain).
+pub async fn head_state(dev: &DevServer, order: &[&PlanFile]) -> Result<Catalog> {
+    let (db, catalog) = replay(dev, order).await?;
+    db.drop_now().await?;
+    Ok(catalog)
+}
+
+/// The desired state of `schema/`.
+pub async fn desired_state(dev: &DevServer, schema_dir: &Path) -> Result<Catalog> {
+    let schema = crate::source::Schema::read_dir(schema_dir)?;
+    for warning in &schema.warnings {
+        eprintln!("warning: {warning}");
+    }
+    shadow::desired_catalog(dev, &schema).await
+}
+
+/// The current UTC time as `YYYYMMDDHHMMSS`, for plan ids.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    timestamp_of(secs)
+}
+
+fn timestamp_of(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timestamps_are_utc_and_sortable() {
+        assert_eq!(super::timestamp_of(0), "19700101000000");
+        assert_eq!(super::timestamp_of(1_795_840_000), "20261128042640");
+        assert_eq!(super::timestamp_of(951_782_400), "20000229000000");
+    }
+}
