@@ -86,6 +86,26 @@ fn walk(
                 }
             }
         }
+        (Value::String(a), Value::String(b))
+            if a != b && (a.contains('\n') || b.contains('\n')) =>
+        {
+            // A long definition: point at its first line that differs.
+            let (la, lb): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+            let n = la.iter().zip(&lb).take_while(|(x, y)| x == y).count();
+            let show = |l: Option<&&str>| {
+                l.map_or_else(
+                    || "(end)".to_owned(),
+                    |l| short(&Value::String((*l).to_owned())),
+                )
+            };
+            out.push(format!(
+                "{} differs at line {}: expected {}, found {}",
+                path.join(": "),
+                n + 1,
+                show(la.get(n)),
+                show(lb.get(n))
+            ));
+        }
         (a, b) if a != b => {
             let what = path.join(": ");
             if matches!(a, Value::Array(_)) || path.last().is_some_and(|f| f == "definition") {
@@ -159,5 +179,29 @@ mod tests {
             ]
         );
         assert!(differences(&expected, &expected).is_empty());
+        let mut f1 = expected.clone();
+        let mut f2 = expected.clone();
+        let id = crate::model::FunctionId {
+            name: QualName::new("public", "f"),
+            args: String::new(),
+        };
+        let function = |body: &str| crate::model::Function {
+            kind: crate::model::RoutineKind::Function,
+            definition: format!("CREATE FUNCTION public.f()\n AS $$\n{body}\n$$"),
+            arguments: String::new(),
+            result: None,
+            volatile: false,
+            comment: None,
+            grants: Grants::new(),
+        };
+        f1.functions
+            .insert(id.clone(), function("BEGIN RETURN 1; END"));
+        f2.functions.insert(id, function("BEGIN RETURN 2; END"));
+        assert_eq!(
+            differences(&f1, &f2),
+            [
+                "function public.f(): definition differs at line 3: expected BEGIN RETURN 1; END, found BEGIN RETURN 2; END"
+            ]
+        );
     }
 }

@@ -61,10 +61,12 @@ fn run(cmd: &mut Command) -> (Output, u32) {
 #[tokio::test]
 async fn diff_on_the_embedded_default_plans_the_sovd_schema_and_cleans_up() {
     let tmp = tempfile::tempdir().unwrap();
+    let no_plans = tempfile::tempdir().unwrap();
     let output = strata()
         .current_dir(repo_root())
         .env("TMPDIR", tmp.path())
-        .arg("diff")
+        .args(["diff", "--plans"])
+        .arg(no_plans.path())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
