@@ -8,3 +8,4 @@ mod harness;
 mod cases;
 mod catalog;
 mod cli;
+mod lifecycle;

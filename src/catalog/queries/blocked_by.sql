@@ -2,7 +2,8 @@
 -- for nothing.
 SELECT format('%s lock on %s, held by %s',
               l.mode,
-              CASE WHEN l.relation IS NOT NULL THEN 'relation ' || l.relation::regclass::text
+              CASE WHEN c.oid IS NOT NULL
+                   THEN format('relation %s', quote_ident(n.nspname) || '.' || quote_ident(c.relname))
                    ELSE l.locktype END,
               coalesce((
                   SELECT string_agg(format('pid %s (user %s, application %s, %s: %s)',
@@ -12,5 +13,7 @@ SELECT format('%s lock on %s, held by %s',
                   FROM pg_stat_activity a
                   WHERE a.pid = ANY (pg_blocking_pids($1))), 'an unknown session'))
 FROM pg_locks l
+LEFT JOIN pg_class c ON c.oid = l.relation
+LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE l.pid = $1 AND NOT l.granted
 LIMIT 1
