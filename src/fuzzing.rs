@@ -3,6 +3,7 @@
 //! for any input.
 
 use crate::error::Error;
+use crate::planfile::{PlanFile, SumFile};
 use crate::source::{Schema, SourceFile};
 
 /// Splits and checks arbitrary text as a schema file. Must not panic; every statement must
@@ -32,6 +33,40 @@ pub fn schema_source(data: &[u8]) {
     }
 }
 
+/// Parses arbitrary text as a plan file. Must not panic; what parses must render and parse
+/// back to the same plan with the same checksum.
+pub fn plan_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(plan) = PlanFile::parse(text) {
+        let again = PlanFile::parse(&PlanFile::render(&plan.head)).expect("a rendered plan parses");
+        assert_eq!(again.head, plan.head);
+        assert_eq!(
+            again.checksum,
+            PlanFile::parse(&PlanFile::render(&again.head))
+                .expect("parses")
+                .checksum
+        );
+    }
+}
+
+/// Parses arbitrary text as `strata.sum`. Must not panic; a rendered sum verifies against
+/// its own entries.
+pub fn sum_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(sum) = SumFile::parse(text) {
+        let rendered = SumFile::render(&sum.entries);
+        let again = SumFile::parse(&rendered).expect("a rendered sum parses");
+        let mut seen = std::collections::BTreeSet::new();
+        if sum.entries.iter().all(|(id, _)| seen.insert(id.clone())) {
+            assert!(again.verify(&sum.entries).is_empty());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -57,6 +92,35 @@ mod tests {
             )
         ) {
             super::schema_source(parts.concat().as_bytes());
+        }
+
+        /// The plan-file target's checks on mutated plan files.
+        #[test]
+        fn plan_file_never_panics(cut in 0usize..2000, insert in "[ -~\n]{0,8}") {
+            let head = crate::planfile::PlanHead {
+                format: 1,
+                id: "1_x".into(),
+                parent: None,
+                message: "m".into(),
+                postgres_major: 15,
+                source_fingerprint: "sha256:a".into(),
+                target_fingerprint: "sha256:b".into(),
+                baseline: false,
+                adopts: false,
+                steps: vec![],
+                revert: vec![],
+            };
+            let text = super::PlanFile::render(&head);
+            let at = cut.min(text.len());
+            if text.is_char_boundary(at) {
+                let mutated = format!("{}{insert}{}", &text[..at], &text[at..]);
+                super::plan_file(mutated.as_bytes());
+            }
+        }
+
+        #[test]
+        fn sum_file_never_panics(lines in proptest::collection::vec("[a-z0-9_<=> ]{0,10}( sha256:[0-9a-f]{0,4})?", 0..6)) {
+            super::sum_file(lines.join("\n").as_bytes());
         }
     }
 }

@@ -386,3 +386,18 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod docs {
+    /// The full example in docs/plan-format.md is a real plan of this repository.
+    #[test]
+    fn documented_example_is_a_committed_plan() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let doc = std::fs::read_to_string(format!("{root}/docs/plan-format.md")).unwrap();
+        let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+        let example = &doc[start..start + doc[start..].find("\n```").unwrap() + 1];
+        let plan = super::PlanFile::parse(example).unwrap();
+        let file = std::fs::read_to_string(format!("{root}/plans/{}.toml", plan.head.id)).unwrap();
+        assert_eq!(example, file);
+    }
+}
