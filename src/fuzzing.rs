@@ -2,6 +2,9 @@
 //! same checks on every `cargo test`): each takes arbitrary bytes and asserts what must hold
 //! for any input.
 
+// A fuzz target reports a violated property by panicking.
+#![allow(clippy::expect_used)]
+
 use crate::error::Error;
 use crate::planfile::{PlanFile, SumFile};
 use crate::source::{Schema, SourceFile};
