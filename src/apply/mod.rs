@@ -179,6 +179,7 @@ impl<'a> Runner<'a> {
                 "up to date: {} plan(s) applied, none pending",
                 chain.len()
             ));
+            self.warn_drift(rows.last()).await?;
             return Ok(outcome);
         }
         (self.report)(&format!(
@@ -290,6 +291,32 @@ impl<'a> Runner<'a> {
             outcome.plans.push(plan.head.id.clone());
         }
         Ok(outcome)
+    }
+
+    /// Nothing to apply: still say if the database drifted from the last applied plan.
+    async fn warn_drift(&self, last: Option<&ledger::Row>) -> Result<()> {
+        let Some(row) = last else { return Ok(()) };
+        let live = catalog::introspect(&self.work).await?;
+        if live.model.fingerprint() == row.target_fingerprint {
+            return Ok(());
+        }
+        let expected: Option<crate::model::Model> = row
+            .target_model
+            .as_ref()
+            .and_then(|m| serde_json::from_value(m.clone()).ok());
+        (self.report)(&format!(
+            "warning: the database drifted from the state plan {} left (the next plan will be refused until this is resolved):",
+            row.plan_id
+        ));
+        for line in expected
+            .map(|m| differences(&m, &live.model))
+            .unwrap_or_default()
+            .iter()
+            .take(50)
+        {
+            (self.report)(&format!("  - {line}"));
+        }
+        Ok(())
     }
 
     /// Records an adoption plan as applied if the database already is in its target state.

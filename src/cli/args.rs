@@ -47,6 +47,9 @@ pub enum Command {
     Test(TestArgs),
     /// Print a database's schema as SQL that recreates it.
     Inspect(InspectArgs),
+    /// Show committed plans (default: the head of the chain), e.g. as Markdown for a
+    /// pull-request comment.
+    Show(ShowArgs),
 }
 
 /// Where the project's files are.
@@ -237,6 +240,16 @@ pub struct TestArgs {
     pub project: ProjectArgs,
     #[command(flatten)]
     pub dev: DevArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Plan ids to show (default: the newest plan).
+    pub ids: Vec<String>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, Args)]

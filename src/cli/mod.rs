@@ -11,7 +11,8 @@ use anyhow::{Context, Result, bail};
 pub use args::Cli;
 use args::{
     ApplyArgs, BaselineArgs, CheckArgs, Command, DevArgs, DiffArgs, DiffFormat, Format,
-    InspectArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs, StatusArgs, TestArgs,
+    InspectArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs, ShowArgs, StatusArgs,
+    TestArgs,
 };
 
 use crate::apply::with_runner;
@@ -45,6 +46,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Baseline(args) => baseline(args).await,
         Command::Test(args) => test(args).await,
         Command::Inspect(args) => inspect(args).await,
+        Command::Show(args) => show(args),
     }
 }
 
@@ -144,8 +146,19 @@ fn read_schema(dir: &std::path::Path) -> Result<Schema> {
     Ok(schema)
 }
 
+static JSON_PROGRESS: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+
+/// Sends progress lines through the (JSON) log instead of plain stdout.
+pub fn set_json_progress() {
+    let _ = JSON_PROGRESS.set(());
+}
+
 fn progress(line: &str) {
-    println!("{line}");
+    if JSON_PROGRESS.get().is_some() {
+        tracing::info!(target: "strata::progress", "{line}");
+    } else {
+        println!("{line}");
+    }
 }
 
 fn init() -> Result<Outcome> {
@@ -490,5 +503,42 @@ async fn inspect(args: InspectArgs) -> Result<Outcome> {
     let url = database(args.database.database_url.as_deref(), "inspect")?;
     let catalog = crate::db::read_catalog(&url).await?;
     print!("{}", crate::inspect::to_sql(&catalog)?);
+    Ok(Outcome::Success)
+}
+
+fn show(args: ShowArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    let chain = load_dir(&project.plans)?;
+    let ids: Vec<String> = if args.ids.is_empty() {
+        let order = chain
+            .linear()
+            .map_err(|e| crate::Error::Refused(e.to_string()))?;
+        order
+            .last()
+            .map(|p| vec![p.head.id.clone()])
+            .unwrap_or_default()
+    } else {
+        args.ids
+    };
+    let mut out = std::io::stdout().lock();
+    for id in &ids {
+        let Some((path, plan)) = chain.plans.get(id) else {
+            bail!("no plan {id} in {}", project.plans.display());
+        };
+        match args.format {
+            Format::Markdown => writeln!(out, "{}", crate::render::markdown(plan))?,
+            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&plan.head)?)?,
+            Format::Human => {
+                writeln!(
+                    out,
+                    "{} ({} steps): {}",
+                    path.display(),
+                    plan.head.steps.len(),
+                    plan.head.message
+                )?;
+                write!(out, "{}", crate::render::summary(plan))?;
+            }
+        }
+    }
     Ok(Outcome::Success)
 }

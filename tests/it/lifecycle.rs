@@ -332,6 +332,12 @@ async fn out_of_band_changes_are_refused_naming_each_difference() {
         status.contains("function public.vin_ok(v text): definition differs"),
         "{status}"
     );
+    // With nothing pending, apply succeeds but says the database drifted.
+    let noop = q.expect(0, &["apply"]);
+    assert!(
+        noop.contains("up to date") && noop.contains("warning: the database drifted"),
+        "{noop}"
+    );
     q.schema("e.sql", "CREATE TABLE later (id int);");
     q.plan("later");
     let before = q.fingerprint().await;

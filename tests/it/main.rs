@@ -7,5 +7,7 @@ mod harness;
 
 mod cases;
 mod catalog;
+mod chart;
 mod cli;
 mod lifecycle;
+mod tools;

@@ -1,0 +1,123 @@
+{{/* The chart's name, truncated to fit a label value. */}}
+{{- define "strata.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* A release-scoped name for the chart's objects. */}}
+{{- define "strata.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Labels every object gets (app.kubernetes.io/*). */}}
+{{- define "strata.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "strata.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: migrations
+{{- end -}}
+
+{{- define "strata.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "strata.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "strata.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{/* The Secret holding the database URL (or the password, when composing). */}}
+{{- define "strata.secretName" -}}
+{{- if .Values.database.existingSecret -}}
+{{- .Values.database.existingSecret -}}
+{{- else if .Values.database.passwordSecret.name -}}
+{{- .Values.database.passwordSecret.name -}}
+{{- else -}}
+{{- printf "%s-database" (include "strata.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The environment that gives strata its DATABASE_URL, from a Secret, never a literal. */}}
+{{- define "strata.databaseEnv" -}}
+{{- $db := .Values.database -}}
+{{- if $db.existingSecret -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.existingSecret | quote }}
+      key: {{ $db.urlKey | quote }}
+{{- else if $db.url -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "strata.secretName" . | quote }}
+      key: DATABASE_URL
+{{- else if $db.host -}}
+- name: DATABASE_USER
+  value: {{ $db.user | quote }}
+- name: DATABASE_HOST
+  value: {{ $db.host | quote }}
+- name: DATABASE_PORT
+  value: {{ $db.port | quote }}
+- name: DATABASE_NAME
+  value: {{ $db.name | quote }}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $db.passwordSecret.name | quote }}
+      key: {{ $db.passwordSecret.key | quote }}
+- name: DATABASE_URL
+  value: "postgresql://$(DATABASE_USER):$(DATABASE_PASSWORD)@$(DATABASE_HOST):$(DATABASE_PORT)/$(DATABASE_NAME)?sslmode={{ $db.sslMode }}"
+{{- else }}
+{{- fail "database: set existingSecret, url, or host with passwordSecret.name (see values.yaml)" }}
+{{- end }}
+{{- end -}}
+
+{{/* Where the plans are mounted from, when they do not come with the image. */}}
+{{- define "strata.plansVolume" -}}
+{{- if eq .Values.plans.source "configMap" -}}
+- name: plans
+  configMap:
+    name: {{ printf "%s-plans" (include "strata.fullname" .) }}
+{{- end }}
+{{- end -}}
+
+{{- define "strata.plansMount" -}}
+{{- if eq .Values.plans.source "configMap" -}}
+- name: plans
+  mountPath: {{ .Values.plans.path }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* The pod-level settings shared by the Job and the Helm test. */}}
+{{- define "strata.podSpec" -}}
+automountServiceAccountToken: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end -}}

