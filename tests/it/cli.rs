@@ -309,13 +309,7 @@ async fn postgres_errors_map_to_file_line_and_nothing_is_created_anywhere() {
 async fn a_password_never_appears_in_output() {
     const SECRET: &str = "s3cr3t-Pa55word";
     let schema = repo_root().join("schema");
-    let socket = cluster().await.connection_string("postgres");
-    let host = socket
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_start_matches("host=")
-        .to_owned();
+    let host = crate::harness::socket_host().await;
     let good = format!("postgresql://postgres:{SECRET}@localhost/postgres?host={host}");
     let cases = [
         // success (trust authentication ignores the password)

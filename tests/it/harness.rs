@@ -27,6 +27,11 @@ pub async fn cluster() -> Arc<Cluster> {
         .clone()
 }
 
+/// The shared cluster's socket folder, for URLs (`?host=...`).
+pub async fn socket_host() -> String {
+    cluster().await.socket_dir().display().to_string()
+}
+
 /// The development server (shadow databases) for tests: the shared cluster.
 pub async fn dev_server() -> DevServer {
     DevServer::Embedded(cluster().await)

@@ -30,13 +30,7 @@ impl Project {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("schema")).unwrap();
         let db = fresh_db().await;
-        let socket = cluster().await.connection_string("postgres");
-        let host = socket
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .trim_start_matches("host=")
-            .to_owned();
+        let host = crate::harness::socket_host().await;
         let url = format!(
             "postgresql://postgres:{SECRET}@localhost/{}?host={host}",
             db.name()

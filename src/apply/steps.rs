@@ -1,0 +1,274 @@
+//! Running a plan's steps: a segment of transactional steps in one transaction (verified
+//! before commit when it is the last), or a lone step on its own; timeouts per step, and
+//! a watch on what a step waits for, to name it when its lock times out.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio_postgres::error::SqlState;
+
+use super::{Direction, Runner, ledger};
+use crate::catalog;
+use crate::error::{Error, Result, describe_pg_error};
+use crate::planfile::{PlanFile, PlannedStep};
+use crate::sql::{Literal, QualName};
+
+/// Why a segment of steps did not complete.
+pub(super) enum SegmentError {
+    /// Timed out waiting for a lock (worth retrying).
+    Lock {
+        step: usize,
+        message: String,
+        blocked: Option<String>,
+    },
+    Step {
+        step: usize,
+        message: String,
+    },
+    Mismatch(String),
+    Other(Error),
+}
+
+impl From<Error> for SegmentError {
+    fn from(e: Error) -> Self {
+        SegmentError::Other(e)
+    }
+}
+
+impl Runner<'_> {
+    pub(super) fn lock_timeout(&self, step: &PlannedStep) -> String {
+        self.settings
+            .lock_timeout
+            .map_or_else(|| step.lock_timeout.clone(), |t| t.to_string())
+    }
+
+    /// Runs one step with its timeouts, watching what it waits for.
+    async fn run_step(
+        &self,
+        steps: &[PlannedStep],
+        i: usize,
+        in_transaction: bool,
+    ) -> std::result::Result<(), SegmentError> {
+        let step = &steps[i];
+        let scope = if in_transaction { "SET LOCAL" } else { "SET" };
+        let setup = format!(
+            "{scope} lock_timeout = {}; {scope} statement_timeout = {}",
+            Literal(&self.lock_timeout(step)),
+            Literal(&step.statement_timeout)
+        );
+        self.exec(&setup).await.map_err(|e| SegmentError::Step {
+            step: i,
+            message: describe_pg_error(&e),
+        })?;
+        let blocked: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let monitor = {
+            let client = Arc::clone(&self.lock.client);
+            let blocked = Arc::clone(&blocked);
+            let pid = self.work_pid;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if let Ok(Some(what)) = catalog::blocked_by(&client, pid).await
+                        && let Ok(mut slot) = blocked.lock()
+                    {
+                        *slot = Some(what);
+                    }
+                }
+            })
+        };
+        let started = Instant::now();
+        let result = self.exec(&step.sql).await;
+        monitor.abort();
+        if !in_transaction {
+            let _ = self
+                .exec("RESET lock_timeout; RESET statement_timeout")
+                .await;
+        }
+        match result {
+            Ok(()) => {
+                (self.report)(&format!(
+                    "  [{}/{}] {} ({:.2}s)",
+                    i + 1,
+                    steps.len(),
+                    step.summary,
+                    started.elapsed().as_secs_f64()
+                ));
+                Ok(())
+            }
+            Err(e) => {
+                let message = describe_pg_error(&e);
+                let lock = e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
+                    || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED);
+                if lock {
+                    let blocked = blocked.lock().ok().and_then(|b| b.clone());
+                    Err(SegmentError::Lock {
+                        step: i,
+                        message,
+                        blocked,
+                    })
+                } else {
+                    Err(SegmentError::Step { step: i, message })
+                }
+            }
+        }
+    }
+
+    async fn start_row(&self, plan: &PlanFile, direction: Direction, position: i32) -> Result<()> {
+        match direction {
+            Direction::Apply => ledger::start_apply(&self.work, plan, position, false).await,
+            Direction::Revert => ledger::start_revert(&self.work, &plan.head.id).await,
+        }
+    }
+
+    /// Verifies the end state inside the open transaction and records the plan as done.
+    async fn finish(
+        &self,
+        plan: &PlanFile,
+        direction: Direction,
+        end_fp: &str,
+    ) -> std::result::Result<(), SegmentError> {
+        let live = catalog::introspect_in_transaction(&self.work).await?;
+        if live.model.fingerprint() != end_fp {
+            return Err(SegmentError::Mismatch(format!(
+                "after its steps the database does not match the plan's {} state (fingerprint \
+                 {end_fp} expected, {} found); nothing of it was kept. Was it planned for another \
+                 database state or PostgreSQL major?",
+                if direction == Direction::Apply {
+                    "target"
+                } else {
+                    "source"
+                },
+                live.model.fingerprint()
+            )));
+        }
+        match direction {
+            Direction::Apply => {
+                let model = serde_json::to_value(&live.model).unwrap_or_default();
+                ledger::finish_apply(&self.work, &plan.head.id, &model, "apply").await?;
+            }
+            Direction::Revert => ledger::finish_revert(&self.work, &plan.head.id).await?,
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn transactional_segment(
+        &self,
+        plan: &PlanFile,
+        direction: Direction,
+        position: i32,
+        steps: &[PlannedStep],
+        start: usize,
+        end: usize,
+        last: bool,
+        end_fp: &str,
+        row_written: &mut bool,
+    ) -> std::result::Result<(), SegmentError> {
+        self.exec("BEGIN")
+            .await
+            .map_err(|e| Error::database("starting a transaction", &e))?;
+        let result = async {
+            if !*row_written {
+                self.start_row(plan, direction, position).await?;
+            }
+            for i in start..end {
+                self.run_step(steps, i, true).await?;
+            }
+            ledger::steps_done(
+                &self.work,
+                &plan.head.id,
+                i32::try_from(end).unwrap_or(i32::MAX),
+            )
+            .await?;
+            if last {
+                self.finish(plan, direction, end_fp).await?;
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                self.exec("COMMIT")
+                    .await
+                    .map_err(|e| Error::database("committing", &e))?;
+                *row_written = true;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.exec("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn lone_step(
+        &self,
+        plan: &PlanFile,
+        direction: Direction,
+        position: i32,
+        steps: &[PlannedStep],
+        i: usize,
+        last: bool,
+        end_fp: &str,
+        row_written: &mut bool,
+    ) -> std::result::Result<(), SegmentError> {
+        if !*row_written {
+            self.start_row(plan, direction, position).await?;
+            *row_written = true;
+        }
+        let step = &steps[i];
+        let mut skip = false;
+        if let Some(index) = step.builds_index.as_deref().and_then(QualName::parse) {
+            match catalog::index_state(&self.work, &index.schema, &index.name).await? {
+                Some(true) => {
+                    (self.report)(&format!(
+                        "  [{}/{}] {}: already built, skipped",
+                        i + 1,
+                        steps.len(),
+                        step.summary
+                    ));
+                    skip = true;
+                }
+                Some(false) => {
+                    (self.report)(&format!(
+                        "  index {index} is invalid (an interrupted concurrent build): dropping it to build it again"
+                    ));
+                    self.exec(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                        .await
+                        .map_err(|e| SegmentError::Step {
+                            step: i,
+                            message: describe_pg_error(&e),
+                        })?;
+                }
+                None => {}
+            }
+        }
+        if !skip {
+            self.run_step(steps, i, false).await?;
+        }
+        ledger::steps_done(
+            &self.work,
+            &plan.head.id,
+            i32::try_from(i + 1).unwrap_or(i32::MAX),
+        )
+        .await?;
+        if last {
+            self.exec("BEGIN")
+                .await
+                .map_err(|e| Error::database("starting a transaction", &e))?;
+            match self.finish(plan, direction, end_fp).await {
+                Ok(()) => {
+                    self.exec("COMMIT")
+                        .await
+                        .map_err(|e| Error::database("committing", &e))?;
+                }
+                Err(e) => {
+                    let _ = self.exec("ROLLBACK").await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+}
