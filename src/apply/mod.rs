@@ -88,6 +88,8 @@ pub struct Runner<'a> {
     url: DbUrl,
     work: Client,
     work_pid: i32,
+    /// The server's major version.
+    major: u32,
     lock: MigrationLock,
     settings: &'a ApplySettings,
     report: &'a (dyn Fn(&str) + Sync),
@@ -110,16 +112,26 @@ impl<'a> Runner<'a> {
         let work = session::connect(url, settings.connect_timeout, report).await?;
         let lock_client = session::connect(url, settings.connect_timeout, report).await?;
         let lock = MigrationLock::acquire(lock_client, settings.lock_wait, report).await?;
-        let work_pid: i32 = work
-            .query_one("SELECT pg_backend_pid()", &[])
+        let row = work
+            .query_one(
+                "SELECT pg_backend_pid(), current_setting('server_version_num')::int4 / 10000",
+                &[],
+            )
             .await
-            .and_then(|r| r.try_get(0))
             .map_err(|e| Error::database("starting the session", &e))?;
+        let (work_pid, major): (i32, i32) = (
+            row.try_get(0)
+                .map_err(|e| Error::database("starting the session", &e))?,
+            row.try_get(1)
+                .map_err(|e| Error::database("starting the session", &e))?,
+        );
+        let major = u32::try_from(major).unwrap_or(0);
         ledger::ensure(&work).await?;
         Ok(Self {
             url: url.clone(),
             work,
             work_pid,
+            major,
             lock,
             settings,
             report,
@@ -133,6 +145,20 @@ impl<'a> Runner<'a> {
 
     pub async fn ledger(&self) -> Result<Vec<ledger::Row>> {
         ledger::read(&self.work).await
+    }
+
+    /// Refuses plans planned on another PostgreSQL major than the database runs: their
+    /// recorded states cannot be verified here (definitions print differently).
+    fn same_major(&self, plans: &[&PlanFile]) -> Result<()> {
+        match plans.iter().find(|p| p.head.postgres_major != self.major) {
+            Some(plan) => Err(Error::Refused(format!(
+                "plan {} was planned on PostgreSQL {} and the database runs {}: definitions \
+                 print differently across majors, so its states cannot be verified; nothing \
+                 was changed (re-plan on a shadow of the database's major with --dev-url)",
+                plan.head.id, plan.head.postgres_major, self.major
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Applies every pending plan of the chain.
@@ -159,6 +185,7 @@ impl<'a> Runner<'a> {
             self.warn_drift(rows.last()).await?;
             return Ok(outcome);
         }
+        self.same_major(&chain[at.applied..])?;
         (self.report)(&format!(
             "{} plan(s) pending on {}",
             chain.len() - at.applied,
@@ -233,6 +260,7 @@ impl<'a> Runner<'a> {
             None => last - 1,
         };
         let targets: Vec<&PlanFile> = chain[stop..last].iter().rev().copied().collect();
+        self.same_major(&targets)?;
         for plan in &targets {
             if plan.head.baseline {
                 return Err(Error::Refused(format!(

@@ -682,3 +682,32 @@ async fn the_sovd_project_checks_and_tests_on_its_own_major() {
         assert_eq!(test.status.code(), Some(2));
     }
 }
+
+#[tokio::test]
+async fn plans_from_another_major_are_refused_before_anything_runs() {
+    let p = Project::new().await;
+    p.schema("a.sql", "CREATE TABLE t (id int PRIMARY KEY);");
+    p.plan("t");
+    p.schema("b.sql", "CREATE VIEW tv AS SELECT id FROM t;");
+    p.plan("tv");
+    let ids = p.plan_ids();
+    let major = cluster().await.major();
+    // The second plan claims another major (with a matching sum, as if planned there).
+    let chain = load_dir(&p.path("plans")).unwrap();
+    let (path, plan) = &chain.plans[&ids[1]];
+    let mut head = plan.head.clone();
+    head.postgres_major = major + 1;
+    std::fs::write(path, PlanFile::render(&head)).unwrap();
+    let chain = load_dir(&p.path("plans")).unwrap();
+    chain.write_sum(&chain.linear().unwrap()).unwrap();
+    let before = p.fingerprint().await;
+    let out = p.expect(2, &["apply"]);
+    assert!(
+        out.contains(&format!(
+            "planned on PostgreSQL {} and the database runs {major}",
+            major + 1
+        )),
+        "{out}"
+    );
+    assert_eq!(p.fingerprint().await, before, "the first plan ran anyway");
+}
