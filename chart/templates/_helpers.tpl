@@ -80,21 +80,40 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- else }}
 {{- fail "database: set existingSecret, url, or host with passwordSecret.name (see values.yaml)" }}
 {{- end }}
+{{- if $db.caCertSecret.name }}
+- name: PGSSLROOTCERT
+  value: /etc/strata/ca/ca.pem
+{{- end }}
 {{- end -}}
 
-{{/* Where the plans are mounted from, when they do not come with the image. */}}
+{{/* Volumes besides /tmp: the plans when they do not come with the image, the CA. */}}
 {{- define "strata.plansVolume" -}}
-{{- if eq .Values.plans.source "configMap" -}}
+{{- if eq .Values.plans.source "configMap" }}
 - name: plans
   configMap:
     name: {{ printf "%s-plans" (include "strata.fullname" .) }}
 {{- end }}
+{{- with .Values.database.caCertSecret }}
+{{- if .name }}
+- name: ca
+  secret:
+    secretName: {{ .name | quote }}
+    items:
+      - key: {{ .key | quote }}
+        path: ca.pem
+{{- end }}
+{{- end }}
 {{- end -}}
 
 {{- define "strata.plansMount" -}}
-{{- if eq .Values.plans.source "configMap" -}}
+{{- if eq .Values.plans.source "configMap" }}
 - name: plans
   mountPath: {{ .Values.plans.path }}
+  readOnly: true
+{{- end }}
+{{- if .Values.database.caCertSecret.name }}
+- name: ca
+  mountPath: /etc/strata/ca
   readOnly: true
 {{- end }}
 {{- end -}}

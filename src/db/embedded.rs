@@ -30,7 +30,18 @@ pub struct Cluster {
     postmaster: Child,
     watchdog: Option<Child>,
     socket_dir: PathBuf,
+    port: u16,
     major: u32,
+}
+
+/// What the embedded default never does, for tests of TLS: listen on 127.0.0.1 and
+/// serve TLS.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterOptions {
+    /// Also listen on 127.0.0.1 at this port.
+    pub tcp_port: Option<u16>,
+    /// Serve TLS with this certificate chain and key (PEM).
+    pub tls: Option<(String, String)>,
 }
 
 impl Cluster {
@@ -38,6 +49,11 @@ impl Cluster {
     /// server on a Unix socket there (no TCP port). As root, the server runs as the
     /// `postgres` OS user, since PostgreSQL refuses to run as root.
     pub async fn start() -> Result<Self> {
+        Self::start_with(ClusterOptions::default()).await
+    }
+
+    /// [`Cluster::start`] with test options.
+    pub async fn start_with(options: ClusterOptions) -> Result<Self> {
         let bindir = find_bindir()?;
         let run_as = unprivileged_user()?;
         let dir = tempfile::Builder::new()
@@ -89,6 +105,39 @@ impl Cluster {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(0);
 
+        let mut extra: Vec<String> = Vec::new();
+        if let Some((cert, key)) = &options.tls {
+            for (name, content, mode) in [("server.crt", cert, 0o644), ("server.key", key, 0o600)] {
+                let path = dir.path().join(name);
+                std::fs::write(&path, content).map_err(|e| Error::io(&path, e))?;
+                std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode))
+                    .map_err(|e| Error::io(&path, e))?;
+                if let Some(user) = &run_as {
+                    std::os::unix::fs::chown(
+                        &path,
+                        Some(user.uid.as_raw()),
+                        Some(user.gid.as_raw()),
+                    )
+                    .map_err(|e| Error::io(&path, e))?;
+                }
+                let setting = if name == "server.crt" {
+                    "ssl_cert_file"
+                } else {
+                    "ssl_key_file"
+                };
+                extra.push(format!("{setting}={}", path.display()));
+            }
+            extra.push("ssl=on".to_owned());
+        }
+        let port = options.tcp_port.unwrap_or(PORT);
+        extra.push(format!(
+            "listen_addresses={}",
+            if options.tcp_port.is_some() {
+                "127.0.0.1"
+            } else {
+                ""
+            }
+        ));
         let log_path = dir.path().join("postgres.log");
         let log = File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
         let log_err = log.try_clone().map_err(|e| Error::io(&log_path, e))?;
@@ -99,8 +148,8 @@ impl Cluster {
             .arg(&data)
             .arg("-k")
             .arg(&socket_dir)
-            .args(["-p", &PORT.to_string()])
-            .args(["-c", "listen_addresses="])
+            .args(["-p", &port.to_string()])
+            .args(extra.iter().flat_map(|setting| ["-c", setting.as_str()]))
             .args([
                 "-c",
                 "fsync=off",
@@ -132,6 +181,7 @@ impl Cluster {
             postmaster,
             watchdog,
             socket_dir,
+            port,
             major,
         };
         cluster.wait_ready(&data, &log_path).await?;
@@ -182,8 +232,9 @@ impl Cluster {
     /// (what `--database-url` accepts).
     pub fn connection_string(&self, dbname: &str) -> String {
         format!(
-            "host={} port={PORT} user={SUPERUSER} dbname={dbname}",
-            self.socket_dir.display()
+            "host={} port={} user={SUPERUSER} dbname={dbname}",
+            self.socket_dir.display(),
+            self.port
         )
     }
 
@@ -192,7 +243,7 @@ impl Cluster {
         let mut config = Config::new();
         config
             .host_path(&self.socket_dir)
-            .port(PORT)
+            .port(self.port)
             .user(SUPERUSER)
             .dbname(dbname);
         DbUrl::from_config(config)

@@ -3,13 +3,14 @@
 
 pub mod embedded;
 pub mod shadow;
+pub mod tls;
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use tokio_postgres::config::Host;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 use crate::error::{Error, Result, describe_pg_error};
 
@@ -17,11 +18,15 @@ use crate::error::{Error, Result, describe_pg_error};
 #[derive(Clone)]
 pub struct DbUrl {
     config: Config,
+    tls: tls::TlsOptions,
 }
 
 impl DbUrl {
     pub fn from_config(config: Config) -> Self {
-        Self { config }
+        Self {
+            config,
+            tls: tls::TlsOptions::default(),
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -36,7 +41,10 @@ impl DbUrl {
     pub fn with_dbname(&self, dbname: &str) -> Self {
         let mut config = self.config.clone();
         config.dbname(dbname);
-        Self { config }
+        Self {
+            config,
+            tls: self.tls.clone(),
+        }
     }
 
     /// Connects (one attempt), spawning the connection's driver task.
@@ -48,14 +56,22 @@ impl DbUrl {
         if config.get_application_name().is_none() {
             config.application_name("strata");
         }
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+        let connector = tls::connector(&self.tls)?;
+        let (client, connection) = config.connect(connector).await.map_err(|e| {
             use tokio_postgres::error::SqlState;
             let retryable = e.as_db_error().is_none_or(|db| {
                 [SqlState::CANNOT_CONNECT_NOW, SqlState::TOO_MANY_CONNECTIONS].contains(db.code())
             });
+            let mut message = describe_pg_error(&e);
+            if message.contains("UnknownIssuer") {
+                message.push_str(
+                    " (the server's certificate is not signed by a known CA: pass \
+                     sslrootcert=<CA file> in the URL, or set PGSSLROOTCERT)",
+                );
+            }
             Error::Connect {
                 target: self.to_string(),
-                message: describe_pg_error(&e),
+                message,
                 retryable,
             }
         })?;
@@ -74,13 +90,14 @@ impl FromStr for DbUrl {
     /// Parses a `postgres://` URL or a `key=value` connection string. The error never
     /// repeats the input (it may hold a password).
     fn from_str(s: &str) -> Result<Self> {
-        let config = Config::from_str(s).map_err(|e| {
+        let (rewritten, tls) = tls::extract(s);
+        let config = Config::from_str(&rewritten).map_err(|e| {
             Error::Config(format!(
                 "not a valid database URL ({}); expected postgres://user:password@host:port/dbname",
                 redact_parse_error(&e.to_string(), s)
             ))
         })?;
-        Ok(Self { config })
+        Ok(Self { config, tls })
     }
 }
 

@@ -127,6 +127,13 @@ fn variants() -> Vec<(&'static str, Vec<&'static str>)> {
             ],
         ),
         ("plans in a ConfigMap", vec!["plans.source=configMap"]),
+        (
+            "a private CA for verify-full",
+            vec![
+                "database.caCertSecret.name=db-ca",
+                "database.sslMode=verify-full",
+            ],
+        ),
     ]
 }
 
@@ -291,6 +298,31 @@ fn the_migration_job_is_the_first_hook_with_the_documented_settings() {
             );
         }
     }
+    // A private CA: mounted read-only, and strata pointed at it.
+    let docs = render(&chart, &["database.caCertSecret.name=db-ca"]);
+    let pod = &find(&docs, "Job")["spec"]["template"]["spec"];
+    let ca_volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "ca")
+        .unwrap();
+    assert_eq!(ca_volume["secret"]["secretName"], "db-ca");
+    let container = &pod["containers"][0];
+    assert!(
+        container["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "ca" && m["readOnly"] == true)
+    );
+    assert!(
+        container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "PGSSLROOTCERT" && e["value"] == "/etc/strata/ca/ca.pem")
+    );
     let docs = render(
         &chart,
         &[

@@ -10,4 +10,5 @@ mod catalog;
 mod chart;
 mod cli;
 mod lifecycle;
+mod tls;
 mod tools;
