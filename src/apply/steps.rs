@@ -56,10 +56,14 @@ impl Runner<'_> {
             Literal(&self.lock_timeout(step)),
             Literal(&step.statement_timeout)
         );
-        self.exec(&setup).await.map_err(|e| SegmentError::Step {
-            step: i,
-            message: describe_pg_error(&e),
-        })?;
+        // In a transaction the settings and the step go in one round trip; a lone step
+        // (CREATE INDEX CONCURRENTLY) must be the only statement of its query.
+        if !in_transaction {
+            self.exec(&setup).await.map_err(|e| SegmentError::Step {
+                step: i,
+                message: describe_pg_error(&e),
+            })?;
+        }
         let blocked: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         let monitor = {
             let client = Arc::clone(&self.lock.client);
@@ -77,7 +81,11 @@ impl Runner<'_> {
             })
         };
         let started = Instant::now();
-        let result = self.exec(&step.sql).await;
+        let result = if in_transaction {
+            self.exec(&format!("{setup};\n{}", step.sql)).await
+        } else {
+            self.exec(&step.sql).await
+        };
         monitor.abort();
         if !in_transaction {
             let _ = self

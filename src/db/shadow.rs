@@ -189,11 +189,13 @@ fn is_undefined_object(code: &SqlState) -> bool {
 pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
     let mut pending: Vec<&Statement> = schema.statements.iter().collect();
     if !pending.iter().any(|s| s.info.kind == Kind::Session) {
-        pending.sort_by_key(|s| s.info.kind);
+        pending = load_order(pending);
     }
     let mut failures: Vec<(&Statement, tokio_postgres::Error)>;
     let mut hard: Vec<Problem> = Vec::new();
+    let mut pass = 0;
     loop {
+        pass += 1;
         failures = Vec::new();
         let mut progress = false;
         for statement in pending {
@@ -211,6 +213,7 @@ pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
                 }
             }
         }
+        tracing::debug!("load pass {pass}: {} statement(s) to retry", failures.len());
         if failures.is_empty() || !progress {
             break;
         }
@@ -223,6 +226,58 @@ pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
         hard.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         Err(Error::Schema(hard))
     }
+}
+
+/// Statements by kind (schemas, extensions, types, ... the rest), and a table after the
+/// tables it references; otherwise in file order.
+fn load_order(statements: Vec<&Statement>) -> Vec<&Statement> {
+    let mut by_kind = statements;
+    by_kind.sort_by_key(|s| s.info.kind);
+    let created: std::collections::BTreeMap<&crate::sql::QualName, usize> = by_kind
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match &s.info.creates {
+            Some(("relation", _, name)) => Some((name, i)),
+            _ => None,
+        })
+        .collect();
+    // Kahn's algorithm, taking the earliest ready statement each time.
+    let n = by_kind.len();
+    let mut waits_for = vec![0usize; n];
+    let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, s) in by_kind.iter().enumerate() {
+        for target in &s.info.references {
+            if let Some(&j) = created.get(target)
+                && j != i
+            {
+                waits_for[i] += 1;
+                unblocks[j].push(i);
+            }
+        }
+    }
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..n).filter(|&i| waits_for[i] == 0).collect();
+    let mut out = Vec::with_capacity(n);
+    while let Some(i) = ready.pop_first() {
+        out.push(by_kind[i]);
+        for &k in &unblocks[i] {
+            waits_for[k] -= 1;
+            if waits_for[k] == 0 {
+                ready.insert(k);
+            }
+        }
+    }
+    // A cycle of references: the rest in their order (the retries sort it out).
+    if out.len() < n {
+        let placed: std::collections::BTreeSet<*const Statement> =
+            out.iter().map(|s| *s as *const Statement).collect();
+        out.extend(
+            by_kind
+                .into_iter()
+                .filter(|s| !placed.contains(&(*s as *const Statement))),
+        );
+    }
+    out
 }
 
 fn problem(schema: &Schema, statement: &Statement, err: &tokio_postgres::Error) -> Problem {
@@ -248,8 +303,18 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     let shadow = dev.create_database().await?;
     let result = async {
         let client = shadow.connect().await?;
+        let started = std::time::Instant::now();
         load(&client, schema).await?;
-        crate::catalog::introspect(&client).await
+        tracing::debug!(
+            "loaded {} statements into {} in {:.2?}",
+            schema.statements.len(),
+            shadow.name(),
+            started.elapsed()
+        );
+        let started = std::time::Instant::now();
+        let catalog = crate::catalog::introspect(&client).await;
+        tracing::debug!("read the desired catalog in {:.2?}", started.elapsed());
+        catalog
     }
     .await;
     shadow.drop_now().await?;

@@ -108,8 +108,15 @@ impl Plan {
 
 /// Plans the changes that take a database from `current` to `desired`, and back.
 pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
-    Ok(Plan {
-        steps: crate::diff::steps(current, desired)?,
-        revert: crate::diff::steps(desired, current)?,
-    })
+    let started = std::time::Instant::now();
+    let steps = crate::diff::steps(current, desired)?;
+    tracing::debug!("planned {} steps in {:.2?}", steps.len(), started.elapsed());
+    let started = std::time::Instant::now();
+    let revert = crate::diff::steps(desired, current)?;
+    tracing::debug!(
+        "planned {} revert steps in {:.2?}",
+        revert.len(),
+        started.elapsed()
+    );
+    Ok(Plan { steps, revert })
 }

@@ -41,6 +41,8 @@ pub struct StatementInfo {
     pub creates: Option<(&'static str, &'static str, QualName)>,
     /// Roles the statement names (grantees, policy roles, owners).
     pub roles: Vec<String>,
+    /// Tables it references with `REFERENCES` (a hint for the load order).
+    pub references: Vec<QualName>,
 }
 
 fn words(tokens: &[Tok]) -> Vec<&str> {
@@ -91,7 +93,21 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         leading,
         creates: creates(tokens),
         roles: roles(tokens),
+        references: references(tokens),
     }
+}
+
+/// The tables named after `REFERENCES` (unqualified names taken to be in `public`).
+fn references(tokens: &[Tok]) -> Vec<QualName> {
+    let mut out: Vec<QualName> = tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.is("REFERENCES"))
+        .filter_map(|(i, _)| qualify(name_at(tokens, i + 1)?.0, "public"))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The object word after `CREATE` and its modifiers (`table`, `view`, `index` ...).

@@ -361,6 +361,22 @@ mod tests {
     }
 
     #[test]
+    fn finds_referenced_tables() {
+        let s = schema(&[(
+            "r.sql",
+            "CREATE TABLE c (id int, p int REFERENCES p (id), q int REFERENCES app.\"Q\");",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.statements[0].info.references,
+            [
+                crate::sql::QualName::new("app", "Q"),
+                crate::sql::QualName::new("public", "p")
+            ]
+        );
+    }
+
+    #[test]
     fn position_counts_characters() {
         let f = SourceFile::new("u.sql", "-- ü\nSELECT 1;");
         assert_eq!(f.position(0), (1, 1));

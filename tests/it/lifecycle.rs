@@ -452,7 +452,7 @@ async fn killed_in_the_middle_of_a_plan_a_rerun_finishes_it() {
     for _ in 0..200 {
         let n: i64 = client
             .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%' AND state = 'active'",
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%SELECT pg_sleep(3)%' AND query NOT LIKE '%pg_stat_activity%' AND state = 'active'",
                 &[],
             )
             .await
