@@ -25,12 +25,14 @@ pub async fn connect(url: &DbUrl, timeout: Duration, report: &dyn Fn(&str)) -> R
                 message,
                 retryable: true,
                 ..
-            }) if Instant::now() + delay < deadline => {
+            }) if Instant::now() < deadline => {
+                // The last wait ends at the deadline, where one more attempt is made.
+                let wait = delay.min(deadline.saturating_duration_since(Instant::now()));
                 report(&format!(
                     "database not reachable yet ({message}); retrying in {:.1}s",
-                    delay.as_secs_f64()
+                    wait.as_secs_f64()
                 ));
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(wait).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
             Err(e) => return Err(e),
@@ -38,10 +40,10 @@ pub async fn connect(url: &DbUrl, timeout: Duration, report: &dyn Fn(&str)) -> R
     }
 }
 
-/// The migration lock, held on its own connection.
+/// The migration lock, held on its own connection (a session lock: the server also
+/// releases it when the connection closes, however strata ends).
 pub struct MigrationLock {
     pub client: Arc<Client>,
-    released: bool,
 }
 
 impl MigrationLock {
@@ -59,7 +61,6 @@ impl MigrationLock {
             if got {
                 return Ok(Self {
                     client: Arc::new(client),
-                    released: false,
                 });
             }
             let holder = crate::catalog::advisory_lock_holder(&client, LOCK_KEY)
@@ -86,22 +87,11 @@ impl MigrationLock {
     }
 
     /// Releases the lock (closing the connection would too).
-    pub async fn release(mut self) -> Result<()> {
-        self.released = true;
+    pub async fn release(self) -> Result<()> {
         self.client
             .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
             .await
             .map(|_| ())
             .map_err(|e| Error::database("releasing the migration lock", &e))
-    }
-}
-
-impl Drop for MigrationLock {
-    fn drop(&mut self) {
-        if !self.released {
-            // The connection's task ends when the last client handle goes, and the server
-            // releases a session lock when its session ends.
-            tracing::debug!("migration lock released with its connection");
-        }
     }
 }

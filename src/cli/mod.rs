@@ -202,7 +202,7 @@ fn init() -> Result<Outcome> {
 
 async fn plan(args: PlanArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    read_schema(&project.schema)?;
+    let schema = read_schema(&project.schema)?;
     let from_database = args
         .from_database
         .as_deref()
@@ -214,7 +214,7 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
         dry_run: args.dry_run,
         from_database,
     };
-    let Some(new) = workflow::plan::plan(&project, &dev, &options).await? else {
+    let Some(new) = workflow::plan::plan(&project, &dev, &schema, &options).await? else {
         eprintln!(
             "no changes: the plans in {} already bring a database to {}",
             project.plans.display(),
@@ -308,9 +308,9 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
 
 async fn check(args: CheckArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    read_schema(&project.schema)?;
+    let schema = read_schema(&project.schema)?;
     let dev = dev_server(&args.dev).await?;
-    let report = workflow::check::check(&project, &dev).await?;
+    let report = workflow::check::check(&project, &dev, &schema).await?;
     print_report(&report, args.format, "check")?;
     Ok(if report.passed() {
         Outcome::Success
@@ -441,9 +441,9 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
 
 async fn rebase(args: RebaseArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    read_schema(&project.schema)?;
+    let schema = read_schema(&project.schema)?;
     let dev = dev_server(&args.dev).await?;
-    let done = workflow::rebase::rebase(&project, &dev, &args.message).await?;
+    let done = workflow::rebase::rebase(&project, &dev, &schema, &args.message).await?;
     println!("kept: {}", done.kept.join(", "));
     for (id, message) in &done.removed {
         println!("removed: {id} ({message})");
@@ -488,9 +488,9 @@ async fn test(args: TestArgs) -> Result<Outcome> {
     if args.queries.is_some() {
         project.queries = args.queries;
     }
-    read_schema(&project.schema)?;
+    let schema = read_schema(&project.schema)?;
     let dev = dev_server(&args.dev).await?;
-    let report = workflow::test::test(&project, &dev).await?;
+    let report = workflow::test::test(&project, &dev, &schema).await?;
     print_report(&report, Format::Human, "test")?;
     Ok(if report.passed() {
         Outcome::Success

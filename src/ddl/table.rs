@@ -1,7 +1,7 @@
 //! DDL for tables and what belongs to them: columns, constraints, triggers, policies.
 
 use crate::model::{Column, Constraint, ConstraintKind, Identity, Policy, Table, TriggerEnabled};
-use crate::sql::{Ident, IdentList, Literal, QualName};
+use crate::sql::{Ident, Literal, QualName};
 
 use super::sequence_options;
 
@@ -371,9 +371,4 @@ pub fn create_policy(table: &QualName, name: &str, policy: &Policy) -> String {
 
 pub fn drop_policy(table: &QualName, name: &str) -> String {
     format!("DROP POLICY {} ON {table};", Ident(name))
-}
-
-/// Column names as a list (`(a, "B")`), for messages and `INCLUDE` lists.
-pub fn column_list(names: &[String]) -> String {
-    format!("({})", IdentList(names))
 }

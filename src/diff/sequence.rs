@@ -76,10 +76,9 @@ pub(super) fn emit(d: &mut Differ) {
             _ => {}
         }
     }
-    for (name, seq) in &d.cur.sequences {
+    for name in d.cur.sequences.keys() {
         let id = ObjectId::Sequence(name.clone());
         if d.decision(&id) == Decision::Drop {
-            let _ = seq;
             let step = Step::new(format!("drop sequence {name}"), ddl::drop_sequence(name))
                 .hazard(Hazard::DataLoss)
                 .irreversible();

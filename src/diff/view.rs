@@ -6,7 +6,7 @@ use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::model::{ObjectId, View};
 use crate::plan::Step;
-use crate::sql::{Ident, QualName};
+use crate::sql::QualName;
 
 pub(super) fn decide(d: &mut Differ) {
     d.decide_map(
@@ -146,5 +146,4 @@ pub(super) fn emit(d: &mut Differ) {
             _ => {}
         }
     }
-    let _ = Ident("");
 }

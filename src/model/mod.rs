@@ -388,15 +388,6 @@ impl Model {
         format!("{FINGERPRINT_PREFIX}{}", hex::encode(digest))
     }
 
-    pub fn is_empty_of_user_objects(&self) -> bool {
-        self.types.is_empty()
-            && self.sequences.is_empty()
-            && self.functions.is_empty()
-            && self.tables.is_empty()
-            && self.views.is_empty()
-            && self.indexes.is_empty()
-    }
-
     /// Whether the object exists in this model.
     pub fn contains(&self, id: &ObjectId) -> bool {
         match id {

@@ -138,21 +138,6 @@ pub fn split_qualified(text: &str) -> Option<Vec<String>> {
     }
 }
 
-/// A list of identifiers, comma separated (`a, "B", c`).
-pub struct IdentList<'a, I>(pub &'a [I]);
-
-impl<I: AsRef<str>> fmt::Display for IdentList<'_, I> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, name) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{}", Ident(name.as_ref()))?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

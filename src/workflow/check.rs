@@ -6,6 +6,7 @@ use super::{Project, desired_state, replay, same_major};
 use crate::db::shadow::DevServer;
 use crate::error::{Error, Result};
 use crate::planfile::load_dir;
+use crate::source::Schema;
 
 /// One line of the report: passed or failed, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +40,7 @@ impl Report {
     }
 }
 
-pub async fn check(project: &Project, dev: &DevServer) -> Result<Report> {
+pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Result<Report> {
     let mut report = Report::default();
     let chain = match load_dir(&project.plans) {
         Ok(chain) => chain,
@@ -80,7 +81,7 @@ pub async fn check(project: &Project, dev: &DevServer) -> Result<Report> {
     if all_acknowledged {
         report.ok("every hazard is acknowledged");
     }
-    let desired = desired_state(dev, &project.schema).await?;
+    let desired = desired_state(dev, schema).await?;
     if let Err(e) = same_major(&order, desired.major_version()) {
         report.fail(e.to_string());
         return Ok(report);

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::Catalog;
 use crate::planfile::{Chain, PlanFile, StepTimeouts};
 use crate::settings::ApplySettings;
+use crate::source::Schema;
 
 /// Settings every lifecycle command works with.
 #[derive(Clone, Debug)]
@@ -99,13 +100,9 @@ pub async fn head_state(dev: &DevServer, order: &[&PlanFile]) -> Result<Catalog>
     Ok(catalog)
 }
 
-/// The desired state of `schema/`.
-pub async fn desired_state(dev: &DevServer, schema_dir: &Path) -> Result<Catalog> {
-    let schema = crate::source::Schema::read_dir(schema_dir)?;
-    for warning in &schema.warnings {
-        eprintln!("warning: {warning}");
-    }
-    shadow::desired_catalog(dev, &schema).await
+/// The desired state: `schema/` (already read and checked) loaded into a shadow.
+pub async fn desired_state(dev: &DevServer, schema: &Schema) -> Result<Catalog> {
+    shadow::desired_catalog(dev, schema).await
 }
 
 /// The current UTC time as `YYYYMMDDHHMMSS`, for plan ids.

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::model::Catalog;
 use crate::plan::Plan;
 use crate::planfile::{FORMAT, PlanFile, PlanHead, PlannedStep, load_dir, plan_id};
+use crate::source::Schema;
 
 /// A plan written (or, with `dry_run`, only shown).
 #[derive(Debug)]
@@ -77,11 +78,12 @@ fn fresh_id(taken: &dyn Fn(&str) -> bool, message: &str) -> String {
 pub async fn plan(
     project: &Project,
     dev: &DevServer,
+    schema: &Schema,
     options: &PlanOptions,
 ) -> Result<Option<NewPlans>> {
     let chain = load_dir(&project.plans)?;
     let order = verified_chain(&chain)?;
-    let desired = desired_state(dev, &project.schema).await?;
+    let desired = desired_state(dev, schema).await?;
     same_major(&order, desired.major_version())?;
     let (head_db, head) = replay(dev, &order).await?;
     head_db.drop_now().await?;

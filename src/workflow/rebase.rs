@@ -4,11 +4,12 @@
 
 use std::path::PathBuf;
 
+use super::Project;
 use super::plan::{NewPlans, PlanOptions};
-use super::{Project, verified_chain};
 use crate::db::shadow::DevServer;
 use crate::error::{Error, Result};
 use crate::planfile::{Chain, SumFile, load_dir};
+use crate::source::Schema;
 
 #[derive(Debug)]
 pub struct Rebased {
@@ -40,7 +41,12 @@ fn verify_kept(chain: &Chain, kept: &[String]) -> Result<()> {
     Ok(())
 }
 
-pub async fn rebase(project: &Project, dev: &DevServer, message: &str) -> Result<Rebased> {
+pub async fn rebase(
+    project: &Project,
+    dev: &DevServer,
+    schema: &Schema,
+    message: &str,
+) -> Result<Rebased> {
     let chain = load_dir(&project.plans)?;
     let Some((parent, mut branches)) = chain.divergence() else {
         return Err(Error::Refused(
@@ -80,7 +86,6 @@ pub async fn rebase(project: &Project, dev: &DevServer, message: &str) -> Result
         .linear()
         .map_err(|e| Error::Refused(e.to_string()))?;
     reloaded.write_sum(&order)?;
-    let _ = verified_chain(&load_dir(&project.plans)?)?;
     let message = if message.is_empty() {
         let messages: Vec<&str> = removed.iter().map(|(_, m)| m.as_str()).collect();
         format!("rebased: {}", messages.join("; "))
@@ -92,7 +97,7 @@ pub async fn rebase(project: &Project, dev: &DevServer, message: &str) -> Result
         dry_run: false,
         from_database: None,
     };
-    let written = super::plan::plan(project, dev, &options).await?;
+    let written = super::plan::plan(project, dev, schema, &options).await?;
     Ok(Rebased {
         kept,
         removed,

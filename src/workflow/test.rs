@@ -13,7 +13,7 @@ use crate::db::DbUrl;
 use crate::db::shadow::DevServer;
 use crate::error::{Error, Result, describe_pg_error};
 use crate::planfile::load_dir;
-use crate::source::SourceFile;
+use crate::source::{Schema, SourceFile};
 
 async fn row_counts(url: &DbUrl) -> Result<BTreeMap<String, i64>> {
     let catalog = crate::db::read_catalog(url).await?;
@@ -33,7 +33,7 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
-pub async fn test(project: &Project, dev: &DevServer) -> Result<Report> {
+pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result<Report> {
     let mut report = Report::default();
     let chain = load_dir(&project.plans)?;
     let order = verified_chain(&chain)?;
@@ -43,7 +43,7 @@ pub async fn test(project: &Project, dev: &DevServer) -> Result<Report> {
             project.plans.display()
         )));
     }
-    let desired = desired_state(dev, &project.schema).await?;
+    let desired = desired_state(dev, schema).await?;
     same_major(&order, desired.major_version())?;
     let shadow = dev.create_database().await?;
     let url = shadow.url().clone();

@@ -100,8 +100,7 @@ impl Project {
     }
 }
 
-/// Rewrites a plan file's steps (as a test fixture: with a correct sum) and returns the
-/// plan's id.
+/// Rewrites a plan file's steps (as a test fixture: with a correct sum).
 fn edit_steps(plans: &Path, id: &str, edit: impl FnOnce(&mut Vec<PlannedStep>)) {
     let chain = load_dir(plans).unwrap();
     let (path, plan) = &chain.plans[id];
@@ -633,7 +632,8 @@ async fn baseline_adopts_an_existing_database() {
         before,
         "baseline changed the database"
     );
-    p.expect(0, &["apply"]).contains("up to date");
+    let again = p.expect(0, &["apply"]);
+    assert!(again.contains("up to date"), "{again}");
     let inspect = p.expect(0, &["inspect"]);
     p.schema("adopted.sql", &inspect);
     let check = p.expect(0, &["check"]);
@@ -710,4 +710,69 @@ async fn plans_from_another_major_are_refused_before_anything_runs() {
         "{out}"
     );
     assert_eq!(p.fingerprint().await, before, "the first plan ran anyway");
+}
+
+#[tokio::test]
+async fn apply_waits_for_a_database_that_is_still_starting_and_gives_up_at_the_deadline() {
+    let p = Project::new().await;
+    p.schema("a.sql", "CREATE TABLE t (id int PRIMARY KEY);");
+    p.plan("t");
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let url = |port: u16| format!("postgres://postgres:{SECRET}@127.0.0.1:{port}/postgres");
+
+    // Nothing listens yet; the server starts a moment after strata does.
+    let port = free_port();
+    let child = p
+        .command(&[
+            "apply",
+            "--database-url",
+            &url(port),
+            "--connect-timeout",
+            "60s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let server = strata::db::embedded::Cluster::start_with(strata::db::embedded::ClusterOptions {
+        tcp_port: Some(port),
+        tls: None,
+    })
+    .await
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(all.contains("database not reachable yet"), "{all}");
+    assert!(all.contains("done: applied 1 plan(s)"), "{all}");
+    assert!(!all.contains(SECRET), "{all}");
+    drop(server);
+
+    // Nobody ever listens: retries until the deadline, then fails (exit 1).
+    let started = std::time::Instant::now();
+    let out = p.expect(
+        1,
+        &[
+            "apply",
+            "--database-url",
+            &url(free_port()),
+            "--connect-timeout",
+            "3s",
+        ],
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "gave up too early"
+    );
+    assert!(
+        out.contains("retrying in") && out.contains("cannot connect to"),
+        "{out}"
+    );
 }
