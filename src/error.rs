@@ -58,6 +58,14 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
 
+    /// Pre-flight checks found rows that a plan's steps would fail on (or destroy): nothing
+    /// was changed. Exit code 2.
+    #[error("{}", render_preflight(.plan, .findings))]
+    Preflight {
+        plan: String,
+        findings: Vec<crate::apply::preflight::Finding>,
+    },
+
     /// A step failed while applying or reverting plans.
     #[error("{}", render_failure(.0))]
     Failed(Box<Failure>),
@@ -101,6 +109,24 @@ fn render_failure(f: &Failure) -> String {
         ));
     }
     out.push_str(&format!("\n  {}", f.state));
+    out
+}
+
+fn render_preflight(plan: &str, findings: &[crate::apply::preflight::Finding]) -> String {
+    let mut out = format!(
+        "plan {plan}: {} pre-flight check{} failed; nothing was changed (fix the rows, or pass \
+         --skip-preflight to find out during the plan):",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    );
+    for f in findings {
+        match &f.step {
+            Some((n, summary)) => {
+                out.push_str(&format!("\n  - step {n} ({summary}): {}", f.message))
+            }
+            None => out.push_str(&format!("\n  - {}", f.message)),
+        }
+    }
     out
 }
 

@@ -112,6 +112,7 @@ mod tests {
                 adopts: false,
                 steps: vec![],
                 revert: vec![],
+                ..Default::default()
             };
             let text = super::PlanFile::render(&head);
             let at = cut.min(text.len());

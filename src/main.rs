@@ -50,7 +50,9 @@ fn main() -> ExitCode {
             // Refusals (drift, divergence, tampering, unacknowledged hazards) are "needs
             // attention", not failures.
             match e.downcast_ref::<strata::Error>() {
-                Some(strata::Error::Refused(_)) => ExitCode::from(2),
+                Some(strata::Error::Refused(_) | strata::Error::Preflight { .. }) => {
+                    ExitCode::from(2)
+                }
                 _ => ExitCode::from(1),
             }
         }

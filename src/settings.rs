@@ -124,6 +124,13 @@ pub struct ApplySettings {
     pub lock_retries: u32,
     /// Overrides every step's lock timeout, if set.
     pub lock_timeout: Option<Timeout>,
+    /// Test the rows against each plan's pre-flight checks before its first step.
+    pub preflight: bool,
+    /// Refuse plans whose hazards no reviewer acknowledged (off only for throwaway shadow
+    /// databases, which hold no data).
+    pub require_review: bool,
+    /// Revert even when reverting destroys rows (`--accept-data-loss`).
+    pub accept_data_loss: bool,
 }
 
 impl Default for ApplySettings {
@@ -133,6 +140,21 @@ impl Default for ApplySettings {
             connect_timeout: Duration::from_secs(60),
             lock_retries: 5,
             lock_timeout: None,
+            preflight: true,
+            require_review: true,
+            accept_data_loss: false,
+        }
+    }
+}
+
+impl ApplySettings {
+    /// For replaying plans on a throwaway shadow database: nothing there to protect.
+    pub fn shadow() -> Self {
+        Self {
+            preflight: false,
+            require_review: false,
+            accept_data_loss: true,
+            ..Self::default()
         }
     }
 }

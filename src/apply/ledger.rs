@@ -5,7 +5,9 @@ use tokio_postgres::Client;
 
 use crate::catalog::LEDGER_SCHEMA;
 use crate::error::{Error, Result};
-use crate::planfile::PlanFile;
+use serde::Deserialize;
+
+use crate::planfile::{PlanFile, PlanHead, Review};
 
 const CREATE: &str = "
 CREATE SCHEMA IF NOT EXISTS strata;
@@ -15,8 +17,9 @@ CREATE TABLE IF NOT EXISTS strata.ledger (
     checksum           text NOT NULL,
     source_fingerprint text NOT NULL,
     target_fingerprint text NOT NULL,
-    -- 'applying', 'applied' or 'reverting'; steps_done counts the steps of that action
-    state              text NOT NULL CHECK (state IN ('applying', 'applied', 'reverting')),
+    -- 'applying', 'applied', 'reverting' or 'undoing' (a half-applied plan being taken
+    -- back to its source state); steps_done counts the steps of that action
+    state              text NOT NULL,
     steps_done         integer NOT NULL DEFAULT 0,
     started_at         timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at        timestamptz,
@@ -31,18 +34,30 @@ CREATE TABLE IF NOT EXISTS strata.ledger (
 CREATE TABLE IF NOT EXISTS strata.history (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     plan_id      text NOT NULL,
-    action       text NOT NULL CHECK (action IN ('apply', 'revert', 'baseline', 'adopt')),
+    action       text NOT NULL,
     started_at   timestamptz NOT NULL,
     finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     applied_by   text NOT NULL DEFAULT current_user,
     applied_from text,
     strata_version text NOT NULL
 );
+-- Added after the first release (ledgers created before are brought up to date here).
+-- The plan as applied (its steps and revert steps), so that the database can be reverted
+-- when the plan file is gone; the source state while the plan runs, so that a half-applied
+-- plan can be taken back.
+ALTER TABLE strata.ledger ADD COLUMN IF NOT EXISTS plan jsonb;
+ALTER TABLE strata.ledger ADD COLUMN IF NOT EXISTS source_catalog jsonb;
+ALTER TABLE strata.ledger DROP CONSTRAINT IF EXISTS ledger_state_check;
+ALTER TABLE strata.ledger ADD CONSTRAINT ledger_state_check
+    CHECK (state IN ('applying', 'applied', 'reverting', 'undoing'));
+ALTER TABLE strata.history DROP CONSTRAINT IF EXISTS history_action_check;
+ALTER TABLE strata.history ADD CONSTRAINT history_action_check
+    CHECK (action IN ('apply', 'revert', 'baseline', 'adopt', 'undo', 'abandon'));
 COMMENT ON SCHEMA strata IS 'strata migration ledger: the plans applied to this database';
 ";
 
 /// A ledger row.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Row {
     pub plan_id: String,
     pub position: i32,
@@ -53,11 +68,27 @@ pub struct Row {
     pub steps_done: i32,
     pub target_model: Option<serde_json::Value>,
     pub finished_at: Option<String>,
+    /// The plan as it was applied (none for rows written by strata before 0.2).
+    #[serde(default)]
+    pub plan: Option<serde_json::Value>,
+    /// The source state, while the plan is being applied.
+    #[serde(default)]
+    pub source_catalog: Option<serde_json::Value>,
 }
 
 impl Row {
     pub fn is_applied(&self) -> bool {
         self.state == "applied"
+    }
+
+    /// The plan as recorded when it was applied, as a plan file (without its review).
+    pub fn plan_file(&self) -> Option<PlanFile> {
+        let head: PlanHead = serde_json::from_value(self.plan.clone()?).ok()?;
+        Some(PlanFile {
+            head,
+            review: Review::default(),
+            checksum: self.checksum.clone(),
+        })
     }
 }
 
@@ -65,7 +96,7 @@ fn db(context: &str, e: &tokio_postgres::Error) -> Error {
     Error::database(format!("ledger: {context}"), e)
 }
 
-/// Creates the ledger if it does not exist.
+/// Creates the ledger if it does not exist, and brings an older one up to date.
 pub async fn ensure(client: &Client) -> Result<()> {
     client
         .batch_execute(CREATE)
@@ -73,7 +104,8 @@ pub async fn ensure(client: &Client) -> Result<()> {
         .map_err(|e| db("creating strata.ledger", &e))
 }
 
-/// The ledger rows in chain order; empty if there is no ledger.
+/// The ledger rows in chain order; empty if there is no ledger. Reads rows as JSON, so a
+/// ledger written by an older strata (without the newer columns) reads too.
 pub async fn read(client: &Client) -> Result<Vec<Row>> {
     let exists: bool = client
         .query_one(
@@ -88,29 +120,22 @@ pub async fn read(client: &Client) -> Result<Vec<Row>> {
     }
     let rows = client
         .query(
-            "SELECT plan_id, position, checksum, source_fingerprint, target_fingerprint, state,
-                    steps_done, target_model, finished_at::text
-             FROM strata.ledger ORDER BY position",
+            "SELECT to_jsonb(l) || jsonb_build_object('finished_at', l.finished_at::text)
+             FROM strata.ledger l ORDER BY position",
             &[],
         )
         .await
         .map_err(|e| db("reading strata.ledger", &e))?;
     rows.iter()
         .map(|r| {
-            Ok(Row {
-                plan_id: r.try_get(0)?,
-                position: r.try_get(1)?,
-                checksum: r.try_get(2)?,
-                source_fingerprint: r.try_get(3)?,
-                target_fingerprint: r.try_get(4)?,
-                state: r.try_get(5)?,
-                steps_done: r.try_get(6)?,
-                target_model: r.try_get(7)?,
-                finished_at: r.try_get(8)?,
+            let json: tokio_postgres::types::Json<serde_json::Value> =
+                r.try_get(0).map_err(|e| db("reading strata.ledger", &e))?;
+            serde_json::from_value(json.0).map_err(|e| Error::Database {
+                context: "ledger: reading strata.ledger".into(),
+                message: format!("a row does not have the expected columns: {e}"),
             })
         })
-        .collect::<std::result::Result<Vec<_>, tokio_postgres::Error>>()
-        .map_err(|e| db("reading strata.ledger", &e))
+        .collect()
 }
 
 fn host() -> String {
@@ -120,19 +145,23 @@ fn host() -> String {
         .unwrap_or_default()
 }
 
-/// Records that applying a plan started.
+/// Records that applying a plan started: the plan itself, and the state it starts from
+/// (kept until it is applied, to take a half-applied plan back).
 pub async fn start_apply(
     client: &Client,
     plan: &PlanFile,
     position: i32,
     baseline: bool,
+    source: Option<&serde_json::Value>,
 ) -> Result<()> {
     let state = if baseline { "applied" } else { "applying" };
+    let head = serde_json::to_value(&plan.head).unwrap_or_default();
     client
         .execute(
             "INSERT INTO strata.ledger (plan_id, position, checksum, source_fingerprint,
-                 target_fingerprint, state, applied_from, strata_version, baseline)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 target_fingerprint, state, applied_from, strata_version, baseline, plan,
+                 source_catalog)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             &[
                 &plan.head.id,
                 &position,
@@ -143,11 +172,50 @@ pub async fn start_apply(
                 &host(),
                 &env!("CARGO_PKG_VERSION"),
                 &baseline,
+                &head,
+                &source,
             ],
         )
         .await
         .map(|_| ())
         .map_err(|e| db("recording the start of a plan", &e))
+}
+
+/// Records that a half-applied plan is being taken back to its source state.
+pub async fn start_undo(client: &Client, plan_id: &str) -> Result<()> {
+    client
+        .execute(
+            "UPDATE strata.ledger SET state = 'undoing' WHERE plan_id = $1",
+            &[&plan_id],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| db("recording the start of an undo", &e))
+}
+
+/// Records a half-applied plan as taken back (by `revert`) or abandoned (the user restored
+/// the state by hand): its row goes, a history row stays.
+pub async fn forget(client: &Client, plan_id: &str, action: &str) -> Result<()> {
+    history(client, plan_id, action).await?;
+    client
+        .execute("DELETE FROM strata.ledger WHERE plan_id = $1", &[&plan_id])
+        .await
+        .map(|_| ())
+        .map_err(|e| db("recording an undone plan", &e))
+}
+
+/// Records an interrupted revert as abandoned: the plan is applied again (the user
+/// restored its target state by hand).
+pub async fn abandon_revert(client: &Client, plan_id: &str) -> Result<()> {
+    history(client, plan_id, "abandon").await?;
+    client
+        .execute(
+            "UPDATE strata.ledger SET state = 'applied' WHERE plan_id = $1",
+            &[&plan_id],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| db("recording an abandoned revert", &e))
 }
 
 /// Records that reverting a plan started.
@@ -184,7 +252,7 @@ pub async fn finish_apply(
         .execute(
             "UPDATE strata.ledger SET state = 'applied', finished_at = clock_timestamp(),
                  duration_ms = (extract(epoch FROM clock_timestamp() - started_at) * 1000)::bigint,
-                 target_model = $2
+                 target_model = $2, source_catalog = NULL
              WHERE plan_id = $1",
             &[&plan_id, model],
         )

@@ -2,14 +2,19 @@
 //! replays of `plan`, `check` and `test` do.
 //!
 //! Under a session advisory lock (taken by polling, on its own connection): the ledger must
-//! be a prefix of the chain with matching checksums; each pending plan must find the
-//! database exactly in its source state (drift is refused with a readable report); its
-//! transactional steps run together in one transaction with the ledger bookkeeping and a
-//! verification of the target state before commit; a step that cannot run in a transaction
-//! runs on its own and is recorded when done, so a rerun resumes after it. Steps that time
-//! out waiting for a lock are retried with backoff, then fail naming the lock.
+//! be a prefix of the chain with matching checksums (plans applied that the directory does
+//! not have are reported, and can be reverted from what the ledger recorded); each pending
+//! plan must find the database exactly in its source state (drift is refused with a
+//! readable report) and pass its pre-flight checks; its transactional steps run together in
+//! one transaction with the ledger bookkeeping and a verification of the target state
+//! before commit; a step that cannot run in a transaction runs on its own and is recorded
+//! when done, so a rerun resumes after it. Steps that time out waiting for a lock are
+//! retried with backoff, then fail naming the lock.
 
 pub mod ledger;
+pub mod losses;
+pub mod preflight;
+mod revert;
 pub mod session;
 mod steps;
 
@@ -20,8 +25,9 @@ use tokio_postgres::Client;
 use crate::catalog;
 use crate::db::DbUrl;
 use crate::error::{Error, Failure, Result};
+use crate::model::Catalog;
 use crate::model::report::differences;
-use crate::planfile::PlanFile;
+use crate::planfile::{PlanFile, PlannedStep};
 use crate::settings::ApplySettings;
 use session::MigrationLock;
 use steps::SegmentError;
@@ -33,37 +39,45 @@ pub struct Position {
     pub applied: usize,
     /// The next plan, if a previous run left it half applied or half reverted.
     pub partial: Option<ledger::Row>,
+    /// Plans the ledger records after that prefix that the plans directory does not have
+    /// (a branch's plan replaced by `strata rebase`, a discarded plan, or a newer release
+    /// of the plans), oldest first.
+    pub orphans: Vec<ledger::Row>,
 }
 
-/// Checks that the ledger is a prefix of the chain with the same checksums.
+/// Checks that the ledger is a prefix of the chain with the same checksums, followed
+/// perhaps by plans the chain does not have at all.
 pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
-    if rows.len() > chain.len() {
-        let extra: Vec<&str> = rows[chain.len()..]
-            .iter()
-            .map(|r| r.plan_id.as_str())
-            .collect();
-        return Err(Error::Refused(format!(
-            "the database has plans applied that the plans directory does not have: {} \
-             (is this an older release of the plans?)",
-            extra.join(", ")
-        )));
+    let mut matched = 0;
+    for (i, row) in rows.iter().enumerate() {
+        match chain.get(i) {
+            Some(plan) if plan.head.id == row.plan_id => {
+                if plan.checksum != row.checksum {
+                    return Err(Error::Refused(format!(
+                        "plan {} was changed after it was applied to this database \
+                         (checksum {} when applied, {} now)",
+                        row.plan_id, row.checksum, plan.checksum
+                    )));
+                }
+                matched = i + 1;
+            }
+            _ => break,
+        }
+    }
+    let orphans: Vec<ledger::Row> = rows[matched..].to_vec();
+    for row in &orphans {
+        if let Some(at) = chain.iter().position(|p| p.head.id == row.plan_id) {
+            return Err(Error::Refused(format!(
+                "the ledger records plan {} at position {} but the plans directory has it at \
+                 {}: the chain was reordered after it was applied (restore the plans as they \
+                 were)",
+                row.plan_id,
+                row.position + 1,
+                at + 1
+            )));
+        }
     }
     for (i, row) in rows.iter().enumerate() {
-        let plan = chain[i];
-        if plan.head.id != row.plan_id {
-            return Err(Error::Refused(format!(
-                "applied plan {} is not in the plans directory where the chain has {} \
-                 (plans were rewritten or removed after they were applied)",
-                row.plan_id, plan.head.id
-            )));
-        }
-        if plan.checksum != row.checksum {
-            return Err(Error::Refused(format!(
-                "plan {} was changed after it was applied to this database \
-                 (checksum {} when applied, {} now)",
-                row.plan_id, row.checksum, plan.checksum
-            )));
-        }
         if !row.is_applied() && i + 1 != rows.len() {
             return Err(Error::Refused(format!(
                 "the ledger is inconsistent: plan {} is {} but later plans are recorded",
@@ -71,9 +85,46 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
             )));
         }
     }
-    let partial = rows.last().filter(|r| !r.is_applied()).cloned();
-    let applied = rows.len() - usize::from(partial.is_some());
-    Ok(Position { applied, partial })
+    let partial = if orphans.is_empty() {
+        rows[..matched].last().filter(|r| !r.is_applied()).cloned()
+    } else {
+        None
+    };
+    let applied = matched - usize::from(partial.is_some());
+    Ok(Position {
+        applied,
+        partial,
+        orphans,
+    })
+}
+
+/// The message for plans the database has and the directory does not.
+pub fn orphans_message(orphans: &[ledger::Row]) -> String {
+    let ids: Vec<String> = orphans
+        .iter()
+        .map(|r| {
+            if r.is_applied() {
+                r.plan_id.clone()
+            } else {
+                format!("{} ({})", r.plan_id, r.state)
+            }
+        })
+        .collect();
+    format!(
+        "the database has {} applied that the plans directory does not have: {}. If {} \
+         replaced (by `strata rebase` or `strata discard`), run `strata revert` to take {} \
+         back (the ledger keeps {} revert steps), then `strata apply`; if these plans are an \
+         older release, deploy the newer one",
+        if ids.len() == 1 { "a plan" } else { "plans" },
+        ids.join(", "),
+        if ids.len() == 1 {
+            "it was"
+        } else {
+            "they were"
+        },
+        if ids.len() == 1 { "it" } else { "them" },
+        if ids.len() == 1 { "its" } else { "their" },
+    )
 }
 
 /// Which way a plan runs.
@@ -81,6 +132,9 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
 enum Direction {
     Apply,
     Revert,
+    /// A half-applied plan taken back to its source state, by steps planned from the
+    /// database as it is.
+    Undo,
 }
 
 /// An open session on the target: the work connection and the migration lock.
@@ -161,21 +215,58 @@ impl<'a> Runner<'a> {
         }
     }
 
+    /// Refuses plans whose hazards no reviewer acknowledged (unless the settings say the
+    /// database is a throwaway shadow).
+    fn reviewed(&self, plans: &[&PlanFile]) -> Result<()> {
+        if !self.settings.require_review {
+            return Ok(());
+        }
+        for plan in plans {
+            let missing = plan.unacknowledged();
+            if !missing.is_empty() {
+                let ids: Vec<&str> = missing.iter().map(|h| h.id()).collect();
+                return Err(Error::Refused(format!(
+                    "plan {} has hazards no reviewer acknowledged: {} (list them in its \
+                     [review] table); nothing was changed",
+                    plan.head.id,
+                    ids.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Applies every pending plan of the chain.
     pub async fn apply(&self, chain: &[&PlanFile]) -> Result<Outcome> {
         let rows = self.ledger().await?;
         let at = position(chain, &rows)?;
+        if !at.orphans.is_empty() {
+            return Err(Error::Refused(format!(
+                "{}; nothing was changed",
+                orphans_message(&at.orphans)
+            )));
+        }
         let mut outcome = Outcome::default();
         let mut resume = None;
         if let Some(row) = &at.partial {
-            if row.state == "reverting" {
-                return Err(Error::Refused(format!(
-                    "plan {} was being reverted when a previous run stopped: run `strata revert` \
-                     to finish reverting it first",
-                    row.plan_id
-                )));
+            match row.state.as_str() {
+                "reverting" => {
+                    return Err(Error::Refused(format!(
+                        "plan {} was being reverted when a previous run stopped: run `strata \
+                         revert` to finish reverting it, or `strata apply --abandon {}` once \
+                         you restored its target state by hand",
+                        row.plan_id, row.plan_id
+                    )));
+                }
+                "undoing" => {
+                    return Err(Error::Refused(format!(
+                        "plan {} was being taken back by `strata revert` when a previous run \
+                         stopped: run `strata revert` again to finish",
+                        row.plan_id
+                    )));
+                }
+                _ => resume = Some(usize::try_from(row.steps_done).unwrap_or(0)),
             }
-            resume = Some(usize::try_from(row.steps_done).unwrap_or(0));
         }
         if at.applied == chain.len() {
             (self.report)(&format!(
@@ -186,6 +277,7 @@ impl<'a> Runner<'a> {
             return Ok(outcome);
         }
         self.same_major(&chain[at.applied..])?;
+        self.reviewed(&chain[at.applied..])?;
         (self.report)(&format!(
             "{} plan(s) pending on {}",
             chain.len() - at.applied,
@@ -214,86 +306,6 @@ impl<'a> Runner<'a> {
             .await?;
             outcome.plans.push(plan.head.id.clone());
             previous_model = None;
-        }
-        Ok(outcome)
-    }
-
-    /// Reverts the last applied plan, or every plan after `to`.
-    pub async fn revert(
-        &self,
-        chain: &[&PlanFile],
-        to: Option<&str>,
-        force: bool,
-    ) -> Result<Outcome> {
-        let rows = self.ledger().await?;
-        let at = position(chain, &rows)?;
-        let mut resume = None;
-        let mut last = at.applied;
-        if let Some(row) = &at.partial {
-            if row.state == "applying" {
-                return Err(Error::Refused(format!(
-                    "plan {} was being applied when a previous run stopped: run `strata apply` \
-                     to finish it before reverting",
-                    row.plan_id
-                )));
-            }
-            resume = Some(usize::try_from(row.steps_done).unwrap_or(0));
-            last += 1;
-        }
-        if last == 0 {
-            return Err(Error::Refused(
-                "no plan is applied: nothing to revert".into(),
-            ));
-        }
-        let stop = match to {
-            Some(id) => {
-                let index = chain[..last]
-                    .iter()
-                    .position(|p| p.head.id == id)
-                    .ok_or_else(|| {
-                        Error::Refused(format!(
-                            "--to {id}: no such plan is applied to this database"
-                        ))
-                    })?;
-                index + 1
-            }
-            None => last - 1,
-        };
-        let targets: Vec<&PlanFile> = chain[stop..last].iter().rev().copied().collect();
-        self.same_major(&targets)?;
-        for plan in &targets {
-            if plan.head.baseline {
-                return Err(Error::Refused(format!(
-                    "plan {} is a baseline (the state strata started from): it cannot be reverted",
-                    plan.head.id
-                )));
-            }
-            if !force && let Some((n, step)) = plan.irreversible_step() {
-                return Err(Error::Refused(format!(
-                    "plan {} cannot be reverted: step {} ({}) destroyed data that reverting \
-                     cannot bring back; pass --force to restore the schema anyway",
-                    plan.head.id,
-                    n + 1,
-                    step.summary
-                )));
-            }
-        }
-        let mut outcome = Outcome::default();
-        for (k, plan) in targets.iter().enumerate() {
-            let index = last - 1 - k;
-            let model = rows.get(index).and_then(|r| r.target_model.clone());
-            let resume_from = if k == 0 { resume.take() } else { None };
-            let position = i32::try_from(index).unwrap_or(i32::MAX);
-            self.run_plan(
-                plan,
-                Direction::Revert,
-                position,
-                resume_from,
-                model.as_ref(),
-                &outcome,
-            )
-            .await?;
-            outcome.plans.push(plan.head.id.clone());
         }
         Ok(outcome)
     }
@@ -331,7 +343,7 @@ impl<'a> Runner<'a> {
             return Ok(false);
         }
         let model = serde_json::to_value(&live.model).unwrap_or_default();
-        ledger::start_apply(&self.work, plan, position, false).await?;
+        ledger::start_apply(&self.work, plan, position, false, None).await?;
         ledger::finish_apply(&self.work, &plan.head.id, &model, "adopt").await?;
         (self.report)(&format!(
             "adopted {}: the database already has these changes (made outside strata)",
@@ -355,7 +367,7 @@ impl<'a> Runner<'a> {
             ));
         }
         let model = serde_json::to_value(&live.model).unwrap_or_default();
-        ledger::start_apply(&self.work, plan, 0, true).await?;
+        ledger::start_apply(&self.work, plan, 0, true, None).await?;
         ledger::finish_apply(&self.work, &plan.head.id, &model, "baseline").await
     }
 
@@ -363,6 +375,59 @@ impl<'a> Runner<'a> {
         self.work.batch_execute(sql).await
     }
 
+    /// The live catalog, read in its own read-only snapshot.
+    async fn live(&self) -> Result<Catalog> {
+        catalog::introspect(&self.work).await
+    }
+
+    /// Runs the pre-flight checks of `steps[first..]` and the role checks; an error when
+    /// one fails.
+    async fn preflight(
+        &self,
+        plan: &PlanFile,
+        steps: &[PlannedStep],
+        first: usize,
+        roles: &[String],
+        live: &Catalog,
+    ) -> Result<()> {
+        if !self.settings.preflight {
+            return Ok(());
+        }
+        let checks: Vec<(usize, String, &crate::plan::Check)> = steps
+            .iter()
+            .enumerate()
+            .skip(first)
+            .flat_map(|(i, s)| s.checks.iter().map(move |c| (i, s.summary.clone(), c)))
+            .collect();
+        if checks.is_empty() && roles.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let findings = preflight::run(&self.work, &live.model, &checks, roles).await?;
+        tracing::debug!(
+            "{} pre-flight check(s) of {} in {:.2?}",
+            checks.len() + roles.len(),
+            plan.head.id,
+            started.elapsed()
+        );
+        if findings.is_empty() {
+            if !checks.is_empty() {
+                (self.report)(&format!(
+                    "  pre-flight: {} check(s) passed in {:.2}s",
+                    checks.len() + roles.len(),
+                    started.elapsed().as_secs_f64()
+                ));
+            }
+            Ok(())
+        } else {
+            Err(Error::Preflight {
+                plan: plan.head.id.clone(),
+                findings,
+            })
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     async fn run_plan(
         &self,
         plan: &PlanFile,
@@ -372,18 +437,27 @@ impl<'a> Runner<'a> {
         expected_model: Option<&serde_json::Value>,
         outcome: &Outcome,
     ) -> Result<()> {
-        let (steps, start_fp, end_fp, verb) = match direction {
+        let (steps, start_fp, end_fp, verb, roles) = match direction {
             Direction::Apply => (
                 &plan.head.steps,
                 &plan.head.source_fingerprint,
                 &plan.head.target_fingerprint,
                 "apply",
+                &plan.head.roles,
             ),
             Direction::Revert => (
                 &plan.head.revert,
                 &plan.head.target_fingerprint,
                 &plan.head.source_fingerprint,
                 "revert",
+                &plan.head.revert_roles,
+            ),
+            Direction::Undo => (
+                &plan.head.revert,
+                &plan.head.target_fingerprint,
+                &plan.head.source_fingerprint,
+                "take back",
+                &plan.head.revert_roles,
             ),
         };
         let id = &plan.head.id;
@@ -400,14 +474,34 @@ impl<'a> Runner<'a> {
                 }))
             };
         let first = resume_from.unwrap_or(0);
-        match resume_from {
-            Some(done) => (self.report)(&format!(
-                "{verb} {id}: resuming after step {done} of {} (a previous run stopped there)",
-                steps.len()
-            )),
-            None => {
-                self.check_start(plan, start_fp, expected_model, direction)
+        let mut source = None;
+        match (resume_from, direction) {
+            (Some(done), _) => {
+                (self.report)(&format!(
+                    "{verb} {id}: resuming after step {done} of {} (a previous run stopped there)",
+                    steps.len()
+                ));
+                if self.settings.preflight && steps[first..].iter().any(|s| !s.checks.is_empty()) {
+                    let live = self.live().await?;
+                    self.preflight(plan, steps, first, &[], &live).await?;
+                }
+            }
+            (None, Direction::Undo) => {
+                (self.report)(&format!(
+                    "{verb} {id} ({} steps): back to the state before it",
+                    steps.len()
+                ));
+                let live = self.live().await?;
+                self.preflight(plan, steps, first, roles, &live).await?;
+            }
+            (None, _) => {
+                let live = self
+                    .check_start(plan, start_fp, expected_model, direction)
                     .await?;
+                self.preflight(plan, steps, first, roles, &live).await?;
+                if direction == Direction::Apply {
+                    source = Some(live.to_stored());
+                }
                 (self.report)(&format!(
                     "{verb} {id} ({} steps): {}",
                     steps.len(),
@@ -415,6 +509,14 @@ impl<'a> Runner<'a> {
                 ));
             }
         }
+        let run = steps::Run {
+            plan,
+            direction,
+            position,
+            steps,
+            end_fp,
+            source,
+        };
         // Consecutive transactional steps form one segment; others are alone.
         let mut segments: Vec<(usize, usize, bool)> = Vec::new();
         for (i, step) in steps.iter().enumerate().skip(first) {
@@ -426,42 +528,33 @@ impl<'a> Runner<'a> {
         if segments.is_empty() {
             segments.push((first, first, true));
         }
-        let mut row_written = resume_from.is_some();
+        let mut row_written = resume_from.is_some() || direction == Direction::Undo;
         let count = segments.len();
         for (n, &(start, end, transactional)) in segments.iter().enumerate() {
             let last = n + 1 == count;
             let mut attempt = 0u32;
             loop {
                 let result = if transactional {
-                    self.transactional_segment(
-                        plan,
-                        direction,
-                        position,
-                        steps,
-                        start,
-                        end,
-                        last,
-                        end_fp,
-                        &mut row_written,
-                    )
-                    .await
+                    self.transactional_segment(&run, start, end, last, &mut row_written)
+                        .await
                 } else {
-                    self.lone_step(
-                        plan,
-                        direction,
-                        position,
-                        steps,
-                        start,
-                        last,
-                        end_fp,
-                        &mut row_written,
-                    )
-                    .await
+                    self.lone_step(&run, start, last, &mut row_written).await
                 };
-                let state = if row_written {
-                    format!("the ledger records plan {id} as partly done; rerun to resume it")
-                } else {
-                    format!("nothing of plan {id} was kept (its transaction was rolled back)")
+                let state = match direction {
+                    _ if !row_written => {
+                        format!("nothing of plan {id} was kept (its transaction was rolled back)")
+                    }
+                    Direction::Undo => {
+                        format!("plan {id} is partly taken back; rerun `strata revert` to finish")
+                    }
+                    Direction::Apply => format!(
+                        "the ledger records plan {id} as partly applied: rerun `strata apply` to \
+                         finish it, or `strata revert` to take back the steps that ran"
+                    ),
+                    Direction::Revert => format!(
+                        "the ledger records plan {id} as partly reverted: rerun `strata revert` \
+                         to finish"
+                    ),
                 };
                 match result {
                     Ok(()) => break,
@@ -519,10 +612,10 @@ impl<'a> Runner<'a> {
         }
         (self.report)(&format!(
             "{}: {id} in {:.2}s; the database matches its {} state",
-            if direction == Direction::Apply {
-                "applied"
-            } else {
-                "reverted"
+            match direction {
+                Direction::Apply => "applied",
+                Direction::Revert => "reverted",
+                Direction::Undo => "taken back",
             },
             started.elapsed().as_secs_f64(),
             if direction == Direction::Apply {
@@ -534,17 +627,18 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    /// Refuses to start a plan on a database that is not in its start state.
+    /// Refuses to start a plan on a database that is not in its start state; returns the
+    /// live catalog.
     async fn check_start(
         &self,
         plan: &PlanFile,
         expected: &str,
         expected_model: Option<&serde_json::Value>,
         direction: Direction,
-    ) -> Result<()> {
-        let live = catalog::introspect(&self.work).await?;
+    ) -> Result<Catalog> {
+        let live = self.live().await?;
         if live.model.fingerprint() == expected {
-            return Ok(());
+            return Ok(live);
         }
         if live.major_version() != plan.head.postgres_major {
             return Err(Error::Refused(format!(
@@ -597,4 +691,61 @@ pub async fn with_runner<T>(
     let value = result?;
     released?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planfile::PlanHead;
+
+    fn plan(id: &str) -> PlanFile {
+        PlanFile {
+            head: PlanHead {
+                id: id.into(),
+                ..PlanHead::default()
+            },
+            review: Default::default(),
+            checksum: format!("sum-{id}"),
+        }
+    }
+
+    fn row(id: &str, position: i32, state: &str) -> ledger::Row {
+        ledger::Row {
+            plan_id: id.into(),
+            position,
+            checksum: format!("sum-{id}"),
+            source_fingerprint: String::new(),
+            target_fingerprint: String::new(),
+            state: state.into(),
+            steps_done: 0,
+            target_model: None,
+            finished_at: None,
+            plan: None,
+            source_catalog: None,
+        }
+    }
+
+    #[test]
+    fn plans_the_directory_lacks_are_orphans_not_errors() {
+        let (a, b, c) = (plan("a"), plan("b"), plan("c"));
+        let chain = [&a, &b, &c];
+        let at = position(&chain, &[row("a", 0, "applied"), row("x", 1, "applied")]).unwrap();
+        assert_eq!(at.applied, 1);
+        assert_eq!(at.orphans.len(), 1);
+        assert!(at.partial.is_none());
+        let at = position(&chain, &[row("a", 0, "applied"), row("b", 1, "applying")]).unwrap();
+        assert_eq!((at.applied, at.partial.is_some()), (1, true));
+        // A plan of the chain recorded at another position: the chain was reordered.
+        assert!(position(&chain, &[row("b", 0, "applied")]).is_err());
+        // Checksums must match.
+        let mut edited = row("a", 0, "applied");
+        edited.checksum = "other".into();
+        assert!(position(&chain, &[edited]).is_err());
+        // More rows than plans: the extra ones are orphans.
+        let at = position(
+            &chain[..1],
+            &[row("a", 0, "applied"), row("b", 1, "applied")],
+        );
+        assert_eq!(at.unwrap().orphans.len(), 1);
+    }
 }

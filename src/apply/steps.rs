@@ -35,6 +35,19 @@ impl From<Error> for SegmentError {
     }
 }
 
+/// One run of a plan's steps in one direction.
+pub(super) struct Run<'p> {
+    pub plan: &'p PlanFile,
+    pub direction: Direction,
+    /// The plan's position in the chain (its ledger row's).
+    pub position: i32,
+    pub steps: &'p [PlannedStep],
+    /// The fingerprint the database must have after the last step.
+    pub end_fp: &'p str,
+    /// The source state, recorded with the ledger row when applying starts.
+    pub source: Option<serde_json::Value>,
+}
+
 impl Runner<'_> {
     pub(super) fn lock_timeout(&self, step: &PlannedStep) -> String {
         self.settings
@@ -121,27 +134,33 @@ impl Runner<'_> {
         }
     }
 
-    async fn start_row(&self, plan: &PlanFile, direction: Direction, position: i32) -> Result<()> {
-        match direction {
-            Direction::Apply => ledger::start_apply(&self.work, plan, position, false).await,
-            Direction::Revert => ledger::start_revert(&self.work, &plan.head.id).await,
+    async fn start_row(&self, run: &Run<'_>) -> Result<()> {
+        match run.direction {
+            Direction::Apply => {
+                ledger::start_apply(
+                    &self.work,
+                    run.plan,
+                    run.position,
+                    false,
+                    run.source.as_ref(),
+                )
+                .await
+            }
+            Direction::Revert => ledger::start_revert(&self.work, &run.plan.head.id).await,
+            Direction::Undo => ledger::start_undo(&self.work, &run.plan.head.id).await,
         }
     }
 
     /// Verifies the end state inside the open transaction and records the plan as done.
-    async fn finish(
-        &self,
-        plan: &PlanFile,
-        direction: Direction,
-        end_fp: &str,
-    ) -> std::result::Result<(), SegmentError> {
+    async fn finish(&self, run: &Run<'_>) -> std::result::Result<(), SegmentError> {
         let live = catalog::introspect_in_transaction(&self.work).await?;
+        let end_fp = run.end_fp;
         if live.model.fingerprint() != end_fp {
             return Err(SegmentError::Mismatch(format!(
                 "after its steps the database does not match the plan's {} state (fingerprint \
                  {end_fp} expected, {} found); nothing of it was kept. Was it planned for another \
                  database state or PostgreSQL major?",
-                if direction == Direction::Apply {
+                if run.direction == Direction::Apply {
                     "target"
                 } else {
                     "source"
@@ -149,27 +168,24 @@ impl Runner<'_> {
                 live.model.fingerprint()
             )));
         }
-        match direction {
+        let id = &run.plan.head.id;
+        match run.direction {
             Direction::Apply => {
                 let model = serde_json::to_value(&live.model).unwrap_or_default();
-                ledger::finish_apply(&self.work, &plan.head.id, &model, "apply").await?;
+                ledger::finish_apply(&self.work, id, &model, "apply").await?;
             }
-            Direction::Revert => ledger::finish_revert(&self.work, &plan.head.id).await?,
+            Direction::Revert => ledger::finish_revert(&self.work, id).await?,
+            Direction::Undo => ledger::forget(&self.work, id, "undo").await?,
         }
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn transactional_segment(
         &self,
-        plan: &PlanFile,
-        direction: Direction,
-        position: i32,
-        steps: &[PlannedStep],
+        run: &Run<'_>,
         start: usize,
         end: usize,
         last: bool,
-        end_fp: &str,
         row_written: &mut bool,
     ) -> std::result::Result<(), SegmentError> {
         self.exec("BEGIN")
@@ -177,19 +193,21 @@ impl Runner<'_> {
             .map_err(|e| Error::database("starting a transaction", &e))?;
         let result = async {
             if !*row_written {
-                self.start_row(plan, direction, position).await?;
+                self.start_row(run).await?;
             }
             for i in start..end {
-                self.run_step(steps, i, true).await?;
+                self.run_step(run.steps, i, true).await?;
             }
-            ledger::steps_done(
-                &self.work,
-                &plan.head.id,
-                i32::try_from(end).unwrap_or(i32::MAX),
-            )
-            .await?;
+            if run.direction != Direction::Undo {
+                ledger::steps_done(
+                    &self.work,
+                    &run.plan.head.id,
+                    i32::try_from(end).unwrap_or(i32::MAX),
+                )
+                .await?;
+            }
             if last {
-                self.finish(plan, direction, end_fp).await?;
+                self.finish(run).await?;
             }
             Ok(())
         }
@@ -209,22 +227,18 @@ impl Runner<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn lone_step(
         &self,
-        plan: &PlanFile,
-        direction: Direction,
-        position: i32,
-        steps: &[PlannedStep],
+        run: &Run<'_>,
         i: usize,
         last: bool,
-        end_fp: &str,
         row_written: &mut bool,
     ) -> std::result::Result<(), SegmentError> {
         if !*row_written {
-            self.start_row(plan, direction, position).await?;
+            self.start_row(run).await?;
             *row_written = true;
         }
+        let steps = run.steps;
         let step = &steps[i];
         let mut skip = false;
         if let Some(index) = step.builds_index.as_deref().and_then(QualName::parse) {
@@ -255,17 +269,19 @@ impl Runner<'_> {
         if !skip {
             self.run_step(steps, i, false).await?;
         }
-        ledger::steps_done(
-            &self.work,
-            &plan.head.id,
-            i32::try_from(i + 1).unwrap_or(i32::MAX),
-        )
-        .await?;
+        if run.direction != Direction::Undo {
+            ledger::steps_done(
+                &self.work,
+                &run.plan.head.id,
+                i32::try_from(i + 1).unwrap_or(i32::MAX),
+            )
+            .await?;
+        }
         if last {
             self.exec("BEGIN")
                 .await
                 .map_err(|e| Error::database("starting a transaction", &e))?;
-            match self.finish(plan, direction, end_fp).await {
+            match self.finish(run).await {
                 Ok(()) => {
                     self.exec("COMMIT")
                         .await

@@ -100,6 +100,17 @@ pub async fn advisory_lock_holder(client: &Client, key: i64) -> Result<Option<St
     Ok(rows.first().and_then(|r| r.try_get(0).ok()))
 }
 
+/// Which of `roles` exist on the server.
+pub async fn existing_roles(client: &Client, roles: &[String]) -> Result<Vec<String>> {
+    let rows = client
+        .query(include_str!("queries/roles.sql"), &[&roles])
+        .await
+        .map_err(|e| introspection_error("roles", &e))?;
+    rows.iter()
+        .map(|r| r.try_get(0).map_err(|e| introspection_error("roles", &e)))
+        .collect()
+}
+
 /// Whether an index exists (`None` if not) and is valid.
 pub async fn index_state(client: &Client, schema: &str, name: &str) -> Result<Option<bool>> {
     let rows = client

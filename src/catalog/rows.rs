@@ -9,9 +9,9 @@ use super::RawCatalog;
 use crate::error::{Error, Result};
 use crate::model::{
     Attribute, Catalog, Column, ColumnRef, Constraint, ConstraintKind, Dep, DomainCheck, Extension,
-    Function, FunctionId, Grants, Identity, Index, Model, ObjectId, PartitionOf, Policy,
-    RoutineKind, Schema, Sequence, SequenceOptions, Table, Trigger, TriggerEnabled, TypeDef,
-    TypeKind, View, ViewColumn,
+    Function, FunctionId, Grants, Identity, Index, KeyDetail, Model, NotCompared, ObjectId,
+    PartitionOf, Policy, RoutineKind, Schema, Sequence, SequenceOptions, Table, Trigger,
+    TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -146,6 +146,11 @@ struct ConstraintRow {
     references: Option<Name>,
     index: Option<String>,
     comment: Option<String>,
+    keys: Option<Vec<String>>,
+    referenced_keys: Option<Vec<String>>,
+    expression: Option<String>,
+    #[serde(default)]
+    nulls_not_distinct: bool,
 }
 
 #[derive(Deserialize)]
@@ -158,6 +163,10 @@ struct IndexRow {
     definition: Option<String>,
     raw_definition: String,
     comment: Option<String>,
+    keys: Option<Vec<String>>,
+    predicate: Option<String>,
+    #[serde(default)]
+    nulls_not_distinct: bool,
 }
 
 #[derive(Deserialize)]
@@ -384,6 +393,12 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             references: row.references.map(Into::into),
             index: row.index,
             comment: row.comment,
+            detail: NotCompared(KeyDetail {
+                keys: row.keys.unwrap_or_default(),
+                referenced_keys: row.referenced_keys.unwrap_or_default(),
+                expression: row.expression,
+                nulls_not_distinct: row.nulls_not_distinct,
+            }),
         };
         table.constraints.insert(row.name, constraint);
     }
@@ -401,6 +416,12 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             definition,
             valid: row.valid,
             comment: row.comment,
+            detail: NotCompared(KeyDetail {
+                keys: row.keys.unwrap_or_default(),
+                referenced_keys: Vec::new(),
+                expression: row.predicate,
+                nulls_not_distinct: row.nulls_not_distinct,
+            }),
         };
         model.indexes.insert(name, index);
     }

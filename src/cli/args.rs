@@ -39,6 +39,9 @@ pub enum Command {
     Revert(RevertArgs),
     /// Resolve divergent plan heads: keep one branch, re-plan the other on top.
     Rebase(RebaseArgs),
+    /// Remove a plan no database has applied (a head of the chain), and its line in
+    /// strata.sum; also mends strata.sum after a plan file was deleted by hand.
+    Discard(DiscardArgs),
     /// Adopt a database that predates strata: write a root plan for its current state and
     /// record it as applied there.
     Baseline(BaselineArgs),
@@ -63,9 +66,10 @@ pub struct ProjectArgs {
     /// strata.toml.
     #[arg(long)]
     pub plans: Option<PathBuf>,
-    /// Project settings file.
-    #[arg(long, default_value = "strata.toml")]
-    pub config: PathBuf,
+    /// Project settings file (default: strata.toml, if it exists). A file named here must
+    /// exist.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// The database to read or change.
@@ -102,6 +106,10 @@ pub struct RunArgs {
     /// How long to keep trying to connect while the database starts (e.g. 60s).
     #[arg(long)]
     pub connect_timeout: Option<String>,
+    /// Do not test the rows against each plan's pre-flight checks before its first step
+    /// (for very large tables; a step that cannot succeed then fails during the plan).
+    #[arg(long)]
+    pub skip_preflight: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -177,6 +185,11 @@ pub struct ApplyArgs {
     pub project: ProjectArgs,
     #[command(flatten)]
     pub run: RunArgs,
+    /// Record an interrupted plan as abandoned instead of applying anything: after you
+    /// restored by hand the state it started from (it becomes pending again), or, for an
+    /// interrupted revert, the state it left (it is applied again).
+    #[arg(long, value_name = "PLAN")]
+    pub abandon: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +216,21 @@ pub struct RevertArgs {
     /// Revert plans whose steps destroyed data: the schema comes back, the data does not.
     #[arg(long)]
     pub force: bool,
+    /// Run revert steps that drop tables or columns holding data (the message without it
+    /// names them and their row counts).
+    #[arg(long)]
+    pub accept_data_loss: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscardArgs {
+    /// The plan to remove: a head of the chain that no database has applied.
+    pub id: String,
+    /// Check this database's ledger first, and refuse if it applied the plan.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 
 pub use args::Cli;
 use args::{
-    ApplyArgs, BaselineArgs, CheckArgs, Command, DevArgs, DiffArgs, DiffFormat, Format,
-    InspectArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs, ShowArgs, StatusArgs,
-    TestArgs,
+    ApplyArgs, BaselineArgs, CheckArgs, Command, DevArgs, DiffArgs, DiffFormat, DiscardArgs,
+    Format, InspectArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs, ShowArgs,
+    StatusArgs, TestArgs,
 };
 
 use crate::apply::with_runner;
@@ -43,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Status(args) => status(args).await,
         Command::Revert(args) => revert(args).await,
         Command::Rebase(args) => rebase(args).await,
+        Command::Discard(args) => discard(args).await,
         Command::Baseline(args) => baseline(args).await,
         Command::Test(args) => test(args).await,
         Command::Inspect(args) => inspect(args).await,
@@ -69,7 +70,14 @@ fn timeout(text: &str, what: &str) -> Result<Timeout> {
 
 /// Arguments plus `strata.toml`, validated.
 fn project(args: &ProjectArgs, run: Option<&RunArgs>) -> Result<Project> {
-    let file = ProjectFile::load(&args.config)?;
+    let file = match &args.config {
+        Some(path) if !path.is_file() => bail!(
+            "settings file {} does not exist (it was named with --config)",
+            path.display()
+        ),
+        Some(path) => ProjectFile::load(path)?,
+        None => ProjectFile::load(std::path::Path::new("strata.toml"))?,
+    };
     let schema = args
         .schema
         .clone()
@@ -115,6 +123,9 @@ fn project(args: &ProjectArgs, run: Option<&RunArgs>) -> Result<Project> {
         }
         if let Some(t) = &run.lock_timeout {
             a.lock_timeout = Some(timeout(t, "--lock-timeout")?);
+        }
+        if run.skip_preflight {
+            a.preflight = false;
         }
     }
     project.seed = file.test.seed;
@@ -347,29 +358,25 @@ fn print_report(report: &workflow::check::Report, format: Format, what: &str) ->
     Ok(())
 }
 
-/// The verified chain, refusing plans whose hazards are not acknowledged.
-fn chain_to_run(project: &Project) -> Result<crate::planfile::Chain> {
-    let chain = load_dir(&project.plans)?;
-    let order = workflow::verified_chain(&chain)?;
-    for plan in &order {
-        let missing = plan.unacknowledged();
-        if !missing.is_empty() {
-            let ids: Vec<&str> = missing.iter().map(|h| h.id()).collect();
-            return Err(crate::Error::Refused(format!(
-                "plan {} has hazards no reviewer acknowledged: {} (list them in its [review] table)",
-                plan.head.id,
-                ids.join(", ")
-            ))
-            .into());
-        }
-    }
-    Ok(chain)
-}
-
 async fn apply(args: ApplyArgs) -> Result<Outcome> {
     let project = project(&args.project, Some(&args.run))?;
     let url = database(args.database.database_url.as_deref(), "apply")?;
-    let chain = chain_to_run(&project)?;
+    if let Some(id) = &args.abandon {
+        let said = with_runner(&url, &project.apply, &progress, async |r| {
+            r.abandon(id).await
+        })
+        .await?;
+        println!("{said}");
+        return Ok(Outcome::Success);
+    }
+    let chain = load_dir(&project.plans)?;
+    if chain.plans.is_empty() {
+        bail!(
+            "plans directory {} holds no plan files: is the plans volume mounted? (nothing was \
+             changed)",
+            project.plans.display()
+        );
+    }
     let order = workflow::verified_chain(&chain)?;
     let done = with_runner(&url, &project.apply, &progress, async |r| {
         r.apply(&order).await
@@ -389,6 +396,23 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
+        Format::Human | Format::Markdown if status.unmanaged => {
+            writeln!(out, "database: {url}")?;
+            writeln!(
+                out,
+                "not managed by strata: no ledger, and it holds {} object(s):",
+                status.differences.len()
+            )?;
+            for line in status.differences.iter().take(20) {
+                writeln!(out, "  - {line}")?;
+            }
+            if status.differences.len() > 20 {
+                writeln!(out, "  ... and {} more", status.differences.len() - 20)?;
+            }
+            if let Some(next) = &status.next {
+                writeln!(out, "next: {next}")?;
+            }
+        }
         Format::Human | Format::Markdown => {
             writeln!(out, "database: {url}")?;
             writeln!(
@@ -407,14 +431,22 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
                 writeln!(out, "pending: {}", status.pending.join(", "))?;
             }
             if let Some(plan) = &status.interrupted {
+                writeln!(out, "interrupted: {plan}")?;
+            }
+            if !status.not_in_directory.is_empty() {
                 writeln!(
                     out,
-                    "interrupted: {plan} (run apply or revert again to finish it)"
+                    "applied, not in {}: {}",
+                    project.plans.display(),
+                    status.not_in_directory.join(", ")
                 )?;
             }
             writeln!(out, "drift: {}", if status.drift { "yes" } else { "no" })?;
             for line in &status.differences {
                 writeln!(out, "  - {line}")?;
+            }
+            if let Some(next) = &status.next {
+                writeln!(out, "next: {next}")?;
             }
         }
     }
@@ -431,7 +463,9 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
     let chain = load_dir(&project.plans)?;
     let order = workflow::verified_chain(&chain)?;
     let to = args.to.as_deref();
-    let done = with_runner(&url, &project.apply, &progress, async |r| {
+    let mut settings = project.apply.clone();
+    settings.accept_data_loss = args.accept_data_loss;
+    let done = with_runner(&url, &settings, &progress, async |r| {
         r.revert(&order, to, args.force).await
     })
     .await?;
@@ -472,11 +506,47 @@ async fn baseline(args: BaselineArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
     let url = database(args.database.database_url.as_deref(), "baseline")?;
     let dev = dev_server(&args.dev).await?;
-    let path = workflow::baseline::baseline(&project, &dev, &url, &progress).await?;
+    let done = workflow::baseline::baseline(&project, &dev, &url, &progress).await?;
     println!(
         "wrote {} and recorded it as applied on {url}",
-        path.display()
+        done.plan.display()
     );
+    if let Some(schema) = &done.schema {
+        println!(
+            "wrote the database's schema to {} ({} held no SQL): the next `strata plan` starts \
+             from exactly this state",
+            schema.display(),
+            project.schema.display()
+        );
+    }
+    Ok(Outcome::Success)
+}
+
+async fn discard(args: DiscardArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    let url = args
+        .database_url
+        .as_deref()
+        .map(|u| parse_url(u, "--database-url"))
+        .transpose()?;
+    let done = workflow::discard::discard(&project, &args.id, url.as_ref()).await?;
+    match &done.file {
+        Some(path) => println!("removed {}", path.display()),
+        None => println!("plan {} had no file", args.id),
+    }
+    if done.sum {
+        println!(
+            "rewrote {} without it",
+            project.plans.join("strata.sum").display()
+        );
+    }
+    match &done.checked {
+        Some(url) => println!("{url} has not applied it"),
+        None => eprintln!(
+            "warning: no database was checked (pass --database-url or set DATABASE_URL to make \
+             sure none applied it)"
+        ),
+    }
     Ok(Outcome::Success)
 }
 

@@ -1,11 +1,12 @@
 //! Columns of tables that stay: add, drop, change type, nullability, identity, generation,
 //! default, comment and privileges, preferring forms that do not hold long locks.
 
+use super::conversion::{self, Conversion};
 use super::table::column_decorations;
 use super::{Action, Decision, Differ, Name};
 use crate::ddl;
 use crate::model::{Column, ObjectId};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Check, Hazard, Step};
 use crate::sql::{Ident, QualName};
 
 /// How expensive a change of column type is.
@@ -184,6 +185,17 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
         summary.push_str(" (NOT NULL without a default: fails if the table has rows)");
     }
     let mut step = Step::new(summary, ddl::join(sql)).reverse(ddl::drop_column(table, name));
+    if column.not_null
+        && column.default.is_none()
+        && column.identity.is_none()
+        && column.generated.is_none()
+        && !d.is_new_table(table)
+    {
+        step = step.check(Check::NoRows {
+            table: table.clone(),
+            column: name.to_owned(),
+        });
+    }
     if add_rewrites(d, column) {
         step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
     }
@@ -244,23 +256,11 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
         nodes.push(node);
     }
     if old.data_type != new.data_type || old.collation != new.collation {
-        let cost = type_change_cost(d, old, new);
-        let using = (old.data_type != new.data_type)
-            .then(|| cast_via(d.cur, &old.data_type))
-            .map(|via| ddl::Using { via });
-        let back = (old.data_type != new.data_type)
-            .then(|| cast_via(d.des, &new.data_type))
-            .map(|via| ddl::Using { via });
-        let step = Step::new(
-            format!(
-                "change type of {table}.{col} from {} to {}",
-                old.data_type, new.data_type
-            ),
-            ddl::alter_column_type(table, name, new, using),
-        )
-        .reverse(ddl::alter_column_type(table, name, old, back))
-        .hazards(kind_hazards(cost));
-        nodes.push(Differ::node(id.clone(), Action::Alter, step));
+        nodes.push(Differ::node(
+            id.clone(),
+            Action::Alter,
+            type_change(d, table, name, old, new),
+        ));
     }
     if old.generated.is_some() && new.generated.is_none() {
         let step = Step::new(
@@ -325,6 +325,77 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
     }
 }
 
+/// The `USING` clause for converting a column from `from` to `to`: none where assignment
+/// semantics must apply (length-limited types, which an explicit cast would truncate),
+/// else an explicit cast (through `text` for enums).
+fn using_clause(model: &crate::model::Model, from: &Column, to: &Column) -> Option<ddl::Using> {
+    if from.data_type == to.data_type
+        || conversion::needs_assignment(&from.data_type, &to.data_type)
+    {
+        return None;
+    }
+    Some(ddl::Using {
+        via: cast_via(model, &from.data_type),
+    })
+}
+
+/// What converting the column's values does (see [`conversion`]).
+fn classify(d: &Differ, from: &Column, to: &Column) -> Conversion {
+    let types = |name: &str| {
+        let base = name.strip_suffix("[]").unwrap_or(name);
+        QualName::parse(base).and_then(|n| d.cur.types.get(&n).or_else(|| d.des.types.get(&n)))
+    };
+    let is_enum = |name: &str| {
+        types(name).is_some_and(|t| matches!(t.kind, crate::model::TypeKind::Enum { .. }))
+    };
+    let domain_base = |name: &str| match types(name).map(|t| &t.kind) {
+        Some(crate::model::TypeKind::Domain { base, .. }) if !name.ends_with("[]") => {
+            Some(base.clone())
+        }
+        _ => None,
+    };
+    conversion::classify(&from.data_type, &to.data_type, &is_enum, &domain_base)
+}
+
+/// `ALTER COLUMN ... TYPE`, with the hazards and pre-flight check its conversion needs.
+fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Column) -> Step {
+    let col = Ident(name);
+    let cost = type_change_cost(d, old, new);
+    let conversion = classify(d, old, new);
+    let mut summary = format!(
+        "change type of {table}.{col} from {} to {}",
+        old.data_type, new.data_type
+    );
+    if old.data_type == new.data_type {
+        summary = format!("change collation of {table}.{col}");
+    }
+    if let Conversion::Lossy(why) = conversion {
+        summary.push_str(&format!(" (lossy: {why})"));
+    }
+    let step = Step::new(
+        summary,
+        ddl::alter_column_type(table, name, new, using_clause(d.cur, old, new)),
+    )
+    .reverse(ddl::alter_column_type(
+        table,
+        name,
+        old,
+        using_clause(d.des, new, old),
+    ))
+    .hazards(kind_hazards(cost));
+    match conversion {
+        Conversion::Lossless => step,
+        Conversion::Checked { max_length } => step.check(Check::Converts {
+            table: table.clone(),
+            column: name.to_owned(),
+            to: new.data_type.clone(),
+            via: cast_via(d.cur, &old.data_type).map(str::to_owned),
+            max_length,
+        }),
+        Conversion::Lossy(_) => step.hazard(Hazard::DataLoss).irreversible(),
+    }
+}
+
 /// `SET NOT NULL` without holding an exclusive lock while the table is scanned: a `NOT
 /// VALID` check, validated in its own transaction, lets `SET NOT NULL` skip the scan.
 fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
@@ -335,13 +406,18 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
         .tables
         .get(table)
         .is_some_and(|t| t.partitioned_by.is_some());
+    let no_nulls = Check::NotNull {
+        table: table.clone(),
+        column: name.to_owned(),
+    };
     if partitioned {
         let step = Step::new(
             format!("forbid NULL in {table}.{col}"),
             ddl::set_not_null(table, name, true),
         )
         .reverse(ddl::set_not_null(table, name, false))
-        .hazard(Hazard::BlockingLock);
+        .hazard(Hazard::BlockingLock)
+        .check(no_nulls);
         return vec![Differ::node(id, Action::Alter, step)];
     }
     let check = ddl::temp_name("nn", &format!("{table}.{name}"));
@@ -362,7 +438,8 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
                 format!("validate that {table}.{col} is not null (without blocking writes)"),
                 ddl::validate_constraint(table, &check),
             )
-            .alone(),
+            .alone()
+            .check(no_nulls),
         ),
         Differ::node(
             id,

@@ -7,8 +7,74 @@ use super::{Action, Decision, Differ, Name, Node};
 use crate::ddl;
 use crate::ddl::Target;
 use crate::model::{Constraint, ConstraintKind, ObjectId};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Check, Hazard, Step};
 use crate::sql::{Ident, QualName};
+
+/// What the rows of an existing table must satisfy before the constraint is added or
+/// validated: no duplicates (and no NULLs under a primary key), no orphans, the check.
+fn preconditions(d: &Differ, table: &QualName, c: &Constraint) -> Vec<Check> {
+    let detail = &c.detail.0;
+    if detail.keys.is_empty() && detail.expression.is_none() {
+        return Vec::new();
+    }
+    match c.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique => {
+            let mut checks = vec![Check::Unique {
+                table: table.clone(),
+                keys: detail.keys.clone(),
+                predicate: None,
+                nulls_not_distinct: detail.nulls_not_distinct,
+            }];
+            if c.kind == ConstraintKind::PrimaryKey {
+                let columns = d.cur.tables.get(table).map(|t| &t.columns);
+                for key in &detail.keys {
+                    let name = crate::sql::split_qualified(key)
+                        .and_then(|mut p| p.pop())
+                        .unwrap_or_else(|| key.clone());
+                    let nullable = columns
+                        .and_then(|cols| cols.get(&name))
+                        .is_some_and(|col| !col.not_null);
+                    if nullable {
+                        checks.push(Check::NotNull {
+                            table: table.clone(),
+                            column: name,
+                        });
+                    }
+                }
+            }
+            checks
+        }
+        ConstraintKind::ForeignKey => match &c.references {
+            Some(referenced) if !detail.referenced_keys.is_empty() => vec![Check::References {
+                table: table.clone(),
+                columns: detail.keys.iter().map(|k| unquote(k)).collect(),
+                referenced: referenced.clone(),
+                referenced_columns: detail.referenced_keys.iter().map(|k| unquote(k)).collect(),
+            }],
+            _ => Vec::new(),
+        },
+        ConstraintKind::Check => detail
+            .expression
+            .iter()
+            .map(|e| Check::Satisfies {
+                table: table.clone(),
+                expression: e.clone(),
+            })
+            .collect(),
+        ConstraintKind::Exclude => Vec::new(),
+    }
+}
+
+/// A column name as the catalog quoted it, unquoted.
+fn unquote(name: &str) -> String {
+    crate::sql::split_qualified(name)
+        .and_then(|mut p| p.pop())
+        .unwrap_or_else(|| name.to_owned())
+}
+
+fn with_checks(step: Step, checks: &[Check]) -> Step {
+    checks.iter().cloned().fold(step, Step::check)
+}
 
 pub(super) fn emit(d: &mut Differ) {
     for (table, new_table) in &d.des.tables {
@@ -91,11 +157,14 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
             nodes.push(Differ::node(
                 id,
                 Action::Alter,
-                Step::new(
-                    format!("validate {shown} (without blocking writes)"),
-                    ddl::validate_constraint(table, name),
-                )
-                .alone(),
+                with_checks(
+                    Step::new(
+                        format!("validate {shown} (without blocking writes)"),
+                        ddl::validate_constraint(table, name),
+                    )
+                    .alone(),
+                    &preconditions(d, table, c),
+                ),
             ));
         }
         ConstraintKind::PrimaryKey | ConstraintKind::Unique
@@ -106,12 +175,15 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
                 Differ::node(
                     id.clone(),
                     Action::Create,
-                    Step::new(
-                        format!("build the index for {shown} concurrently"),
-                        ddl::create_index(&table.sibling(name), table, true, index, true),
-                    )
-                    .alone()
-                    .hazard(Hazard::NonTransactional),
+                    with_checks(
+                        Step::new(
+                            format!("build the index for {shown} concurrently"),
+                            ddl::create_index(&table.sibling(name), table, true, index, true),
+                        )
+                        .alone()
+                        .hazard(Hazard::NonTransactional),
+                        &preconditions(d, table, c),
+                    ),
                 )
                 .claims(Name::Relation(table.sibling(name))),
             );
@@ -129,7 +201,10 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
             sql.extend(comment);
             let mut step = Step::new(format!("add {shown}"), ddl::join(sql)).reverse(drop_sql);
             if !new_table && c.validated {
-                step = step.hazard(Hazard::BlockingLock);
+                step = with_checks(
+                    step.hazard(Hazard::BlockingLock),
+                    &preconditions(d, table, c),
+                );
             }
             let mut node = Differ::node(id, Action::Create, step);
             node.claims = index_name(table, name, c);
@@ -161,15 +236,18 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
 fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Constraint, new: &Constraint) {
     let id = ObjectId::Constraint(table.clone(), name.to_owned());
     if new.validated && !old.validated {
-        let step = Step::new(
-            format!("validate {} {} on {table}", describe(new), Ident(name)),
-            ddl::validate_constraint(table, name),
-        )
-        .reverse(ddl::join([
-            ddl::drop_constraint(table, name),
-            ddl::add_constraint(table, name, old, true),
-        ]))
-        .alone();
+        let step = with_checks(
+            Step::new(
+                format!("validate {} {} on {table}", describe(new), Ident(name)),
+                ddl::validate_constraint(table, name),
+            )
+            .reverse(ddl::join([
+                ddl::drop_constraint(table, name),
+                ddl::add_constraint(table, name, old, true),
+            ]))
+            .alone(),
+            &preconditions(d, table, new),
+        );
         d.push(Differ::node(id.clone(), Action::Alter, step));
     }
     let comment = comment_sql(table, name, old.comment.as_deref(), new.comment.as_deref());

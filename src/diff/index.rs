@@ -5,7 +5,7 @@
 use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::model::{Index, ObjectId};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Check, Hazard, Step};
 use crate::sql::QualName;
 
 pub(super) fn decide(d: &mut Differ) {
@@ -71,6 +71,15 @@ fn create_step(d: &Differ, name: &QualName, index: &Index, build_as: &QualName) 
         step = step.alone().hazard(Hazard::NonTransactional);
     } else if existing {
         step = step.hazard(Hazard::BlockingLock);
+    }
+    let detail = &index.detail.0;
+    if existing && index.unique && !detail.keys.is_empty() {
+        step = step.check(Check::Unique {
+            table: index.table.clone(),
+            keys: detail.keys.clone(),
+            predicate: detail.expression.clone(),
+            nulls_not_distinct: detail.nulls_not_distinct,
+        });
     }
     step
 }

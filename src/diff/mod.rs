@@ -12,6 +12,7 @@
 
 mod column;
 mod constraint;
+mod conversion;
 mod function;
 mod index;
 mod schema;
@@ -41,13 +42,7 @@ pub(crate) enum Decision {
     Replace,
 }
 
-/// What a node does to its object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    Drop,
-    Create,
-    Alter,
-}
+pub(crate) use crate::plan::Action;
 
 /// A name in one of PostgreSQL's per-schema namespaces. A node that frees a name runs
 /// before a node that takes it.
@@ -562,7 +557,16 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (position[a], position[b]))
         .collect();
-    let mut slots: Vec<Option<Step>> = d.nodes.into_iter().map(|n| Some(n.step)).collect();
+    let mut slots: Vec<Option<Step>> = d
+        .nodes
+        .into_iter()
+        .map(|n| {
+            let mut step = n.step;
+            step.object = Some(n.object);
+            step.action = Some(n.action);
+            Some(step)
+        })
+        .collect();
     let steps = order.into_iter().filter_map(|i| slots[i].take()).collect();
     Ok((steps, edges))
 }

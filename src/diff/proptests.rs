@@ -219,6 +219,7 @@ fn build(spec: &Spec) -> Catalog {
                     references: None,
                     index: Some("USING btree (c0)".into()),
                     comment: None,
+                    detail: Default::default(),
                 },
             );
             raw.insert(Dep {
@@ -243,6 +244,7 @@ fn build(spec: &Spec) -> Catalog {
                     references: Some(q(&format!("t{target}"))),
                     index: None,
                     comment: None,
+                    detail: Default::default(),
                 },
             );
             raw.insert(Dep {
@@ -271,6 +273,7 @@ fn build(spec: &Spec) -> Catalog {
                     definition: format!("USING btree ({col})"),
                     valid: true,
                     comment: None,
+                    detail: Default::default(),
                 },
             );
             raw.insert(Dep {
@@ -341,7 +344,7 @@ proptest! {
         let (ca, cb) = (build(&a), build(&b));
         let (steps, edges) = super::ordered(&ca, &cb).unwrap();
         for (x, y) in &edges {
-            prop_assert!(x < y, "edge {x}->{y} violated:\n{}", crate::plan::Plan { steps: steps.clone(), revert: Vec::new() }.to_sql());
+            prop_assert!(x < y, "edge {x}->{y} violated:\n{}", crate::plan::Plan { steps: steps.clone(), ..Default::default() }.to_sql());
         }
         let again = crate::plan::plan(&ca, &cb).unwrap();
         prop_assert_eq!(&again.steps, &steps);

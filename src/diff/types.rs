@@ -8,7 +8,8 @@ use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::error::Result;
 use crate::model::{ObjectId, TypeDef, TypeKind};
-use crate::plan::{Hazard, Step};
+use crate::plan::check::EnumColumn;
+use crate::plan::{Check, Hazard, Step};
 use crate::sql::{Ident, Literal, QualName};
 
 pub(super) fn decide(d: &mut Differ) -> Result<()> {
@@ -390,6 +391,20 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             && a.iter().any(|l| !b.contains(l))
         {
             step = step.hazard(Hazard::DataLoss);
+            if !columns.is_empty() {
+                step = step.check(Check::LabelsUnused {
+                    type_name: name.clone(),
+                    labels: a.iter().filter(|l| !b.contains(l)).cloned().collect(),
+                    columns: columns
+                        .iter()
+                        .map(|(table, column, array)| EnumColumn {
+                            table: table.clone(),
+                            column: column.clone(),
+                            array: *array,
+                        })
+                        .collect(),
+                });
+            }
         }
         d.push(Differ::node(id.clone(), Action::Alter, step).also(also));
         // The old type (renamed aside) goes after the conversion, once every column that

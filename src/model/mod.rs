@@ -45,6 +45,47 @@ impl Catalog {
     pub fn major_version(&self) -> u32 {
         self.server_version / 10_000
     }
+
+    /// The catalog as JSON that [`Catalog::from_stored`] reads back (with column order,
+    /// which the model's own serialisation leaves out), to keep in the ledger.
+    pub fn to_stored(&self) -> serde_json::Value {
+        let order: BTreeMap<&QualName, &Vec<String>> = self
+            .model
+            .tables
+            .iter()
+            .map(|(name, t)| (name, &t.column_order.0))
+            .collect();
+        serde_json::json!({
+            "model": self.model,
+            "deps": self.deps,
+            "server_version": self.server_version,
+            "column_order": order,
+        })
+    }
+
+    /// Reads what [`Catalog::to_stored`] wrote.
+    pub fn from_stored(value: &serde_json::Value) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Stored {
+            model: Model,
+            deps: BTreeSet<Dep>,
+            server_version: u32,
+            #[serde(default)]
+            column_order: BTreeMap<QualName, Vec<String>>,
+        }
+        let stored: Stored = serde_json::from_value(value.clone()).ok()?;
+        let mut model = stored.model;
+        for (name, order) in stored.column_order {
+            if let Some(table) = model.tables.get_mut(&name) {
+                table.column_order.0 = order;
+            }
+        }
+        Some(Self {
+            model,
+            deps: stored.deps,
+            server_version: stored.server_version,
+        })
+    }
 }
 
 /// A privilege granted on an object to a role (or `PUBLIC`). The owner's own privileges
@@ -311,6 +352,23 @@ pub struct Constraint {
     /// (`USING btree (a, b)`), used to build the index concurrently first.
     pub index: Option<String>,
     pub comment: Option<String>,
+    /// Keys and expressions, for pre-flight checks (derived from the definition, so not
+    /// compared).
+    #[serde(skip)]
+    pub detail: NotCompared<KeyDetail>,
+}
+
+/// What a constraint or index keys on, as the catalog prints it: what pre-flight checks
+/// query. Derived from the definition.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyDetail {
+    /// Key columns (quoted) or expressions, in order.
+    pub keys: Vec<String>,
+    /// A foreign key's referenced columns (quoted).
+    pub referenced_keys: Vec<String>,
+    /// A partial index's predicate, or a check constraint's expression.
+    pub expression: Option<String>,
+    pub nulls_not_distinct: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -370,6 +428,9 @@ pub struct Index {
     /// False for an index left invalid by a failed concurrent build.
     pub valid: bool,
     pub comment: Option<String>,
+    /// Keys and predicate, for pre-flight checks (not compared).
+    #[serde(skip)]
+    pub detail: NotCompared<KeyDetail>,
 }
 
 /// The fingerprint format: `sha256:` and 64 hex digits.
@@ -386,6 +447,31 @@ impl Model {
     pub fn fingerprint(&self) -> String {
         let digest = Sha256::digest(self.canonical_json().as_bytes());
         format!("{FINGERPRINT_PREFIX}{}", hex::encode(digest))
+    }
+
+    /// The roles the model names: grantees and the roles of policies (not `PUBLIC`).
+    pub fn roles(&self) -> BTreeSet<String> {
+        let mut grants: Vec<&Grants> = Vec::new();
+        grants.extend(self.schemas.values().map(|s| &s.grants));
+        grants.extend(self.types.values().map(|t| &t.grants));
+        grants.extend(self.sequences.values().map(|s| &s.grants));
+        grants.extend(self.functions.values().map(|f| &f.grants));
+        grants.extend(self.views.values().map(|v| &v.grants));
+        let mut out = BTreeSet::new();
+        for table in self.tables.values() {
+            grants.push(&table.grants);
+            grants.extend(table.columns.values().map(|c| &c.grants));
+            for policy in table.policies.values() {
+                out.extend(policy.roles.iter().cloned());
+            }
+        }
+        out.extend(
+            grants
+                .iter()
+                .flat_map(|g| g.iter().map(|g| g.grantee.clone())),
+        );
+        out.retain(|r| !r.eq_ignore_ascii_case("public"));
+        out
     }
 
     /// Whether the object exists in this model.

@@ -1,14 +1,25 @@
 //! Plans: ordered steps with their SQL, reverse SQL and hazards.
 
+pub mod check;
 pub(crate) mod graph;
 pub mod hazard;
 
 use serde::{Deserialize, Serialize};
 
+pub use check::Check;
 pub use hazard::Hazard;
 
 use crate::error::Result;
-use crate::model::Catalog;
+use crate::model::{Catalog, ObjectId};
+
+/// What a step does to its object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Drop,
+    Create,
+    Alter,
+}
 
 /// One step of a plan: one or more statements that belong together.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +32,14 @@ pub struct Step {
     pub hazards: Vec<Hazard>,
     /// False for a step that must run on its own, outside the plan's transaction.
     pub transactional: bool,
+    /// Conditions on the rows that must hold before the plan starts (see [`Check`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+    /// The object the step acts on and what it does to it (set by the planner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
 }
 
 impl Step {
@@ -31,7 +50,18 @@ impl Step {
             reverse: Some(String::new()),
             hazards: Vec::new(),
             transactional: true,
+            checks: Vec::new(),
+            object: None,
+            action: None,
         }
+    }
+
+    /// Adds a pre-flight check.
+    pub fn check(mut self, check: Check) -> Self {
+        if !self.checks.contains(&check) {
+            self.checks.push(check);
+        }
+        self
     }
 
     pub fn reverse(mut self, sql: impl Into<String>) -> Self {
@@ -76,6 +106,13 @@ pub struct Plan {
     /// from the two catalogs). It restores the schema, not data that a step destroyed:
     /// see [`Plan::is_reversible`].
     pub revert: Vec<Step>,
+    /// Roles the steps grant to or name in policies that the current state does not name:
+    /// they must exist on the database before the plan runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The same for the revert steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revert_roles: Vec<String>,
 }
 
 impl Plan {
@@ -99,6 +136,9 @@ impl Plan {
                 out.push_str(&format!(" [{}]", ids.join(", ")));
             }
             out.push('\n');
+            for check in &step.checks {
+                out.push_str(&format!("--    pre-flight: {check}\n"));
+            }
             out.push_str(&step.sql);
             out.push_str("\n\n");
         }
@@ -118,5 +158,11 @@ pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
         revert.len(),
         started.elapsed()
     );
-    Ok(Plan { steps, revert })
+    let (cur_roles, des_roles) = (current.model.roles(), desired.model.roles());
+    Ok(Plan {
+        steps,
+        revert,
+        roles: des_roles.difference(&cur_roles).cloned().collect(),
+        revert_roles: cur_roles.difference(&des_roles).cloned().collect(),
+    })
 }

@@ -48,7 +48,9 @@ impl fmt::Display for ChainError {
             ChainError::MissingParent { plan, parent } => {
                 write!(
                     f,
-                    "plan {plan} follows {parent}, which is not in the plans directory"
+                    "plan {plan} follows {parent}, which is not in the plans directory \
+                     (restore {parent} from version control, or remove {plan} with `strata \
+                     discard {plan}`)"
                 )
             }
         }
@@ -56,8 +58,21 @@ impl fmt::Display for ChainError {
 }
 
 /// Reads every `*.toml` plan file of `dir` (and `strata.sum`). A missing directory is an
-/// empty chain. A file that does not parse is an error naming it.
+/// error naming it. A file that does not parse is an error naming it.
 pub fn load_dir(dir: &Path) -> Result<Chain> {
+    if !dir.is_dir() {
+        return Err(Error::Plans(format!(
+            "plans directory {} does not exist (pass --plans DIR or set `plans` in \
+             strata.toml; `strata init` creates it)",
+            dir.display()
+        )));
+    }
+    load_dir_or_empty(dir)
+}
+
+/// Like [`load_dir`], but a missing directory is an empty chain (for the commands that
+/// create it: `plan`, `baseline`).
+pub fn load_dir_or_empty(dir: &Path) -> Result<Chain> {
     let mut chain = Chain {
         dir: dir.to_path_buf(),
         ..Chain::default()
@@ -222,6 +237,7 @@ mod tests {
             adopts: false,
             steps: vec![],
             revert: vec![],
+            ..Default::default()
         };
         PlanFile::parse(&PlanFile::render(&head)).unwrap()
     }

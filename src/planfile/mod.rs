@@ -10,10 +10,11 @@ mod sum;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use chain::{Chain, ChainError, load_dir};
+pub use chain::{Chain, ChainError, load_dir, load_dir_or_empty};
 pub use sum::{SumFile, SumProblem};
 
-use crate::plan::{Hazard, Step};
+use crate::model::ObjectId;
+use crate::plan::{Action, Check, Hazard, Step};
 
 /// The plan file format this version of strata writes and reads.
 pub const FORMAT: u32 = 1;
@@ -30,7 +31,7 @@ pub const MUST_ACKNOWLEDGE: &[Hazard] = &[
 ];
 
 /// One step as recorded in a plan file.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlannedStep {
     pub summary: String,
@@ -44,7 +45,16 @@ pub struct PlannedStep {
     /// finished build (skip it) from one a crash left invalid (drop and rebuild it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub builds_index: Option<String>,
+    /// What the step does to which object (plans written before strata recorded it have
+    /// neither).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
     pub sql: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectId>,
+    /// Conditions on the rows checked before the plan's first step runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "check")]
+    pub checks: Vec<Check>,
 }
 
 impl PlannedStep {
@@ -63,7 +73,10 @@ impl PlannedStep {
                 timeouts.statement_timeout.clone()
             },
             builds_index: builds_index(&step.sql),
+            action: step.action,
             sql: step.sql.trim_end().to_owned(),
+            object: step.object.clone(),
+            checks: step.checks.clone(),
         }
     }
 }
@@ -105,6 +118,10 @@ pub struct Review {
     /// Hazard ids the reviewer accepts for this plan.
     #[serde(default)]
     pub acknowledged: Vec<Hazard>,
+    /// Hazard ids the reviewer accepts for reverting this plan (`data-loss`: reverting may
+    /// drop rows written since it was applied).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revert_acknowledged: Vec<Hazard>,
     #[serde(default)]
     pub reviewed_by: String,
     #[serde(default)]
@@ -112,7 +129,7 @@ pub struct Review {
 }
 
 /// Everything in a plan file before `[review]`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanHead {
     pub format: u32,
@@ -131,6 +148,12 @@ pub struct PlanHead {
     /// that already has them it is recorded without running; elsewhere its steps run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopts: bool,
+    /// Roles the steps grant to that the source state does not name: they must exist.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The same for the revert steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revert_roles: Vec<String>,
     #[serde(default, rename = "step")]
     pub steps: Vec<PlannedStep>,
     #[serde(default, rename = "revert")]
@@ -195,8 +218,8 @@ impl PlanFile {
         }
         let review: Review = toml::from_str(review_text).map_err(|e| {
             ParseError(format!(
-                "the [review] table must come last and hold only acknowledged, reviewed_by \
-                 and notes: {}",
+                "the [review] table must come last and hold only acknowledged, \
+                 revert_acknowledged, reviewed_by and notes: {}",
                 located(text, text.len() - review_text.len(), &e)
             ))
         })?;
@@ -308,8 +331,10 @@ mod tests {
                 statement_timeout: "0".into(),
                 builds_index: Some("public.vehicles_vin_idx".into()),
                 sql: "CREATE INDEX CONCURRENTLY vehicles_vin_idx ON public.vehicles USING btree (vin);\nCOMMENT ON INDEX x IS 'it''s $$ \\ ''';".into(),
+                ..Default::default()
             }],
             revert: vec![],
+            ..Default::default()
         }
     }
 

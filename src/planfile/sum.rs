@@ -39,16 +39,21 @@ impl fmt::Display for SumProblem {
             ),
             SumProblem::NotListed(id) => write!(
                 f,
-                "plan {id} is not in plans/strata.sum (plan files are written by `strata plan`)"
+                "plan {id} is not in plans/strata.sum (plan files are written by `strata plan`; \
+                 restore strata.sum from version control, or remove the plan with `strata \
+                 discard {id}`)"
             ),
             SumProblem::Changed(id) => write!(
                 f,
                 "plan {id} was edited after it was planned: its checksum does not match \
                  plans/strata.sum (only its [review] table may be edited)"
             ),
-            SumProblem::MissingFile(id) => {
-                write!(f, "plans/strata.sum lists plan {id}, which has no file")
-            }
+            SumProblem::MissingFile(id) => write!(
+                f,
+                "plans/strata.sum lists plan {id}, which has no file (restore it from version \
+                 control, or run `strata discard {id}` to drop its line if no database applied \
+                 it)"
+            ),
             SumProblem::ChainMismatch => write!(
                 f,
                 "plans/strata.sum was edited: its chain checksum does not match its lines"

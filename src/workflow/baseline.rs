@@ -9,15 +9,42 @@ use crate::apply::with_runner;
 use crate::db::DbUrl;
 use crate::db::shadow::{self, DevServer};
 use crate::error::{Error, Result};
-use crate::planfile::{FORMAT, PlanFile, PlanHead, PlannedStep, load_dir, plan_id};
+use crate::planfile::{
+    FORMAT, PlanFile, PlanHead, PlannedStep, load_dir, load_dir_or_empty, plan_id,
+};
+
+/// What `baseline` wrote.
+#[derive(Debug)]
+pub struct Baselined {
+    /// The root plan.
+    pub plan: PathBuf,
+    /// The database's schema, written when `schema/` held no SQL (as `inspect` prints it),
+    /// so that the next plan starts empty.
+    pub schema: Option<PathBuf>,
+}
+
+/// Whether a directory holds any `*.sql` file (at any depth).
+fn has_sql(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.filter_map(|e| e.ok()).any(|e| {
+        let path = e.path();
+        if path.is_dir() {
+            has_sql(&path)
+        } else {
+            path.extension().is_some_and(|x| x == "sql")
+        }
+    })
+}
 
 pub async fn baseline(
     project: &Project,
     dev: &DevServer,
     url: &DbUrl,
     report: &(dyn Fn(&str) + Sync),
-) -> Result<PathBuf> {
-    let chain = load_dir(&project.plans)?;
+) -> Result<Baselined> {
+    let chain = load_dir_or_empty(&project.plans)?;
     if !chain.plans.is_empty() {
         return Err(Error::Refused(format!(
             "{} already has plans: a baseline must be the first plan of a chain",
@@ -51,6 +78,8 @@ pub async fn baseline(
             .map(|s| PlannedStep::from_step(s, &project.timeouts))
             .collect(),
         revert: Vec::new(),
+        roles: plan.roles.clone(),
+        revert_roles: Vec::new(),
     };
     let text = PlanFile::render(&head);
     let file = PlanFile::parse(&text).map_err(|e| Error::Plans(e.0))?;
@@ -62,5 +91,13 @@ pub async fn baseline(
     .await?;
     std::fs::write(&path, &text).map_err(|e| Error::io(&path, e))?;
     load_dir(&project.plans)?.write_sum(&[&file])?;
-    Ok(path)
+    let mut schema = None;
+    if !has_sql(&project.schema) {
+        std::fs::create_dir_all(&project.schema).map_err(|e| Error::io(&project.schema, e))?;
+        let target = project.schema.join("baseline.sql");
+        let sql = crate::inspect::to_sql(&live)?;
+        std::fs::write(&target, sql).map_err(|e| Error::io(&target, e))?;
+        schema = Some(target);
+    }
+    Ok(Baselined { plan: path, schema })
 }

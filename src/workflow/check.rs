@@ -42,6 +42,10 @@ impl Report {
 
 pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Result<Report> {
     let mut report = Report::default();
+    if !project.plans.is_dir() {
+        // Not a finding: the command was pointed at the wrong place.
+        load_dir(&project.plans)?;
+    }
     let chain = match load_dir(&project.plans) {
         Ok(chain) => chain,
         Err(Error::Plans(message)) => {
@@ -51,6 +55,13 @@ pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Resul
         Err(e) => return Err(e),
     };
     let order = match chain.linear() {
+        Ok(order) if order.is_empty() => {
+            report.fail(format!(
+                "{} holds no plans (write the first with `strata plan`)",
+                project.plans.display()
+            ));
+            return Ok(report);
+        }
         Ok(order) => {
             report.ok(format!("{} plan(s) form one chain", order.len()));
             order

@@ -3,6 +3,7 @@
 
 pub mod baseline;
 pub mod check;
+pub mod discard;
 pub mod plan;
 pub mod rebase;
 pub mod status;
@@ -74,7 +75,7 @@ pub async fn replay(dev: &DevServer, order: &[&PlanFile]) -> Result<(ShadowDb, C
     let db = dev.create_database().await?;
     let result = async {
         if !order.is_empty() {
-            let settings = ApplySettings::default();
+            let settings = ApplySettings::shadow();
             let quiet = |line: &str| tracing::debug!("replay: {line}");
             let runner = Runner::open(db.url(), &settings, &quiet).await?;
             let applied = runner.apply(order).await;

@@ -8,7 +8,7 @@ use crate::db::shadow::DevServer;
 use crate::error::{Error, Result};
 use crate::model::Catalog;
 use crate::plan::Plan;
-use crate::planfile::{FORMAT, PlanFile, PlanHead, PlannedStep, load_dir, plan_id};
+use crate::planfile::{FORMAT, PlanFile, PlanHead, PlannedStep, load_dir_or_empty, plan_id};
 use crate::source::Schema;
 
 /// A plan written (or, with `dry_run`, only shown).
@@ -59,6 +59,8 @@ fn head_for(
             .iter()
             .map(|s| PlannedStep::from_step(s, timeouts))
             .collect(),
+        roles: plan.roles.clone(),
+        revert_roles: plan.revert_roles.clone(),
     }
 }
 
@@ -81,7 +83,7 @@ pub async fn plan(
     schema: &Schema,
     options: &PlanOptions,
 ) -> Result<Option<NewPlans>> {
-    let chain = load_dir(&project.plans)?;
+    let chain = load_dir_or_empty(&project.plans)?;
     let order = verified_chain(&chain)?;
     let desired = desired_state(dev, schema).await?;
     same_major(&order, desired.major_version())?;
@@ -92,8 +94,16 @@ pub async fn plan(
     if let Some(url) = &options.from_database {
         let client = url.connect().await?;
         let rows = crate::apply::ledger::read(&client).await?;
+        if rows.is_empty() {
+            return Err(Error::Refused(format!(
+                "{url} has no strata ledger: strata never applied plans there, so it cannot                  tell which of its differences from the plans were made outside strata. To                  adopt an existing database, run `strata baseline` with an empty plans                  directory; to bring it to the plans, run `strata apply` (nothing was written)"
+            )));
+        }
         let at = crate::apply::position(&order, &rows)?;
-        if !rows.is_empty() && (at.applied != order.len() || at.partial.is_some()) {
+        if !at.orphans.is_empty() {
+            return Err(Error::Refused(crate::apply::orphans_message(&at.orphans)));
+        }
+        if at.applied != order.len() || at.partial.is_some() {
             return Err(Error::Refused(format!(
                 "{url} is not at the head of the chain ({} of {} plans applied): apply the \
                  pending plans first",

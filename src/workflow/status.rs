@@ -1,4 +1,7 @@
-//! `strata status`: which plans a database has, which are pending, and whether it drifted.
+//! `strata status`: which plans a database has, which are pending, and whether it drifted;
+//! also the states that need a person: a plan left half done, plans the directory does not
+//! have, a database strata does not manage yet. Each comes with the command that resolves
+//! it.
 
 use serde::Serialize;
 
@@ -14,16 +17,28 @@ use crate::planfile::Chain;
 pub struct Status {
     pub applied: Vec<String>,
     pub pending: Vec<String>,
-    /// A plan a previous run left half done (`applying` or `reverting`).
+    /// A plan a previous run left half done (`applying`, `reverting` or `undoing`).
     pub interrupted: Option<String>,
+    /// Plans the database has applied that the plans directory does not have (their
+    /// revert steps are in the ledger).
+    pub not_in_directory: Vec<String>,
+    /// The database has objects and no strata ledger.
+    pub unmanaged: bool,
     pub drift: bool,
-    /// What differs from the state the last applied plan left, when it drifted.
+    /// What differs from the state the last applied plan left, when it drifted (or what an
+    /// unmanaged database holds).
     pub differences: Vec<String>,
+    /// The command that resolves the state, when something needs doing.
+    pub next: Option<String>,
 }
 
 impl Status {
     pub fn at_head_without_drift(&self) -> bool {
-        self.pending.is_empty() && self.interrupted.is_none() && !self.drift
+        self.pending.is_empty()
+            && self.interrupted.is_none()
+            && self.not_in_directory.is_empty()
+            && !self.unmanaged
+            && !self.drift
     }
 }
 
@@ -33,25 +48,7 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
     let rows = ledger::read(&client).await?;
     let at = position(&order, &rows)?;
     let live = crate::catalog::introspect(&client).await?;
-    let expected = if at.applied > 0 {
-        Some(&rows[at.applied - 1])
-    } else {
-        None
-    };
-    let (drift, lines) = match expected {
-        Some(row) if at.partial.is_none() => {
-            let drift = live.model.fingerprint() != row.target_fingerprint;
-            let lines = match (&row.target_model, drift) {
-                (Some(model), true) => serde_json::from_value::<Model>(model.clone())
-                    .map(|m| differences(&m, &live.model))
-                    .unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            (drift, lines)
-        }
-        _ => (false, Vec::new()),
-    };
-    Ok(Status {
+    let mut status = Status {
         applied: order[..at.applied]
             .iter()
             .map(|p| p.head.id.clone())
@@ -60,8 +57,86 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
             .iter()
             .map(|p| p.head.id.clone())
             .collect(),
-        interrupted: at.partial.map(|r| format!("{} ({})", r.plan_id, r.state)),
-        drift,
-        differences: lines,
-    })
+        interrupted: at
+            .partial
+            .as_ref()
+            .map(|r| format!("{} ({})", r.plan_id, r.state)),
+        not_in_directory: at
+            .orphans
+            .iter()
+            .map(|r| {
+                if r.is_applied() {
+                    r.plan_id.clone()
+                } else {
+                    format!("{} ({})", r.plan_id, r.state)
+                }
+            })
+            .collect(),
+        unmanaged: false,
+        drift: false,
+        differences: Vec::new(),
+        next: None,
+    };
+    if rows.is_empty() {
+        let empty = crate::inspect::baseline(&live.model);
+        if live.model != empty {
+            status.unmanaged = true;
+            status.differences = differences(&empty, &live.model);
+            status.next = Some(if order.is_empty() {
+                "strata does not manage this database yet: `strata baseline` records it as it \
+                 is (and writes its schema into an empty schema/), then plan from there"
+                    .to_owned()
+            } else {
+                "strata does not manage this database yet, and the first plan expects an empty \
+                 database: adopt it in a project of its own with `strata baseline`, or empty it"
+                    .to_owned()
+            });
+            return Ok(status);
+        }
+    }
+    if !at.orphans.is_empty() {
+        status.next = Some(
+            "`strata revert` takes back the plans the directory lacks (from the ledger's \
+             copy), newest first; then `strata apply`"
+                .to_owned(),
+        );
+        return Ok(status);
+    }
+    if let Some(row) = &at.partial {
+        status.next = Some(match row.state.as_str() {
+            "applying" => format!(
+                "`strata apply` finishes {id}; `strata revert` takes back the steps that ran; \
+                 after restoring its start state by hand, `strata apply --abandon {id}`",
+                id = row.plan_id
+            ),
+            "undoing" => "`strata revert` finishes taking it back".to_owned(),
+            _ => format!(
+                "`strata revert` finishes reverting {id}; after restoring its applied state by \
+                 hand, `strata apply --abandon {id}`",
+                id = row.plan_id
+            ),
+        });
+        return Ok(status);
+    }
+    if at.applied > 0 {
+        let row = &rows[at.applied - 1];
+        status.drift = live.model.fingerprint() != row.target_fingerprint;
+        if status.drift {
+            status.differences = row
+                .target_model
+                .as_ref()
+                .and_then(|m| serde_json::from_value::<Model>(m.clone()).ok())
+                .map(|m| differences(&m, &live.model))
+                .unwrap_or_default();
+            status.next = Some(
+                "bring the database back in line with the plans, or record the change with \
+                 `strata plan --from-database`"
+                    .to_owned(),
+            );
+        }
+    }
+    if status.next.is_none() && !status.pending.is_empty() {
+        status.next = Some("`strata apply` runs the pending plans".to_owned());
+    }
+    Ok(status)
 }

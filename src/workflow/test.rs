@@ -47,6 +47,13 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
     same_major(&order, desired.major_version())?;
     let shadow = dev.create_database().await?;
     let url = shadow.url().clone();
+    // A throwaway database: its seed rows may go with the head plan's revert; pre-flight
+    // checks still run against them.
+    let settings = crate::settings::ApplySettings {
+        require_review: false,
+        accept_data_loss: true,
+        ..project.apply.clone()
+    };
     let quiet = |line: &str| tracing::debug!("test: {line}");
     let result = async {
         let matches_schema = async |report: &mut Report, when: &str| -> Result<bool> {
@@ -67,10 +74,7 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
                 Ok(false)
             }
         };
-        let apply = with_runner(&url, &project.apply, &quiet, async |r| {
-            r.apply(&order).await
-        })
-        .await;
+        let apply = with_runner(&url, &settings, &quiet, async |r| r.apply(&order).await).await;
         match apply {
             Ok(done) => report.ok(format!(
                 "applied {} plan(s) from an empty database",
@@ -125,7 +129,7 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
         }
         let before = row_counts(&url).await?;
         let head = &order[order.len() - 1].head;
-        let reverted = with_runner(&url, &project.apply, &quiet, async |r| {
+        let reverted = with_runner(&url, &settings, &quiet, async |r| {
             r.revert(&order, None, true).await
         })
         .await;
@@ -161,11 +165,7 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
         } else {
             report.fail(format!("rows changed in the revert: {}", lost.join("; ")));
         }
-        match with_runner(&url, &project.apply, &quiet, async |r| {
-            r.apply(&order).await
-        })
-        .await
-        {
+        match with_runner(&url, &settings, &quiet, async |r| r.apply(&order).await).await {
             Ok(_) => report.ok(format!("applied the head plan {} again", head.id)),
             Err(e) => {
                 report.fail(format!("applying the head plan again failed: {e}"));

@@ -42,7 +42,7 @@ fn render(plan: &Plan) -> String {
     out.push_str(
         &Plan {
             steps: plan.revert.clone(),
-            revert: Vec::new(),
+            ..Plan::default()
         }
         .to_sql(),
     );

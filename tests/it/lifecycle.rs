@@ -2,127 +2,13 @@
 //! tampering, drift, idempotent and concurrent apply, crash recovery, lock contention,
 //! revert, baseline, and no password in any output.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
-use strata::planfile::{PlanFile, PlannedStep, load_dir};
+use strata::planfile::{PlanFile, load_dir};
 
-use crate::harness::{cluster, fresh_db, introspect, load_sql, repo_root};
-
-/// A password that must never be printed (trust authentication ignores it).
-const SECRET: &str = "Pa55-w0rd-never-shown";
-
-/// A throwaway project: schema/ and plans/ in a temporary directory, a target database.
-struct Project {
-    dir: tempfile::TempDir,
-    db: strata::db::shadow::ShadowDb,
-    url: String,
-    dev: String,
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-impl Project {
-    async fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("schema")).unwrap();
-        let db = fresh_db().await;
-        let host = crate::harness::socket_host().await;
-        let url = format!(
-            "postgresql://postgres:{SECRET}@localhost/{}?host={host}",
-            db.name()
-        );
-        let dev = cluster().await.connection_string("postgres");
-        Self { dir, db, url, dev }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn schema(&self, file: &str, sql: &str) {
-        std::fs::write(self.path("schema").join(file), sql).unwrap();
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("strata"));
-        cmd.current_dir(self.dir.path())
-            .env_remove("RUST_LOG")
-            .env("DATABASE_URL", &self.url)
-            .env("STRATA_DEV_URL", &self.dev)
-            .args(args);
-        cmd
-    }
-
-    /// Runs strata; no output may contain the password.
-    fn run(&self, args: &[&str]) -> Output {
-        let output = self.command(args).output().unwrap();
-        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
-        assert!(
-            !all.contains(SECRET),
-            "the password was printed by {args:?}:\n{all}"
-        );
-        output
-    }
-
-    /// Runs strata and requires an exit code.
-    fn expect(&self, code: i32, args: &[&str]) -> String {
-        let output = self.run(args);
-        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
-        assert_eq!(output.status.code(), Some(code), "strata {args:?}:\n{all}");
-        all
-    }
-
-    fn plan(&self, message: &str) -> String {
-        self.expect(0, &["plan", "-m", message])
-    }
-
-    fn plan_ids(&self) -> Vec<String> {
-        let chain = load_dir(&self.path("plans")).unwrap();
-        chain
-            .linear()
-            .unwrap()
-            .iter()
-            .map(|p| p.head.id.clone())
-            .collect()
-    }
-
-    async fn fingerprint(&self) -> String {
-        introspect(self.db.url()).await.model.fingerprint()
-    }
-
-    async fn query_one_i64(&self, sql: &str) -> i64 {
-        let client = self.db.url().connect().await.unwrap();
-        client.query_one(sql, &[]).await.unwrap().get(0)
-    }
-}
-
-/// Rewrites a plan file's steps (as a test fixture: with a correct sum).
-fn edit_steps(plans: &Path, id: &str, edit: impl FnOnce(&mut Vec<PlannedStep>)) {
-    let chain = load_dir(plans).unwrap();
-    let (path, plan) = &chain.plans[id];
-    let mut head = plan.head.clone();
-    edit(&mut head.steps);
-    std::fs::write(path, PlanFile::render(&head)).unwrap();
-    let chain = load_dir(plans).unwrap();
-    let order = chain.linear().unwrap();
-    chain.write_sum(&order).unwrap();
-}
-
-fn sleep_step(seconds: u32, transactional: bool) -> PlannedStep {
-    PlannedStep {
-        summary: format!("wait {seconds}s"),
-        hazards: vec![],
-        transactional,
-        lock_timeout: "5s".into(),
-        statement_timeout: "0".into(),
-        builds_index: None,
-        sql: format!("SELECT pg_sleep({seconds});"),
-    }
-}
+use crate::harness::{cluster, introspect, load_sql, repo_root};
+use crate::project::{Project, SECRET, edit_steps, sleep_step, text};
 
 /// A project with three plans: vehicles, an index built concurrently, a column.
 async fn three_plans() -> Project {
@@ -502,7 +388,16 @@ async fn an_invalid_index_left_by_a_failed_concurrent_build_is_rebuilt() {
         .batch_execute("INSERT INTO t VALUES (1, 'a'), (2, 'a')")
         .await
         .unwrap();
-    let out = p.expect(1, &["apply"]);
+    // The pre-flight check finds the duplicates before anything runs.
+    let out = p.expect(2, &["apply"]);
+    assert!(
+        out.contains(
+            "1 value of (code) has more than one row in public.t, e.g. (code)=(a) (2 rows)"
+        ),
+        "{out}"
+    );
+    // Without it, the concurrent build fails and leaves an invalid index behind.
+    let out = p.expect(1, &["apply", "--skip-preflight"]);
     assert!(out.contains("could not create unique index"), "{out}");
     let valid: Vec<bool> = client
         .query(
@@ -634,8 +529,8 @@ async fn baseline_adopts_an_existing_database() {
     );
     let again = p.expect(0, &["apply"]);
     assert!(again.contains("up to date"), "{again}");
-    let inspect = p.expect(0, &["inspect"]);
-    p.schema("adopted.sql", &inspect);
+    // schema/ was empty: baseline wrote the database's schema there.
+    assert!(out.contains("schema/baseline.sql"), "{out}");
     let check = p.expect(0, &["check"]);
     assert!(
         check.contains("the head of the chain is exactly schema"),

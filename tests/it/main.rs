@@ -10,5 +10,7 @@ mod catalog;
 mod chart;
 mod cli;
 mod lifecycle;
+mod project;
+mod safety;
 mod tls;
 mod tools;

@@ -28,7 +28,18 @@ SELECT jsonb_build_object(
                        || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' AS only_prefix
               FROM pg_class ic JOIN pg_index ix ON ix.indexrelid = ic.oid
               WHERE ic.oid = k.conindid) d) END,
-    'comment', obj_description(k.oid, 'pg_constraint')
+    'comment', obj_description(k.oid, 'pg_constraint'),
+    -- For pre-flight checks: key columns, a foreign key's referenced columns, a check's
+    -- expression, and NULLS NOT DISTINCT (PostgreSQL 15+) of the backing index.
+    'keys', (SELECT jsonb_agg(quote_ident(a.attname) ORDER BY u.ord)
+             FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
+    'referenced_keys', (SELECT jsonb_agg(quote_ident(a.attname) ORDER BY u.ord)
+             FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord)
+             JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum),
+    'expression', CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END,
+    'nulls_not_distinct', coalesce((SELECT (to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean
+             FROM pg_index ix WHERE ix.indexrelid = k.conindid), false)
 )
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid

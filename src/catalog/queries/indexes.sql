@@ -13,7 +13,14 @@ SELECT jsonb_build_object(
         WHEN starts_with(d.def, d.only_prefix) THEN substr(d.def, length(d.only_prefix) + 1)
     END,
     'raw_definition', d.def,
-    'comment', obj_description(ic.oid, 'pg_class')
+    'comment', obj_description(ic.oid, 'pg_class'),
+    -- For pre-flight checks of unique indexes: each key column or expression, the
+    -- predicate, NULLS NOT DISTINCT (PostgreSQL 15+).
+    'keys', CASE WHEN i.indisunique THEN (
+        SELECT jsonb_agg(pg_get_indexdef(i.indexrelid, k, false) ORDER BY k)
+        FROM generate_series(1, i.indnkeyatts) k) END,
+    'predicate', pg_get_expr(i.indpred, i.indrelid),
+    'nulls_not_distinct', coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
 )
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
