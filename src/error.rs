@@ -114,7 +114,7 @@ fn render_failure(f: &Failure) -> String {
 
 fn render_preflight(plan: &str, findings: &[crate::apply::preflight::Finding]) -> String {
     let mut out = format!(
-        "plan {plan}: {} pre-flight check{} failed; nothing was changed (fix the rows, or pass \
+        "plan {plan}: {} pre-flight check{} failed; nothing was changed (fix what they name, or pass \
          --skip-preflight to find out during the plan):",
         findings.len(),
         if findings.len() == 1 { "" } else { "s" }

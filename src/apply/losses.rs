@@ -3,6 +3,7 @@
 //! when something would be lost (an empty table or an all-NULL column needs none).
 
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 
 use crate::error::{Error, Result};
 use crate::model::{Model, ObjectId};
@@ -34,7 +35,26 @@ fn amount(n: i64, one: &str, many: &str) -> String {
 }
 
 /// The losses of `steps` on the database `client` is connected to (whose schema is `live`).
+/// Rows are counted with row-level security off; where a policy still hides rows from this
+/// role, the loss is unknown (and so needs an acknowledgement).
 pub async fn of_steps(
+    client: &Client,
+    live: &Model,
+    steps: &[PlannedStep],
+    first: usize,
+) -> Result<Vec<Loss>> {
+    client
+        .batch_execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL row_security = off",
+        )
+        .await
+        .map_err(|e| Error::database("counting the rows a step would destroy", &e))?;
+    let result = counted(client, live, steps, first).await;
+    let _ = client.batch_execute("ROLLBACK").await;
+    result
+}
+
+async fn counted(
     client: &Client,
     live: &Model,
     steps: &[PlannedStep],
@@ -50,11 +70,14 @@ pub async fn of_steps(
                 if !live.tables.contains_key(table) {
                     continue;
                 }
-                let n = count(client, &format!("SELECT 1 FROM {table}")).await?;
-                if n == 0 {
-                    continue;
+                match count(client, &format!("SELECT 1 FROM {table}")).await? {
+                    Some(0) => continue,
+                    Some(n) => format!("table {table} holds {}", amount(n, "row", "rows")),
+                    None => format!(
+                        "table {table} holds rows row-level security hides from this role \
+                         (an unknown number)"
+                    ),
                 }
-                format!("table {table} holds {}", amount(n, "row", "rows"))
             }
             (Some(ObjectId::Column(table, column)), _) => {
                 if !live
@@ -69,14 +92,19 @@ pub async fn of_steps(
                     &format!("SELECT 1 FROM {table} WHERE {} IS NOT NULL", Ident(column)),
                 )
                 .await?;
-                if n == 0 {
-                    continue;
+                match n {
+                    Some(0) => continue,
+                    Some(n) => format!(
+                        "column {table}.{} holds {}",
+                        Ident(column),
+                        amount(n, "non-NULL value", "non-NULL values")
+                    ),
+                    None => format!(
+                        "column {table}.{} holds values row-level security hides from this \
+                         role (an unknown number)",
+                        Ident(column)
+                    ),
                 }
-                format!(
-                    "column {table}.{} holds {}",
-                    Ident(column),
-                    amount(n, "non-NULL value", "non-NULL values")
-                )
             }
             // A sequence's position, an enum's labels (rows using a removed label fail the
             // pre-flight check and the conversion itself): no rows.
@@ -99,11 +127,31 @@ pub async fn of_steps(
     Ok(out)
 }
 
-async fn count(client: &Client, rows: &str) -> Result<i64> {
-    let sql = format!("SELECT count(*) FROM ({rows} LIMIT {}) s", CAP + 1);
+/// Counts (up to the cap); `None` when row-level security keeps this role from seeing
+/// every row.
+async fn count(client: &Client, rows: &str) -> Result<Option<i64>> {
+    let context = "counting the rows a step would destroy";
     client
-        .query_one(&sql, &[])
+        .batch_execute("SAVEPOINT strata_count")
         .await
-        .and_then(|r| r.try_get(0))
-        .map_err(|e| Error::database("counting the rows a step would destroy", &e))
+        .map_err(|e| Error::database(context, &e))?;
+    let sql = format!("SELECT count(*) FROM ({rows} LIMIT {}) s", CAP + 1);
+    let counted = client.query_one(&sql, &[]).await.and_then(|r| r.try_get(0));
+    match counted {
+        Ok(n) => {
+            client
+                .batch_execute("RELEASE SAVEPOINT strata_count")
+                .await
+                .map_err(|e| Error::database(context, &e))?;
+            Ok(Some(n))
+        }
+        Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+            client
+                .batch_execute("ROLLBACK TO SAVEPOINT strata_count")
+                .await
+                .map_err(|e| Error::database(context, &e))?;
+            Ok(None)
+        }
+        Err(e) => Err(Error::database(context, &e)),
+    }
 }

@@ -295,6 +295,11 @@ impl<'a> Runner<'a> {
                 previous_model = None;
                 continue;
             }
+            let later = if outcome.plans.is_empty() {
+                &chain[i + 1..]
+            } else {
+                &[][..]
+            };
             self.run_plan(
                 plan,
                 Direction::Apply,
@@ -302,6 +307,7 @@ impl<'a> Runner<'a> {
                 resume_from,
                 previous_model.as_ref(),
                 &outcome,
+                later,
             )
             .await?;
             outcome.plans.push(plan.head.id.clone());
@@ -428,6 +434,10 @@ impl<'a> Runner<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Runs one plan's steps in one direction. `later`: plans that will run after it, whose
+    /// pre-flight checks are tested too before this plan's first step (a failure in a later
+    /// plan then stops the run before anything changed).
+    #[allow(clippy::too_many_arguments)]
     async fn run_plan(
         &self,
         plan: &PlanFile,
@@ -436,6 +446,7 @@ impl<'a> Runner<'a> {
         resume_from: Option<usize>,
         expected_model: Option<&serde_json::Value>,
         outcome: &Outcome,
+        later: &[&PlanFile],
     ) -> Result<()> {
         let (steps, start_fp, end_fp, verb, roles) = match direction {
             Direction::Apply => (
@@ -499,6 +510,10 @@ impl<'a> Runner<'a> {
                     .check_start(plan, start_fp, expected_model, direction)
                     .await?;
                 self.preflight(plan, steps, first, roles, &live).await?;
+                for next in later {
+                    self.preflight(next, &next.head.steps, 0, &next.head.roles, &live)
+                        .await?;
+                }
                 if direction == Direction::Apply {
                     source = Some(live.to_stored());
                 }
@@ -528,7 +543,7 @@ impl<'a> Runner<'a> {
         if segments.is_empty() {
             segments.push((first, first, true));
         }
-        let mut row_written = resume_from.is_some() || direction == Direction::Undo;
+        let mut row_written = resume_from.is_some();
         let count = segments.len();
         for (n, &(start, end, transactional)) in segments.iter().enumerate() {
             let last = n + 1 == count;
@@ -541,11 +556,14 @@ impl<'a> Runner<'a> {
                     self.lone_step(&run, start, last, &mut row_written).await
                 };
                 let state = match direction {
+                    Direction::Undo if !row_written => format!(
+                        "plan {id} is still half applied (taking it back was rolled back); rerun `strata revert` once the cause is fixed"
+                    ),
+                    Direction::Undo => format!(
+                        "the ledger records plan {id} as partly taken back (undoing): rerun `strata revert` to finish"
+                    ),
                     _ if !row_written => {
                         format!("nothing of plan {id} was kept (its transaction was rolled back)")
-                    }
-                    Direction::Undo => {
-                        format!("plan {id} is partly taken back; rerun `strata revert` to finish")
                     }
                     Direction::Apply => format!(
                         "the ledger records plan {id} as partly applied: rerun `strata apply` to \

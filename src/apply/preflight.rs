@@ -181,6 +181,7 @@ async fn test(
             columns,
             referenced,
             referenced_columns,
+            match_full,
         } => {
             if !columns.iter().all(|c| column_exists(live, table, c)) {
                 return Ok(None);
@@ -206,9 +207,21 @@ async fn test(
             } else {
                 String::new()
             };
+            let mut condition = format!("({}{missing})", not_null.join(" AND "));
+            if *match_full && columns.len() > 1 {
+                // Some key columns NULL and some not: MATCH FULL rejects the row.
+                let nulls: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("t.{} IS NULL", Ident(c)))
+                    .collect();
+                condition = format!(
+                    "{condition} OR (({}) AND NOT ({}))",
+                    nulls.join(" OR "),
+                    nulls.join(" AND ")
+                );
+            }
             let sql = format!(
-                "SELECT count(*) OVER (), {row} FROM {table} t WHERE {}{missing} LIMIT {SAMPLES}",
-                not_null.join(" AND ")
+                "SELECT count(*) OVER (), {row} FROM {table} t WHERE {condition} LIMIT {SAMPLES}"
             );
             let (n, samples) = counted(client, &sql, &[]).await?;
             let cols: Vec<String> = columns.iter().map(|c| Ident(c).to_string()).collect();
@@ -294,9 +307,17 @@ async fn test(
             let col = Ident(column);
             if let Some(n) = max_length {
                 let (row, label) = row_label(live, table);
+                // Longer values fail; longer ones whose excess is spaces would be cut
+                // silently: both are reported.
+                let condition = if to.ends_with("[]") {
+                    format!(
+                        "EXISTS (SELECT 1 FROM unnest({col}) e WHERE char_length(e::text) > {n})"
+                    )
+                } else {
+                    format!("char_length({col}::text) > {n}")
+                };
                 let sql = format!(
-                    "SELECT count(*) OVER (), {row} FROM {table} \
-                     WHERE char_length(rtrim({col}::text, ' ')) > {n} LIMIT {SAMPLES}"
+                    "SELECT count(*) OVER (), {row} FROM {table} WHERE {condition} LIMIT {SAMPLES}"
                 );
                 let (count, samples) = counted(client, &sql, &[]).await?;
                 return Ok((count > 0).then(|| {

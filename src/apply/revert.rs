@@ -18,6 +18,8 @@ enum Item {
         position: i32,
         resume: Option<usize>,
         model: Option<serde_json::Value>,
+        /// The ledger's copy: the plans directory does not have it.
+        from_ledger: bool,
     },
     /// A plan a previous apply left half done: back to its source state, by steps planned
     /// from the database as it is now.
@@ -31,7 +33,7 @@ impl Item {
         }
     }
 
-    fn for_row(row: &ledger::Row, plan: PlanFile) -> Self {
+    fn for_row(row: &ledger::Row, plan: PlanFile, from_ledger: bool) -> Self {
         match row.state.as_str() {
             "applying" | "undoing" => Item::Undo {
                 plan,
@@ -43,6 +45,7 @@ impl Item {
                 resume: (state == "reverting")
                     .then(|| usize::try_from(row.steps_done).unwrap_or(0)),
                 model: row.target_model.clone(),
+                from_ledger,
             },
         }
     }
@@ -72,10 +75,10 @@ impl Runner<'_> {
                     row.plan_id
                 ))
             })?;
-            items.push(Item::for_row(row, plan));
+            items.push(Item::for_row(row, plan, true));
         }
         if let Some(row) = &at.partial {
-            items.push(Item::for_row(row, chain[at.applied].clone()));
+            items.push(Item::for_row(row, chain[at.applied].clone(), false));
         }
         for i in (0..at.applied).rev() {
             items.push(Item::Revert {
@@ -83,6 +86,7 @@ impl Runner<'_> {
                 position: rows[i].position,
                 resume: None,
                 model: rows[i].target_model.clone(),
+                from_ledger: false,
             });
         }
         if items.is_empty() {
@@ -150,6 +154,7 @@ impl Runner<'_> {
                     position,
                     resume,
                     model,
+                    ..
                 } => {
                     self.run_plan(
                         plan,
@@ -158,12 +163,21 @@ impl Runner<'_> {
                         *resume,
                         model.as_ref(),
                         &outcome,
+                        &[],
                     )
                     .await?;
                 }
                 Item::Undo { plan, row } => {
-                    self.run_plan(plan, Direction::Undo, row.position, None, None, &outcome)
-                        .await?;
+                    self.run_plan(
+                        plan,
+                        Direction::Undo,
+                        row.position,
+                        None,
+                        None,
+                        &outcome,
+                        &[],
+                    )
+                    .await?;
                 }
             }
             outcome.plans.push(item.plan().head.id.clone());
@@ -188,6 +202,23 @@ impl Runner<'_> {
             })?;
         let live = self.live().await?;
         let back = crate::plan::plan(&live, &source)?;
+        let foreign = outside_the_plan(plan, &back.steps, &source, &live);
+        if !foreign.is_empty() {
+            let mut message = format!(
+                "the database also changed outside plan {} since it stopped; taking the plan \
+                 back would undo these changes too, so nothing was changed:",
+                plan.head.id
+            );
+            for line in &foreign {
+                message.push_str(&format!("\n  - {line}"));
+            }
+            message.push_str(&format!(
+                "\nBring those objects back in line first, or restore the plan's start state by \
+                 hand and run `strata apply --abandon {}`.",
+                plan.head.id
+            ));
+            return Err(Error::Refused(message));
+        }
         let timeouts = StepTimeouts::default();
         let mut undo = plan.clone();
         undo.head.revert = back
@@ -216,9 +247,11 @@ impl Runner<'_> {
                 Item::Revert { resume, .. } => resume.unwrap_or(0),
                 Item::Undo { .. } => 0,
             };
-            if self.settings.accept_data_loss
-                || plan.review.revert_acknowledged.contains(&Hazard::DataLoss)
-            {
+            // A review covers the plan's own revert steps, which it read; steps planned now
+            // to take back a half-applied plan need this run's acknowledgement.
+            let reviewed = matches!(item, Item::Revert { .. })
+                && plan.review.revert_acknowledged.contains(&Hazard::DataLoss);
+            if self.settings.accept_data_loss || reviewed {
                 continue;
             }
             for loss in losses::of_steps(&self.work, &live.model, &plan.head.revert, first).await? {
@@ -228,6 +261,15 @@ impl Runner<'_> {
         if unacknowledged.is_empty() {
             return Ok(());
         }
+        let reviewable = targets.iter().all(|t| {
+            matches!(
+                t,
+                Item::Revert {
+                    from_ledger: false,
+                    ..
+                }
+            )
+        });
         let mut message = String::from(
             "reverting would destroy data that no one acknowledged; nothing was changed:",
         );
@@ -237,10 +279,12 @@ impl Runner<'_> {
                 loss.step, loss.summary, loss.what
             ));
         }
-        message.push_str(
+        message.push_str(if reviewable {
             "\nPass --accept-data-loss to revert anyway (or list \"data-loss\" in the plan's \
-             [review] revert_acknowledged).",
-        );
+             [review] revert_acknowledged)."
+        } else {
+            "\nPass --accept-data-loss to revert anyway."
+        });
         Err(Error::Refused(message))
     }
 
@@ -318,4 +362,85 @@ impl Runner<'_> {
             format!("abandoned {id}: it is pending again (fix or discard it, then apply)")
         })
     }
+}
+
+/// The steps of `undo` that act on objects the half-applied plan's steps do not touch:
+/// changes made outside the plan since it stopped, which taking it back must not undo.
+fn outside_the_plan(
+    plan: &PlanFile,
+    undo: &[crate::plan::Step],
+    source: &Catalog,
+    live: &Catalog,
+) -> Vec<String> {
+    use crate::model::ObjectId;
+    use std::collections::BTreeSet;
+    let mut touched: BTreeSet<&ObjectId> = BTreeSet::new();
+    for step in &plan.head.steps {
+        match &step.object {
+            Some(object) => {
+                touched.insert(object);
+            }
+            // A plan written before steps recorded their objects: nothing to compare with.
+            None => return Vec::new(),
+        }
+    }
+    let index_table = |name: &crate::sql::QualName| {
+        live.model
+            .indexes
+            .get(name)
+            .or_else(|| source.model.indexes.get(name))
+            .map(|i| i.table.clone())
+    };
+    let table_of = |o: &ObjectId| -> Option<crate::sql::QualName> {
+        match o {
+            ObjectId::Table(t)
+            | ObjectId::Column(t, _)
+            | ObjectId::ColumnDefault(t, _)
+            | ObjectId::Constraint(t, _)
+            | ObjectId::Trigger(t, _)
+            | ObjectId::Policy(t, _) => Some(t.clone()),
+            ObjectId::Index(i) => index_table(i),
+            _ => None,
+        }
+    };
+    let tables: BTreeSet<crate::sql::QualName> =
+        touched.iter().filter_map(|o| table_of(o)).collect();
+    let types: BTreeSet<String> = touched
+        .iter()
+        .filter_map(|o| match o {
+            ObjectId::Type(t) => Some(t.to_string()),
+            _ => None,
+        })
+        .collect();
+    let column_type = |t: &crate::sql::QualName, c: &str| {
+        [&live.model, &source.model]
+            .iter()
+            .filter_map(|m| m.tables.get(t).and_then(|t| t.columns.get(c)))
+            .map(|c| c.data_type.trim_end_matches("[]").to_owned())
+            .collect::<Vec<_>>()
+    };
+    let allowed = |o: &ObjectId| -> bool {
+        if touched.contains(o) {
+            return true;
+        }
+        match o {
+            ObjectId::Column(t, c) | ObjectId::ColumnDefault(t, c) => {
+                touched.contains(&ObjectId::Table(t.clone()))
+                    || touched.contains(&ObjectId::Column(t.clone(), c.clone()))
+                    || touched.contains(&ObjectId::ColumnDefault(t.clone(), c.clone()))
+                    || column_type(t, c).iter().any(|ty| types.contains(ty))
+            }
+            ObjectId::Constraint(..)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::Index(_) => table_of(o).is_some_and(|t| tables.contains(&t)),
+            ObjectId::SequenceOwner(s) => touched.contains(&ObjectId::Sequence(s.clone())),
+            ObjectId::Sequence(s) => touched.contains(&ObjectId::SequenceOwner(s.clone())),
+            _ => false,
+        }
+    };
+    undo.iter()
+        .filter(|step| step.object.as_ref().is_some_and(|o| !allowed(o)))
+        .map(|step| step.summary.clone())
+        .collect()
 }

@@ -151,6 +151,8 @@ struct ConstraintRow {
     expression: Option<String>,
     #[serde(default)]
     nulls_not_distinct: bool,
+    #[serde(default)]
+    match_full: bool,
 }
 
 #[derive(Deserialize)]
@@ -398,6 +400,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
                 referenced_keys: row.referenced_keys.unwrap_or_default(),
                 expression: row.expression,
                 nulls_not_distinct: row.nulls_not_distinct,
+                match_full: row.match_full,
             }),
         };
         table.constraints.insert(row.name, constraint);
@@ -421,6 +424,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
                 referenced_keys: Vec::new(),
                 expression: row.predicate,
                 nulls_not_distinct: row.nulls_not_distinct,
+                match_full: false,
             }),
         };
         model.indexes.insert(name, index);

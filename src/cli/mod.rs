@@ -57,7 +57,7 @@ fn parse_url(text: &str, what: &str) -> Result<DbUrl> {
 }
 
 fn database(url: Option<&str>, command: &str) -> Result<DbUrl> {
-    match url {
+    match url.filter(|u| !u.trim().is_empty()) {
         Some(url) => parse_url(url, "--database-url"),
         None => bail!("{command} needs a database: pass --database-url or set DATABASE_URL"),
     }
@@ -461,6 +461,13 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
     let project = project(&args.project, Some(&args.run))?;
     let url = database(args.database.database_url.as_deref(), "revert")?;
     let chain = load_dir(&project.plans)?;
+    if chain.plans.is_empty() {
+        bail!(
+            "plans directory {} holds no plan files: is it the right directory (or the plans \
+             volume mounted)? Nothing was changed",
+            project.plans.display()
+        );
+    }
     let order = workflow::verified_chain(&chain)?;
     let to = args.to.as_deref();
     let mut settings = project.apply.clone();
@@ -527,6 +534,7 @@ async fn discard(args: DiscardArgs) -> Result<Outcome> {
     let url = args
         .database_url
         .as_deref()
+        .filter(|u| !u.trim().is_empty())
         .map(|u| parse_url(u, "--database-url"))
         .transpose()?;
     let done = workflow::discard::discard(&project, &args.id, url.as_ref()).await?;

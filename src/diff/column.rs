@@ -325,12 +325,61 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
     }
 }
 
+/// Enum and domain types of both models, for classifying conversions.
+pub(super) struct Types<'a> {
+    cur: &'a crate::model::Model,
+    des: &'a crate::model::Model,
+}
+
+impl<'a> Types<'a> {
+    pub(super) fn of(d: &Differ<'a>) -> Self {
+        Self {
+            cur: d.cur,
+            des: d.des,
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a crate::model::TypeDef> {
+        let base = name.strip_suffix("[]").unwrap_or(name);
+        QualName::parse(base)
+            .and_then(|n| self.cur.types.get(&n).or_else(|| self.des.types.get(&n)))
+    }
+
+    pub(super) fn is_enum(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|t| matches!(t.kind, crate::model::TypeKind::Enum { .. }))
+    }
+
+    pub(super) fn domain_base(&self, name: &str) -> Option<String> {
+        match self.get(name).map(|t| &t.kind) {
+            Some(crate::model::TypeKind::Domain { base, .. }) if !name.ends_with("[]") => {
+                Some(base.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// What converting values from `from` to `to` does (see [`conversion`]).
+    pub(super) fn classify(&self, from: &str, to: &str) -> Conversion {
+        conversion::classify(from, to, &|t| self.is_enum(t), &|t| self.domain_base(t))
+    }
+
+    pub(super) fn needs_assignment(&self, from: &str, to: &str) -> bool {
+        conversion::needs_assignment(from, to, &|t| self.domain_base(t))
+    }
+}
+
 /// The `USING` clause for converting a column from `from` to `to`: none where assignment
 /// semantics must apply (length-limited types, which an explicit cast would truncate),
 /// else an explicit cast (through `text` for enums).
-fn using_clause(model: &crate::model::Model, from: &Column, to: &Column) -> Option<ddl::Using> {
+fn using_clause(
+    d: &Differ,
+    model: &crate::model::Model,
+    from: &Column,
+    to: &Column,
+) -> Option<ddl::Using> {
     if from.data_type == to.data_type
-        || conversion::needs_assignment(&from.data_type, &to.data_type)
+        || Types::of(d).needs_assignment(&from.data_type, &to.data_type)
     {
         return None;
     }
@@ -339,29 +388,11 @@ fn using_clause(model: &crate::model::Model, from: &Column, to: &Column) -> Opti
     })
 }
 
-/// What converting the column's values does (see [`conversion`]).
-fn classify(d: &Differ, from: &Column, to: &Column) -> Conversion {
-    let types = |name: &str| {
-        let base = name.strip_suffix("[]").unwrap_or(name);
-        QualName::parse(base).and_then(|n| d.cur.types.get(&n).or_else(|| d.des.types.get(&n)))
-    };
-    let is_enum = |name: &str| {
-        types(name).is_some_and(|t| matches!(t.kind, crate::model::TypeKind::Enum { .. }))
-    };
-    let domain_base = |name: &str| match types(name).map(|t| &t.kind) {
-        Some(crate::model::TypeKind::Domain { base, .. }) if !name.ends_with("[]") => {
-            Some(base.clone())
-        }
-        _ => None,
-    };
-    conversion::classify(&from.data_type, &to.data_type, &is_enum, &domain_base)
-}
-
 /// `ALTER COLUMN ... TYPE`, with the hazards and pre-flight check its conversion needs.
 fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Column) -> Step {
     let col = Ident(name);
     let cost = type_change_cost(d, old, new);
-    let conversion = classify(d, old, new);
+    let conversion = Types::of(d).classify(&old.data_type, &new.data_type);
     let mut summary = format!(
         "change type of {table}.{col} from {} to {}",
         old.data_type, new.data_type
@@ -374,13 +405,13 @@ fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Col
     }
     let step = Step::new(
         summary,
-        ddl::alter_column_type(table, name, new, using_clause(d.cur, old, new)),
+        ddl::alter_column_type(table, name, new, using_clause(d, d.cur, old, new)),
     )
     .reverse(ddl::alter_column_type(
         table,
         name,
         old,
-        using_clause(d.des, new, old),
+        using_clause(d, d.des, new, old),
     ))
     .hazards(kind_hazards(cost));
     match conversion {

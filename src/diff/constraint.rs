@@ -50,6 +50,7 @@ fn preconditions(d: &Differ, table: &QualName, c: &Constraint) -> Vec<Check> {
                 columns: detail.keys.iter().map(|k| unquote(k)).collect(),
                 referenced: referenced.clone(),
                 referenced_columns: detail.referenced_keys.iter().map(|k| unquote(k)).collect(),
+                match_full: detail.match_full,
             }],
             _ => Vec::new(),
         },

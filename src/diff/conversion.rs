@@ -28,8 +28,9 @@ pub(crate) enum Conversion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Ty<'a> {
     base: &'a str,
-    /// Type modifiers (`20` of `character varying(20)`, `10,2` of `numeric(10,2)`).
-    mods: Vec<u32>,
+    /// Type modifiers (`20` of `character varying(20)`, `10,2` of `numeric(10,2)`; a
+    /// numeric scale can be negative since PostgreSQL 15).
+    mods: Vec<i64>,
     array: bool,
 }
 
@@ -60,7 +61,7 @@ fn parse(t: &str) -> Ty<'_> {
     Ty { base, mods, array }
 }
 
-fn int_bytes(base: &str) -> Option<u32> {
+fn int_bytes(base: &str) -> Option<i64> {
     match base {
         "smallint" => Some(2),
         "integer" => Some(4),
@@ -69,8 +70,8 @@ fn int_bytes(base: &str) -> Option<u32> {
     }
 }
 
-/// Decimal digits an integer type needs.
-fn int_digits(bytes: u32) -> u32 {
+/// Decimal digits an integer type's largest value has.
+fn int_digits(bytes: i64) -> i64 {
     match bytes {
         2 => 5,
         4 => 10,
@@ -78,8 +79,13 @@ fn int_digits(bytes: u32) -> u32 {
     }
 }
 
+/// Character types, and `citext` (the extension's case-insensitive text, in whatever schema
+/// it was installed).
 fn is_string(base: &str) -> bool {
-    matches!(base, "text" | "character varying" | "character" | "name")
+    matches!(
+        base,
+        "text" | "character varying" | "character" | "name" | "citext"
+    ) || base.ends_with(".citext")
 }
 
 fn is_float(base: &str) -> bool {
@@ -88,16 +94,27 @@ fn is_float(base: &str) -> bool {
 
 /// The length limit of a character type (`character` alone is `character(1)`).
 fn length_limit(t: &Ty) -> Option<u32> {
-    match t.base {
+    let limit = match t.base {
         "character varying" => t.mods.first().copied(),
         "character" => Some(t.mods.first().copied().unwrap_or(1)),
         _ => None,
-    }
+    };
+    limit.and_then(|n| u32::try_from(n).ok())
 }
 
 /// Fractional-second precision (6 when not given).
-fn precision(t: &Ty) -> u32 {
+fn precision(t: &Ty) -> i64 {
     t.mods.first().copied().unwrap_or(6)
+}
+
+/// Types whose input function rejects what it cannot represent exactly, rather than
+/// rounding or normalising it: text converts into them checked.
+fn parses_exactly(t: &Ty, is_enum: &dyn Fn(&str) -> bool) -> bool {
+    matches!(
+        t.base,
+        "smallint" | "integer" | "bigint" | "uuid" | "boolean" | "json"
+    ) || (t.base == "numeric" && t.mods.is_empty())
+        || is_enum(t.base)
 }
 
 const ROUNDS: &str = "rounds values";
@@ -107,6 +124,7 @@ const PRECISION: &str = "loses precision";
 const JSONB: &str = "jsonb drops duplicate keys, key order and whitespace";
 const UNKNOWN: &str = "strata cannot tell whether every value survives";
 const TO_BOOL: &str = "every non-zero number becomes true";
+const PARSED: &str = "reading text into this type can round or normalise values";
 
 /// Classifies a change of a column's type from `from` to `to` (as `format_type` prints
 /// them). `enum_types` tells which names are enum types; `domain_base` gives a domain's
@@ -158,13 +176,22 @@ fn scalar(a: &Ty, b: &Ty, is_enum: &dyn Fn(&str) -> bool) -> Conversion {
             },
         };
     }
-    // From a character type (or an enum) into anything else: parsed, and a value that does
-    // not parse raises.
+    // From a character type (or an enum) into anything else: parsed. Checked where a value
+    // that does not parse exactly raises; where parsing rounds or normalises (numeric(p,s),
+    // dates, timestamps, jsonb, "char", bytea ...), lossy.
     if is_string(a.base) || is_enum(a.base) {
-        return Checked { max_length: None };
+        return if parses_exactly(b, is_enum) {
+            Checked { max_length: None }
+        } else {
+            Lossy(PARSED)
+        };
     }
     if is_enum(b.base) {
         return Checked { max_length: None };
+    }
+    // A negative scale rounds to tens, hundreds ...
+    if b.base == "numeric" && b.mods.get(1).is_some_and(|s| *s < 0) {
+        return Lossy(ROUNDS);
     }
     if let (Some(x), Some(y)) = (int_bytes(a.base), int_bytes(b.base)) {
         return if y >= x {
@@ -183,8 +210,10 @@ fn scalar(a: &Ty, b: &Ty, is_enum: &dyn Fn(&str) -> bool) -> Conversion {
                 _ => Checked { max_length: None },
             }
         }
+        // numeric(p, 0) fits an integer type when p is below its digit count (the largest
+        // 10-digit number does not fit `integer`).
         ("numeric", y) if int_bytes(y).is_some() => match a.mods.as_slice() {
-            [p] | [p, 0] if *p <= int_digits(int_bytes(y).unwrap_or(8)) => Lossless,
+            [p] | [p, 0] if *p < int_digits(int_bytes(y).unwrap_or(8)) => Lossless,
             [_] | [_, 0] => Checked { max_length: None },
             _ => Lossy(ROUNDS),
         },
@@ -238,7 +267,7 @@ fn scalar(a: &Ty, b: &Ty, is_enum: &dyn Fn(&str) -> bool) -> Conversion {
                 (_, None) => Lossless,
                 (Some(x), Some(y)) if y >= x => Lossless,
                 (_, Some(y)) => Checked {
-                    max_length: Some(*y),
+                    max_length: u32::try_from(*y).ok(),
                 },
             }
         }
@@ -251,7 +280,18 @@ fn scalar(a: &Ty, b: &Ty, is_enum: &dyn Fn(&str) -> bool) -> Conversion {
 /// that PostgreSQL applies assignment semantics: an explicit cast to a length-limited
 /// character or bit type truncates silently, where assignment raises. Every type has an
 /// assignment cast to the character types; to bit types only bit strings have one.
-pub(crate) fn needs_assignment(from: &str, to: &str) -> bool {
+pub(crate) fn needs_assignment(
+    from: &str,
+    to: &str,
+    domain_base: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    // A domain converts through its base type.
+    if let Some(base) = domain_base(to) {
+        return needs_assignment(from, &base, domain_base);
+    }
+    if let Some(base) = domain_base(from) {
+        return needs_assignment(&base, to, domain_base);
+    }
     let (a, b) = (parse(from), parse(to));
     if a.array != b.array {
         return false;
@@ -366,6 +406,21 @@ mod tests {
             Conversion::Checked { max_length: None }
         );
         assert_eq!(class("public.vin", "text"), Conversion::Lossless);
+        assert_eq!(class("text", "public.citext"), Conversion::Lossless);
+        assert_eq!(class("public.citext", "text"), Conversion::Lossless);
+        assert_eq!(class("numeric(9,0)", "integer"), Conversion::Lossless);
+        assert_eq!(
+            class("numeric(10,0)", "integer"),
+            Conversion::Checked { max_length: None }
+        );
+        assert_eq!(
+            class("text", "numeric"),
+            Conversion::Checked { max_length: None }
+        );
+        assert_eq!(
+            class("text", "json"),
+            Conversion::Checked { max_length: None }
+        );
     }
 
     #[test]
@@ -386,6 +441,14 @@ mod tests {
             ("integer", "boolean"),
             ("bigint", "timestamp without time zone"),
             ("point", "box"),
+            ("text", "numeric(10,2)"),
+            ("text", "jsonb"),
+            ("text", "\"char\""),
+            ("text", "date"),
+            ("text", "timestamp(0) without time zone"),
+            ("text", "bytea"),
+            ("text", "double precision"),
+            ("integer", "numeric(12,-2)"),
         ] {
             assert!(
                 matches!(class(from, to), Conversion::Lossy(_)),
@@ -397,17 +460,20 @@ mod tests {
 
     #[test]
     fn length_limited_targets_are_converted_by_assignment() {
-        assert!(needs_assignment("text", "character varying(50)"));
-        assert!(needs_assignment("integer", "character varying(5)"));
-        assert!(needs_assignment("text", "character(3)"));
-        assert!(needs_assignment("text[]", "character(3)[]"));
-        assert!(needs_assignment("text", "character"));
-        assert!(needs_assignment("bit varying", "bit(8)"));
-        assert!(!needs_assignment("integer", "bit(8)"));
-        assert!(!needs_assignment("integer", "character varying"));
-        assert!(!needs_assignment("integer", "text"));
-        assert!(!needs_assignment("text", "integer"));
-        assert!(!needs_assignment("numeric", "numeric(10,2)"));
+        let domains = |t: &str| (t == "public.short").then(|| "character varying(5)".to_owned());
+        let assign = |from: &str, to: &str| needs_assignment(from, to, &domains);
+        assert!(assign("text", "character varying(50)"));
+        assert!(assign("integer", "character varying(5)"));
+        assert!(assign("text", "character(3)"));
+        assert!(assign("text[]", "character(3)[]"));
+        assert!(assign("text", "character"));
+        assert!(assign("bit varying", "bit(8)"));
+        assert!(assign("text", "public.short"));
+        assert!(!assign("integer", "bit(8)"));
+        assert!(!assign("integer", "character varying"));
+        assert!(!assign("integer", "text"));
+        assert!(!assign("text", "integer"));
+        assert!(!assign("numeric", "numeric(10,2)"));
     }
 
     #[test]

@@ -162,12 +162,16 @@ fn columns_using(d: &Differ, name: &QualName) -> (Vec<(QualName, String, bool)>,
     (keep, leave)
 }
 
-/// Rename `name` aside, create it as `to`, convert `columns`, drop the old one.
+/// Rename `name` aside, create it as `to`, convert `columns`, drop the old one. With
+/// `assign`, columns convert by assignment (a domain whose base type gets a shorter
+/// length limit: an explicit cast would truncate, assignment raises); otherwise through
+/// `text`.
 fn swap_sql(
     name: &QualName,
     from: &TypeDef,
     to: &TypeDef,
     columns: &[(QualName, String, bool)],
+    assign: bool,
 ) -> (String, String, QualName) {
     let aside = ddl::temp_name("old", &format!("{name} {}", ddl::create_type(name, from)));
     let mut sql = vec![
@@ -180,10 +184,14 @@ fn swap_sql(
         } else {
             ("text".to_owned(), name.to_string())
         };
-        sql.push(format!(
-            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {target} USING {col}::{via}::{target};",
-            col = Ident(column)
-        ));
+        let col = Ident(column);
+        sql.push(if assign {
+            format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {target};")
+        } else {
+            format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} TYPE {target} USING {col}::{via}::{target};"
+            )
+        });
     }
     let drop_old = ddl::drop_type(&name.sibling(aside.clone()), is_domain(from));
     (ddl::join(sql), drop_old, name.sibling(aside))
@@ -195,8 +203,9 @@ fn swap_script(
     from: &TypeDef,
     to: &TypeDef,
     columns: &[(QualName, String, bool)],
+    assign: bool,
 ) -> String {
-    let (convert, drop_old, _) = swap_sql(name, from, to, columns);
+    let (convert, drop_old, _) = swap_sql(name, from, to, columns, assign);
     ddl::join([convert, drop_old])
 }
 
@@ -375,17 +384,56 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             .iter()
             .map(|(t, c, _)| ObjectId::Column(t.clone(), c.clone()))
             .collect();
-        let (convert, drop_old, aside) = swap_sql(name, old, new, &columns);
-        let mut step = Step::new(
-            format!(
-                "rebuild type {name} and convert the {} column(s) using it",
-                columns.len()
-            ),
-            convert,
-        )
-        .reverse(swap_script(name, new, old, &columns));
+        // A domain's values convert as its base type's do.
+        let types = super::column::Types::of(d);
+        let bases = match (&old.kind, &new.kind) {
+            (TypeKind::Domain { base: a, .. }, TypeKind::Domain { base: b, .. }) => {
+                Some((a.clone(), b.clone()))
+            }
+            _ => None,
+        };
+        let assign = |from: &str, to: &str| types.needs_assignment(from, to);
+        let (forward, backward) = bases
+            .as_ref()
+            .map_or((false, false), |(a, b)| (assign(a, b), assign(b, a)));
+        let conversion = bases.as_ref().map(|(a, b)| types.classify(a, b));
+        let (convert, drop_old, aside) = swap_sql(name, old, new, &columns, forward);
+        let mut summary = format!(
+            "rebuild type {name} and convert the {} column(s) using it",
+            columns.len()
+        );
+        if let Some(super::conversion::Conversion::Lossy(why)) = conversion
+            && !columns.is_empty()
+        {
+            summary.push_str(&format!(" (lossy: {why})"));
+        }
+        let mut step =
+            Step::new(summary, convert).reverse(swap_script(name, new, old, &columns, backward));
         if !columns.is_empty() {
             step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+            match conversion {
+                Some(super::conversion::Conversion::Lossy(_)) => {
+                    step = step.hazard(Hazard::DataLoss).irreversible();
+                }
+                Some(super::conversion::Conversion::Checked { max_length }) => {
+                    // Checked before the new type exists: against its base type.
+                    let base = bases.as_ref().map(|(_, b)| b.clone()).unwrap_or_default();
+                    for (table, column, array) in &columns {
+                        step = step.check(Check::Converts {
+                            table: table.clone(),
+                            column: column.clone(),
+                            to: if *array {
+                                format!("{base}[]")
+                            } else {
+                                base.clone()
+                            },
+                            via: None,
+                            max_length,
+                        });
+                    }
+                }
+                _ => {}
+            }
         }
         if let (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) = (&old.kind, &new.kind)
             && a.iter().any(|l| !b.contains(l))
@@ -421,7 +469,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             let (columns, _) = columns_using(d, name);
             for (i, sql) in added_values(name, a, b).into_iter().enumerate() {
                 let reverse = if i == 0 {
-                    swap_script(name, new, old, &columns)
+                    swap_script(name, new, old, &columns, false)
                 } else {
                     String::new()
                 };

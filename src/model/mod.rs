@@ -369,6 +369,8 @@ pub struct KeyDetail {
     /// A partial index's predicate, or a check constraint's expression.
     pub expression: Option<String>,
     pub nulls_not_distinct: bool,
+    /// A foreign key declared `MATCH FULL`.
+    pub match_full: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -46,6 +46,9 @@ pub enum Check {
         columns: Vec<String>,
         referenced: QualName,
         referenced_columns: Vec<String>,
+        /// `MATCH FULL`: a key with some but not all columns NULL fails too.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        match_full: bool,
     },
     /// Every row satisfies a check constraint's expression (before it is validated).
     Satisfies { table: QualName, expression: String },
@@ -115,6 +118,7 @@ impl fmt::Display for Check {
                 columns,
                 referenced,
                 referenced_columns,
+                ..
             } => write!(
                 f,
                 "every {table} ({}) has its {referenced} ({})",

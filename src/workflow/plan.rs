@@ -96,7 +96,10 @@ pub async fn plan(
         let rows = crate::apply::ledger::read(&client).await?;
         if rows.is_empty() {
             return Err(Error::Refused(format!(
-                "{url} has no strata ledger: strata never applied plans there, so it cannot                  tell which of its differences from the plans were made outside strata. To                  adopt an existing database, run `strata baseline` with an empty plans                  directory; to bring it to the plans, run `strata apply` (nothing was written)"
+                "{url} has no strata ledger: strata never applied plans there, so it cannot \
+                 tell which of its differences from the plans were made outside strata. To \
+                 adopt an existing database, run `strata baseline` with an empty plans \
+                 directory; to bring it to the plans, run `strata apply` (nothing was written)"
             )));
         }
         let at = crate::apply::position(&order, &rows)?;

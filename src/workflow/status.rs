@@ -53,7 +53,7 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
             .iter()
             .map(|p| p.head.id.clone())
             .collect(),
-        pending: order[at.applied..]
+        pending: order[at.applied + usize::from(at.partial.is_some())..]
             .iter()
             .map(|p| p.head.id.clone())
             .collect(),
@@ -93,6 +93,14 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
             });
             return Ok(status);
         }
+    }
+    if !at.orphans.is_empty() && order.is_empty() {
+        status.next = Some(format!(
+            "the plans directory holds no plans while the database has {} applied: is it the \
+             right directory (or the plans volume mounted)?",
+            at.orphans.len()
+        ));
+        return Ok(status);
     }
     if !at.orphans.is_empty() {
         status.next = Some(

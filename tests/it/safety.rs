@@ -255,8 +255,12 @@ async fn a_missing_plans_directory_or_settings_file_is_an_error() {
         );
     }
     std::fs::create_dir(p.path("empty")).unwrap();
-    let out = p.expect(1, &["apply", "--plans", "empty"]);
-    assert!(out.contains("holds no plan files"), "{out}");
+    for command in ["apply", "revert"] {
+        let out = p.expect(1, &[command, "--plans", "empty"]);
+        assert!(out.contains("holds no plan files"), "{command}: {out}");
+    }
+    let out = p.expect(2, &["status", "--plans", "empty"]);
+    assert!(out.contains("is it the right directory"), "{out}");
     let out = p.expect(1, &["apply", "--config", "missing.toml"]);
     assert!(
         out.contains("settings file missing.toml does not exist"),
@@ -456,4 +460,110 @@ async fn a_role_the_plan_grants_to_must_exist_on_the_target() {
         "REVOKE ALL ON books FROM {role}; DROP ROLE {role}"
     ))
     .await;
+}
+
+/// Domains and arrays convert like their base types: a domain whose base type gets a
+/// shorter length limit never truncates, and neither does an array of a narrowed type.
+#[tokio::test]
+async fn domains_and_arrays_never_truncate_when_narrowed() {
+    let p = Project::new().await;
+    p.schema(
+        "a.sql",
+        "CREATE DOMAIN code AS varchar(10);
+         CREATE TABLE t (id int PRIMARY KEY, c code, tags varchar(10)[]);",
+    );
+    p.plan("start");
+    p.expect(0, &["apply"]);
+    p.sql("INSERT INTO t VALUES (1, 'abcdefghij', '{ab,cd}'), (2, 'abc', '{abcdefgh}')")
+        .await;
+    p.schema(
+        "a.sql",
+        "CREATE DOMAIN code AS varchar(5);
+         CREATE TABLE t (id int PRIMARY KEY, c code, tags varchar(5)[]);",
+    );
+    p.plan("narrow");
+    p.acknowledge(&p.head(), &["rewrite", "blocking-lock"]);
+    let out = p.expect(2, &["apply"]);
+    assert!(
+        out.contains("1 value of public.t.c is longer than character varying(5) allows")
+            && out.contains("e.g. (id)=(1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1 value of public.t.tags is longer than character varying(5)[] allows")
+            && out.contains("e.g. (id)=(2)"),
+        "{out}"
+    );
+    let out = p.expect(1, &["apply", "--skip-preflight"]);
+    assert!(
+        out.contains("value too long for type character varying(5)"),
+        "{out}"
+    );
+    assert_eq!(
+        strings(&p, "SELECT c::text FROM t ORDER BY id").await,
+        ["abcdefghij", "abc"]
+    );
+    p.sql("UPDATE t SET c = 'abcde', tags = '{ab}'").await;
+    p.expect(0, &["apply"]);
+    assert_eq!(
+        strings(&p, "SELECT c::text || tags::text FROM t ORDER BY id").await,
+        ["abcde{ab}", "abcde{ab}"]
+    );
+}
+
+/// Taking back a half-applied plan refuses to undo changes made outside the plan, and an
+/// interrupted take-back is recorded as such (apply refuses; revert finishes it).
+#[tokio::test]
+async fn taking_back_a_half_applied_plan_touches_only_what_the_plan_did() {
+    let p = Project::new().await;
+    p.schema(
+        "a.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, title text, a text NOT NULL);",
+    );
+    p.plan("t");
+    p.expect(0, &["apply"]);
+    p.sql("INSERT INTO t VALUES (1, NULL, 'x')").await;
+    p.schema(
+        "a.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, title text NOT NULL, a text);",
+    );
+    p.plan("swap nullability");
+    let id = p.head();
+    let before = p.fingerprint().await;
+    // Stops at validating title (NULL in row 1), after a became nullable.
+    p.expect(1, &["apply", "--skip-preflight"]);
+    // Something else changes meanwhile: taking the plan back must not drop it.
+    p.sql("CREATE TABLE handmade (id int); INSERT INTO handmade VALUES (1);")
+        .await;
+    let out = p.expect(2, &["revert", "--accept-data-loss"]);
+    assert!(
+        out.contains("changed outside plan") && out.contains("drop table public.handmade"),
+        "{out}"
+    );
+    assert_eq!(p.query_one_i64("SELECT count(*) FROM handmade").await, 1);
+    p.sql("DROP TABLE handmade").await;
+    // Taking it back needs a NOT NULL on a again; a row now has NULL there.
+    p.sql("INSERT INTO t VALUES (2, 'y', NULL)").await;
+    let out = p.expect(2, &["revert"]);
+    assert!(out.contains("1 row of public.t has NULL in a"), "{out}");
+    let out = p.expect(1, &["revert", "--skip-preflight"]);
+    assert!(out.contains("partly taken back (undoing)"), "{out}");
+    assert_eq!(
+        p.query_one_i64(&format!(
+            "SELECT count(*) FROM strata.ledger WHERE plan_id = '{id}' AND state = 'undoing'"
+        ))
+        .await,
+        1
+    );
+    let status = p.expect(2, &["status"]);
+    assert!(
+        status.contains(&format!("interrupted: {id} (undoing)")),
+        "{status}"
+    );
+    let out = p.expect(2, &["apply"]);
+    assert!(out.contains("run `strata revert` again to finish"), "{out}");
+    p.sql("UPDATE t SET a = 'z' WHERE id = 2").await;
+    p.expect(0, &["revert"]);
+    assert_eq!(p.fingerprint().await, before);
+    assert_eq!(p.query_one_i64("SELECT count(*) FROM t").await, 2);
 }

@@ -38,6 +38,7 @@ SELECT jsonb_build_object(
              FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum),
     'expression', CASE WHEN k.contype = 'c' THEN pg_get_expr(k.conbin, k.conrelid) END,
+    'match_full', k.contype = 'f' AND k.confmatchtype = 'f',
     'nulls_not_distinct', coalesce((SELECT (to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean
              FROM pg_index ix WHERE ix.indexrelid = k.conindid), false)
 )

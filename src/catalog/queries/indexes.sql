@@ -16,9 +16,21 @@ SELECT jsonb_build_object(
     'comment', obj_description(ic.oid, 'pg_class'),
     -- For pre-flight checks of unique indexes: each key column or expression, the
     -- predicate, NULLS NOT DISTINCT (PostgreSQL 15+).
+    -- A key's own COLLATE (which pg_get_indexdef(oid, k, ...) leaves out) is kept: under a
+    -- nondeterministic collation, values that differ in bytes can be duplicates.
     'keys', CASE WHEN i.indisunique THEN (
-        SELECT jsonb_agg(pg_get_indexdef(i.indexrelid, k, false) ORDER BY k)
-        FROM generate_series(1, i.indnkeyatts) k) END,
+        SELECT jsonb_agg(pg_get_indexdef(i.indexrelid, k, false)
+                         || CASE WHEN coll.oid IS NULL THEN ''
+                                 ELSE ' COLLATE ' || quote_ident(cn.nspname) || '.'
+                                      || quote_ident(coll.collname) END
+                         ORDER BY k)
+        FROM generate_series(1, i.indnkeyatts) k
+        LEFT JOIN pg_attribute a
+          ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1] AND i.indkey[k - 1] <> 0
+        LEFT JOIN pg_collation coll
+          ON coll.oid = i.indcollation[k - 1] AND coll.oid <> 100
+             AND coll.oid IS DISTINCT FROM a.attcollation
+        LEFT JOIN pg_namespace cn ON cn.oid = coll.collnamespace) END,
     'predicate', pg_get_expr(i.indpred, i.indrelid),
     'nulls_not_distinct', coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
 )
