@@ -70,6 +70,48 @@ pub fn sum_file(data: &[u8]) {
     }
 }
 
+/// Builds a plans directory from arbitrary parent links (byte pairs: a plan's id and its
+/// parent's, 0 for none). Ordering the chain must terminate whatever the links (cycles,
+/// self-parents, missing parents, forks) and give a line only when there is one.
+pub fn plan_chain(data: &[u8]) {
+    use crate::planfile::{Chain, PlanHead};
+    let mut chain = Chain::default();
+    for pair in data.chunks(2) {
+        let id = format!("p{}", pair[0]);
+        let parent = pair.get(1).filter(|p| **p != 0).map(|p| format!("p{p}"));
+        let head = PlanHead {
+            format: crate::planfile::FORMAT,
+            id: id.clone(),
+            parent,
+            ..PlanHead::default()
+        };
+        let plan = PlanFile::parse(&PlanFile::render(&head)).expect("a rendered plan parses");
+        chain.plans.insert(id, (std::path::PathBuf::new(), plan));
+    }
+    let cycle = chain.cycle();
+    match chain.linear() {
+        Ok(order) => {
+            assert!(cycle.is_none());
+            assert_eq!(order.len(), chain.plans.len(), "a line holds every plan");
+            for pair in order.windows(2) {
+                assert_eq!(
+                    pair[1].head.parent.as_deref(),
+                    Some(pair[0].head.id.as_str())
+                );
+            }
+        }
+        Err(crate::planfile::ChainError::Cycle(ids)) => {
+            assert!(cycle.is_some());
+            assert_eq!(ids.first(), ids.last());
+        }
+        Err(_) => {}
+    }
+    let _ = chain.divergence();
+    for id in chain.plans.keys() {
+        assert!(chain.branch(id).len() <= chain.plans.len());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -120,6 +162,12 @@ mod tests {
                 let mutated = format!("{}{insert}{}", &text[..at], &text[at..]);
                 super::plan_file(mutated.as_bytes());
             }
+        }
+
+        /// Any parent links: ordering terminates.
+        #[test]
+        fn plan_chain_terminates(links in proptest::collection::vec(0u8..8, 0..24)) {
+            super::plan_chain(&links);
         }
 
         #[test]

@@ -24,7 +24,35 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .init();
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // The command runs on its own thread, this one waits for it or for a signal: a command
+    // busy on the CPU (splitting a huge file) cannot keep a signal from being handled.
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<&'static str>();
+    let (finished, done) = tokio::sync::oneshot::channel();
+    let worker = std::thread::Builder::new()
+        .name("strata".into())
+        .spawn(move || {
+            let result = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(async {
+                    tokio::select! {
+                        result = cli::run(cli) => result,
+                        signal = cancelled => Err(anyhow::anyhow!(
+                            "interrupted by {}",
+                            signal.unwrap_or("a signal")
+                        )),
+                    }
+                }),
+                Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+            };
+            let _ = finished.send(result);
+        });
+    if let Err(e) = worker {
+        eprintln!("error: cannot start the command's thread: {e}");
+        return ExitCode::from(1);
+    }
+    let waiter = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -34,12 +62,20 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    // Ctrl-C and SIGTERM cancel the command; dropping it stops the embedded server and
-    // removes its files.
-    let result = runtime.block_on(async {
+    // SIGINT, SIGTERM and SIGHUP cancel the command (dropping it stops the embedded server
+    // and removes its files); if it does not end within the grace period, strata exits
+    // anyway and its watchdog cleans up.
+    let result = waiter.block_on(async {
+        let mut done = done;
         tokio::select! {
-            result = cli::run(cli) => result,
-            signal = strata::signals::shutdown() => Err(anyhow::anyhow!("interrupted by {signal}")),
+            result = &mut done => result.unwrap_or_else(|_| Err(anyhow::anyhow!("the command stopped"))),
+            signal = strata::signals::shutdown() => {
+                let _ = cancel.send(signal);
+                match tokio::time::timeout(strata::signals::GRACE, done).await {
+                    Ok(Ok(result)) => result,
+                    _ => Err(anyhow::anyhow!("interrupted by {signal}")),
+                }
+            }
         }
     });
     match result {

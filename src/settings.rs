@@ -10,6 +10,10 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 
+/// The longest duration accepted: PostgreSQL's `lock_timeout` and `statement_timeout` take
+/// milliseconds in a 32-bit integer.
+pub const MAX_MILLIS: u64 = 2_147_483_647;
+
 /// A PostgreSQL duration setting (`500ms`, `5s`, `2min`, `1h`, `0` for none).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeout(pub Duration);
@@ -24,19 +28,25 @@ impl FromStr for Timeout {
         let n: u64 = digits
             .parse()
             .map_err(|_| format!("not a duration: {s:?} (use e.g. 500ms, 5s, 2min, 1h, 0)"))?;
-        let d = match unit.trim() {
-            "" if n == 0 => Duration::ZERO,
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "min" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
+        let millis_per_unit: u64 = match unit.trim() {
+            "" if n == 0 => 0,
+            "ms" => 1,
+            "s" => 1_000,
+            "min" => 60_000,
+            "h" => 3_600_000,
             _ => {
                 return Err(format!(
                     "not a duration: {s:?} (use e.g. 500ms, 5s, 2min, 1h, 0)"
                 ));
             }
         };
-        Ok(Timeout(d))
+        // PostgreSQL's timeouts are milliseconds in a 32-bit integer (about 24 days).
+        match n.checked_mul(millis_per_unit) {
+            Some(ms) if ms <= MAX_MILLIS => Ok(Timeout(Duration::from_millis(ms))),
+            _ => Err(format!(
+                "duration {s:?} is too long: at most {MAX_MILLIS}ms (about 24 days)"
+            )),
+        }
     }
 }
 
@@ -73,6 +83,21 @@ pub struct ProjectFile {
     pub apply: ApplySection,
     #[serde(default)]
     pub test: TestSection,
+    #[serde(default)]
+    pub shadow: ShadowSection,
+}
+
+/// `[shadow]`: how shadow databases load the desired state.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowSection {
+    /// Extensions `CREATE EXTENSION` may create in a shadow database (they run with the
+    /// development server's superuser rights; everything else runs unprivileged).
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Create missing roles on a `--dev-url` server.
+    #[serde(default)]
+    pub create_roles: bool,
 }
 
 /// `[plan]`: what new plans record for their steps.
@@ -175,6 +200,16 @@ mod tests {
             assert_eq!(text.parse::<Timeout>().unwrap().to_string(), shown);
         }
         assert!("5".parse::<Timeout>().is_err());
+        // Too long for PostgreSQL, or for arithmetic: an error, never a panic or a wrap.
+        for text in [
+            "18446744073709551615s",
+            "307445734561825861min",
+            "25d",
+            "597h",
+        ] {
+            assert!(text.parse::<Timeout>().is_err(), "{text}");
+        }
+        assert!("596h".parse::<Timeout>().is_ok());
         assert!("fast".parse::<Timeout>().is_err());
         assert!("5 years".parse::<Timeout>().is_err());
     }

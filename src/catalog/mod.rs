@@ -162,3 +162,107 @@ fn introspection_error(query: &'static str, err: &tokio_postgres::Error) -> Erro
         message: describe_pg_error(err),
     }
 }
+
+/// What the connecting role may do that schema files must not be able to.
+#[derive(Clone, Debug, Default)]
+pub struct RolePrivileges {
+    pub superuser: bool,
+    pub create_role: bool,
+    pub create_db: bool,
+    /// Predefined roles it is a member of that reach outside the database (files,
+    /// programs, other sessions).
+    pub dangerous_roles: Vec<String>,
+}
+
+impl RolePrivileges {
+    /// Whether SQL running as this role could act outside a throwaway database.
+    pub fn privileged(&self) -> bool {
+        self.superuser || self.create_role || self.create_db || !self.dangerous_roles.is_empty()
+    }
+
+    /// What makes it privileged, for messages.
+    pub fn why(&self) -> String {
+        let mut out = Vec::new();
+        if self.superuser {
+            out.push("SUPERUSER".to_owned());
+        }
+        if self.create_role {
+            out.push("CREATEROLE".to_owned());
+        }
+        if self.create_db {
+            out.push("CREATEDB".to_owned());
+        }
+        out.extend(self.dangerous_roles.iter().cloned());
+        out.join(", ")
+    }
+}
+
+/// The connecting role's privileges.
+pub async fn role_privileges(client: &Client) -> Result<RolePrivileges> {
+    let row = client
+        .query_one(include_str!("queries/role_privileges.sql"), &[])
+        .await
+        .map_err(|e| introspection_error("role_privileges", &e))?;
+    let get = |i: usize| -> Result<bool> {
+        row.try_get(i)
+            .map_err(|e| introspection_error("role_privileges", &e))
+    };
+    Ok(RolePrivileges {
+        superuser: get(0)?,
+        create_role: get(1)?,
+        create_db: get(2)?,
+        dangerous_roles: row
+            .try_get::<_, Vec<String>>(3)
+            .map_err(|e| introspection_error("role_privileges", &e))?,
+    })
+}
+
+/// Shadow databases and loader roles on a server (left behind, perhaps, by dead runs), by
+/// name, with nobody connected to them.
+#[derive(Clone, Debug, Default)]
+pub struct Leftovers {
+    pub databases: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+pub async fn shadow_leftovers(client: &Client) -> Result<Leftovers> {
+    let rows = client
+        .query(include_str!("queries/shadow_leftovers.sql"), &[])
+        .await
+        .map_err(|e| introspection_error("shadow_leftovers", &e))?;
+    let mut out = Leftovers::default();
+    for row in rows {
+        let kind: String = row
+            .try_get(0)
+            .map_err(|e| introspection_error("shadow_leftovers", &e))?;
+        let name: String = row
+            .try_get(1)
+            .map_err(|e| introspection_error("shadow_leftovers", &e))?;
+        if kind == "database" {
+            out.databases.push(name);
+        } else {
+            out.roles.push(name);
+        }
+    }
+    Ok(out)
+}
+
+/// Gives the `public` schema to `role` where it belongs to a bootstrap superuser (before
+/// PostgreSQL 15), so that schema files loaded as that role can comment and grant on it.
+pub async fn give_public_schema(client: &Client, role: &str) -> Result<()> {
+    let owner: Option<String> = client
+        .query_opt(include_str!("queries/public_owner.sql"), &[])
+        .await
+        .map_err(|e| introspection_error("public_owner", &e))?
+        .and_then(|r| r.try_get(0).ok());
+    if owner.as_deref().is_some_and(|o| o != "pg_database_owner") {
+        client
+            .batch_execute(&format!(
+                "ALTER SCHEMA public OWNER TO {}",
+                crate::sql::Ident(role)
+            ))
+            .await
+            .map_err(|e| Error::database("handing the public schema to the loader role", &e))?;
+    }
+    Ok(())
+}

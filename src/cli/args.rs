@@ -89,6 +89,11 @@ pub struct DevArgs {
     /// production.
     #[arg(long, env = "STRATA_DEV_URL", hide_env_values = true)]
     pub dev_url: Option<String>,
+    /// Let strata create, as NOLOGIN roles, the roles the schema names that the --dev-url
+    /// server lacks (the embedded server always gets them). Default: `[shadow]
+    /// create_roles` in strata.toml.
+    #[arg(long)]
+    pub create_roles: bool,
 }
 
 /// How plans are run against a database.

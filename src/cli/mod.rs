@@ -130,16 +130,22 @@ fn project(args: &ProjectArgs, run: Option<&RunArgs>) -> Result<Project> {
     }
     project.seed = file.test.seed;
     project.queries = file.test.queries;
+    project.shadow = crate::db::shadow::ShadowOptions {
+        extensions: file.shadow.extensions,
+        create_roles: file.shadow.create_roles,
+    };
     Ok(project)
 }
 
-async fn dev_server(args: &DevArgs) -> Result<DevServer> {
+async fn dev_server(args: &DevArgs, project: &Project) -> Result<DevServer> {
     let url = args
         .dev_url
         .as_deref()
         .map(|u| parse_url(u, "--dev-url"))
         .transpose()?;
-    Ok(DevServer::start(url).await?)
+    let mut options = project.shadow.clone();
+    options.create_roles |= args.create_roles;
+    Ok(DevServer::start(url, options).await?)
 }
 
 /// Reads and checks `schema/` before anything touches a database; prints warnings.
@@ -219,7 +225,7 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
         .as_deref()
         .map(|u| parse_url(u, "--from-database"))
         .transpose()?;
-    let dev = dev_server(&args.dev).await?;
+    let dev = dev_server(&args.dev, &project).await?;
     let options = workflow::plan::PlanOptions {
         message: args.message,
         dry_run: args.dry_run,
@@ -279,7 +285,7 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
         .as_deref()
         .map(|u| parse_url(u, "--database-url"))
         .transpose()?;
-    let dev = dev_server(&args.dev).await?;
+    let dev = dev_server(&args.dev, &project).await?;
     let desired = shadow::desired_catalog(&dev, &schema).await?;
     let current = match &target {
         Some(url) => crate::db::read_catalog(url).await?,
@@ -320,7 +326,7 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
 async fn check(args: CheckArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
     let schema = read_schema(&project.schema)?;
-    let dev = dev_server(&args.dev).await?;
+    let dev = dev_server(&args.dev, &project).await?;
     let report = workflow::check::check(&project, &dev, &schema).await?;
     print_report(&report, args.format, "check")?;
     Ok(if report.passed() {
@@ -483,7 +489,7 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
 async fn rebase(args: RebaseArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
     let schema = read_schema(&project.schema)?;
-    let dev = dev_server(&args.dev).await?;
+    let dev = dev_server(&args.dev, &project).await?;
     let done = workflow::rebase::rebase(&project, &dev, &schema, &args.message).await?;
     println!("kept: {}", done.kept.join(", "));
     for (id, message) in &done.removed {
@@ -512,7 +518,7 @@ async fn rebase(args: RebaseArgs) -> Result<Outcome> {
 async fn baseline(args: BaselineArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
     let url = database(args.database.database_url.as_deref(), "baseline")?;
-    let dev = dev_server(&args.dev).await?;
+    let dev = dev_server(&args.dev, &project).await?;
     let done = workflow::baseline::baseline(&project, &dev, &url, &progress).await?;
     println!(
         "wrote {} and recorded it as applied on {url}",
@@ -567,7 +573,7 @@ async fn test(args: TestArgs) -> Result<Outcome> {
         project.queries = args.queries;
     }
     let schema = read_schema(&project.schema)?;
-    let dev = dev_server(&args.dev).await?;
+    let dev = dev_server(&args.dev, &project).await?;
     let report = workflow::test::test(&project, &dev, &schema).await?;
     print_report(&report, Format::Human, "test")?;
     Ok(if report.passed() {

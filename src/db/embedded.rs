@@ -24,9 +24,12 @@ const PORT: u16 = 5432;
 const MAX_LOCKS_PER_TRANSACTION: u32 = 4096;
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// A running throwaway cluster.
+/// A running throwaway cluster, private to the user that started it: its folder and
+/// socket are mode 0700, and it takes only password logins, with a random password held in
+/// memory.
 pub struct Cluster {
     dir: Option<tempfile::TempDir>,
+    password: String,
     postmaster: Child,
     watchdog: Option<Child>,
     socket_dir: PathBuf,
@@ -42,6 +45,8 @@ pub struct ClusterOptions {
     pub tcp_port: Option<u16>,
     /// Serve TLS with this certificate chain and key (PEM).
     pub tls: Option<(String, String)>,
+    /// The superuser's password (default: a random one).
+    pub password: Option<String>,
 }
 
 impl Cluster {
@@ -58,13 +63,39 @@ impl Cluster {
         let run_as = unprivileged_user()?;
         let dir = tempfile::Builder::new()
             .prefix("strata-pg-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .map_err(|e| Error::Embedded(format!("cannot create a temporary folder: {e}")))?;
+        let password = match &options.password {
+            Some(p) => p.clone(),
+            None => super::random_token(24)?,
+        };
         if let Some(user) = &run_as {
             std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
                 .map_err(|e| Error::io(dir.path(), e))?;
         }
+        // From here on, the folder goes when strata does, however it ends (even killed
+        // while initdb runs).
+        let watchdog = spawn_watchdog(dir.path());
         let data = dir.path().join("data");
+        // The superuser's password reaches initdb in a file only its user can read, removed
+        // once the cluster is initialised.
+        let pwfile = dir.path().join("pwfile");
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&pwfile)
+                .map_err(|e| Error::io(&pwfile, e))?;
+            std::io::Write::write_all(&mut file, password.as_bytes())
+                .map_err(|e| Error::io(&pwfile, e))?;
+        }
+        if let Some(user) = &run_as {
+            std::os::unix::fs::chown(&pwfile, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .map_err(|e| Error::io(&pwfile, e))?;
+        }
 
         let mut initdb = tokio::process::Command::new(bindir.join("initdb"));
         initdb
@@ -74,12 +105,13 @@ impl Cluster {
                 "-U",
                 SUPERUSER,
                 "-A",
-                "trust",
+                "scram-sha-256",
                 "-E",
                 "UTF8",
                 "--no-locale",
                 "--no-sync",
             ])
+            .arg(format!("--pwfile={}", pwfile.display()))
             .current_dir(dir.path())
             .env("LC_MESSAGES", "C")
             .stdin(Stdio::null())
@@ -89,9 +121,9 @@ impl Cluster {
         if let Some(user) = &run_as {
             initdb.uid(user.uid.as_raw()).gid(user.gid.as_raw());
         }
-        let output = initdb
-            .output()
-            .await
+        let output = initdb.output().await;
+        let _ = std::fs::remove_file(&pwfile);
+        let output = output
             .map_err(|e| Error::Embedded(format!("cannot run {}/initdb: {e}", bindir.display())))?;
         if !output.status.success() {
             return Err(Error::Embedded(format!(
@@ -163,6 +195,7 @@ impl Cluster {
                 &format!("max_locks_per_transaction={MAX_LOCKS_PER_TRANSACTION}"),
             ])
             .args(["-c", "max_connections=200", "-c", "lc_messages=C"])
+            .args(["-c", "unix_socket_permissions=0700"])
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(log)
@@ -175,9 +208,9 @@ impl Cluster {
         let postmaster = server.spawn().map_err(|e| {
             Error::Embedded(format!("cannot start {}/postgres: {e}", bindir.display()))
         })?;
-        let watchdog = spawn_watchdog(postmaster.id(), dir.path());
         let mut cluster = Cluster {
             dir: Some(dir),
+            password,
             postmaster,
             watchdog,
             socket_dir,
@@ -232,10 +265,16 @@ impl Cluster {
     /// (what `--database-url` accepts).
     pub fn connection_string(&self, dbname: &str) -> String {
         format!(
-            "host={} port={} user={SUPERUSER} dbname={dbname}",
+            "host={} port={} user={SUPERUSER} password={} dbname={dbname}",
             self.socket_dir.display(),
-            self.port
+            self.port,
+            self.password
         )
+    }
+
+    /// The superuser's password (random, held only in memory).
+    pub fn password(&self) -> &str {
+        &self.password
     }
 
     /// A URL for a database of this cluster, as its superuser.
@@ -245,6 +284,7 @@ impl Cluster {
             .host_path(&self.socket_dir)
             .port(self.port)
             .user(SUPERUSER)
+            .password(self.password.as_str())
             .dbname(dbname);
         DbUrl::from_config(config)
     }
@@ -278,21 +318,27 @@ impl Drop for Cluster {
     }
 }
 
-/// A `sh` process that waits for this process to end, then stops the server and deletes
-/// the folder. It ignores the terminal's signals so that Ctrl-C cannot skip the cleanup.
-fn spawn_watchdog(postmaster: u32, dir: &Path) -> Option<Child> {
+/// A `sh` process that waits for this process to end, then stops the server (its pid is
+/// the first line of `data/postmaster.pid`, once it started) and deletes the folder (twice:
+/// an `initdb` cut off mid-run may still write into it). It ignores the terminal's signals
+/// so that Ctrl-C cannot skip the cleanup.
+fn spawn_watchdog(dir: &Path) -> Option<Child> {
     const SCRIPT: &str = r#"trap '' INT TERM HUP
-while kill -0 "$0" 2>/dev/null; do sleep 0.5; done
-kill -INT "$1" 2>/dev/null
-i=0
-while kill -0 "$1" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i+1)); done
-kill -KILL "$1" 2>/dev/null
-rm -rf "$2""#;
+while kill -0 "$0" 2>/dev/null; do sleep 0.2; done
+pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)
+if [ -n "$pid" ]; then
+  kill -INT "$pid" 2>/dev/null
+  i=0
+  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i+1)); done
+  kill -KILL "$pid" 2>/dev/null
+fi
+rm -rf "$1"
+sleep 1
+rm -rf "$1""#;
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(SCRIPT)
         .arg(std::process::id().to_string())
-        .arg(postmaster.to_string())
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -14,6 +14,17 @@ use tokio_postgres::{Client, Config};
 
 use crate::error::{Error, Result, describe_pg_error};
 
+/// A random token of `bytes` bytes, as hex, from the operating system's generator (for
+/// passwords that live only in memory).
+pub fn random_token(bytes: usize) -> Result<String> {
+    use std::io::Read as _;
+    let mut buf = vec![0u8; bytes];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| Error::io("/dev/urandom", e))?;
+    Ok(hex::encode(buf))
+}
+
 /// A database to connect to. `Display` never shows the password.
 #[derive(Clone)]
 pub struct DbUrl {
@@ -41,6 +52,16 @@ impl DbUrl {
     pub fn with_dbname(&self, dbname: &str) -> Self {
         let mut config = self.config.clone();
         config.dbname(dbname);
+        Self {
+            config,
+            tls: self.tls.clone(),
+        }
+    }
+
+    /// The same server and database, as another role.
+    pub fn with_login(&self, user: &str, password: &str) -> Self {
+        let mut config = self.config.clone();
+        config.user(user).password(password);
         Self {
             config,
             tls: self.tls.clone(),

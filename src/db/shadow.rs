@@ -12,12 +12,24 @@ use tokio_postgres::error::{ErrorPosition, SqlState};
 use super::DbUrl;
 use super::embedded::Cluster;
 use crate::error::{Error, Result, describe_pg_error};
-use crate::source::{Kind, Problem, Schema, Statement};
+use crate::source::{Problem, Schema, Statement};
 use crate::sql::Ident;
 
-/// Where shadow databases are created.
+/// How shadow databases are set up (`[shadow]` in strata.toml, `--create-roles`).
+#[derive(Clone, Debug, Default)]
+pub struct ShadowOptions {
+    /// Extensions strata creates in a shadow database, with the development server's
+    /// superuser rights. Every other statement of the desired state runs as an
+    /// unprivileged role.
+    pub extensions: Vec<String>,
+    /// Create roles the desired state names that a `--dev-url` server lacks (the embedded
+    /// server, private to this run, always gets them).
+    pub create_roles: bool,
+}
+
+/// The server shadow databases live on.
 #[derive(Clone)]
-pub enum DevServer {
+enum Server {
     /// The embedded cluster strata started itself.
     Embedded(Arc<Cluster>),
     /// An existing server (`--dev-url`); the URL's database is used to create and drop
@@ -25,70 +37,259 @@ pub enum DevServer {
     External(Box<DbUrl>),
 }
 
+/// The unprivileged role that owns shadow databases and runs the desired state's SQL:
+/// not a superuser, no `CREATEROLE`/`CREATEDB`, member of no predefined role.
+#[derive(Clone, Debug)]
+struct Loader {
+    role: String,
+    password: String,
+}
+
+/// Where shadow databases are created: a server, and the unprivileged role that loads
+/// schema files into them.
+#[derive(Clone)]
+pub struct DevServer {
+    server: Server,
+    options: ShadowOptions,
+    /// Set up on first use; `None` inside when the connecting role is already unprivileged.
+    loader: Arc<LoaderCell>,
+}
+
+/// The loader role of a server, once set up; dropped from a `--dev-url` server when the
+/// last handle on the server goes (a run that dies first leaves it for a later run).
+struct LoaderCell {
+    cell: tokio::sync::OnceCell<Option<Loader>>,
+    /// The maintenance database of a `--dev-url` server (none for the embedded one,
+    /// which goes away with its roles).
+    external: Option<DbUrl>,
+}
+
+impl Drop for LoaderCell {
+    fn drop(&mut self) {
+        let (Some(admin), Some(Some(loader))) = (self.external.clone(), self.cell.get()) else {
+            return;
+        };
+        let role = loader.role.clone();
+        let handle = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                let dropped = runtime.block_on(async {
+                    let client = admin.connect().await?;
+                    client
+                        .batch_execute(&format!("DROP ROLE IF EXISTS {}", Ident(&role)))
+                        .await
+                        .map_err(|e| Error::database(format!("dropping role {role}"), &e))
+                });
+                if let Err(e) = dropped {
+                    tracing::debug!("{e}");
+                }
+            }
+        });
+        let _ = handle.join();
+    }
+}
+
+/// A short tag of this machine, so that a later run can tell its own dead processes'
+/// leftovers from another machine's live ones.
+fn host_tag() -> String {
+    use sha2::Digest as _;
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default();
+    hex::encode(&sha2::Sha256::digest(host.as_bytes())[..3])
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Leftovers older than this are dropped whoever made them (if nobody is connected).
+const STALE_AFTER_SECONDS: u64 = 24 * 3600;
+
 impl DevServer {
     /// `--dev-url` if given, else a new embedded cluster.
-    pub async fn start(dev_url: Option<DbUrl>) -> Result<Self> {
-        match dev_url {
-            Some(url) => Ok(DevServer::External(Box::new(url))),
-            None => Ok(DevServer::Embedded(Arc::new(Cluster::start().await?))),
+    pub async fn start(dev_url: Option<DbUrl>, options: ShadowOptions) -> Result<Self> {
+        let (server, external) = match dev_url {
+            Some(url) => (Server::External(Box::new(url.clone())), Some(url)),
+            None => (Server::Embedded(Arc::new(Cluster::start().await?)), None),
+        };
+        Ok(Self {
+            server,
+            options,
+            loader: Arc::new(LoaderCell {
+                cell: tokio::sync::OnceCell::new(),
+                external,
+            }),
+        })
+    }
+
+    /// Shadow databases on a running embedded cluster.
+    pub fn embedded(cluster: Arc<Cluster>, options: ShadowOptions) -> Self {
+        Self {
+            server: Server::Embedded(cluster),
+            options,
+            loader: Arc::new(LoaderCell {
+                cell: tokio::sync::OnceCell::new(),
+                external: None,
+            }),
         }
     }
 
+    /// The server's maintenance database, as the connecting (administrative) role.
     fn maintenance_url(&self) -> DbUrl {
-        match self {
-            DevServer::Embedded(cluster) => cluster.url("postgres"),
-            DevServer::External(url) => (**url).clone(),
+        match &self.server {
+            Server::Embedded(cluster) => cluster.url("postgres"),
+            Server::External(url) => (**url).clone(),
         }
     }
 
-    /// Creates a fresh, empty database with a name no other run can pick.
+    pub fn options(&self) -> &ShadowOptions {
+        &self.options
+    }
+
+    /// The loader role, created on first use (and, on a `--dev-url` server, the leftovers
+    /// of dead strata runs dropped first).
+    async fn loader(&self) -> Result<Option<Loader>> {
+        self.loader
+            .cell
+            .get_or_try_init(|| async {
+                let admin = self.maintenance_url();
+                let client = admin.connect().await?;
+                if matches!(self.server, Server::External(_)) {
+                    drop_stale(&client).await;
+                }
+                let privileges = crate::catalog::role_privileges(&client).await?;
+                if !privileges.privileged() {
+                    // The server's own role cannot do harm: load as it.
+                    return Ok(None);
+                }
+                if !privileges.superuser && !privileges.create_role {
+                    return Err(Error::Config(format!(
+                        "the development server's role on {admin} has privileges that schema \
+                         files must not run with ({}), and cannot create the unprivileged role \
+                         strata loads them as (it needs CREATEROLE): connect as a role with \
+                         CREATEROLE, or as an unprivileged one",
+                        privileges.why()
+                    )));
+                }
+                let role = format!(
+                    "strata_loader_{}_{}_{}",
+                    host_tag(),
+                    std::process::id(),
+                    unix_seconds()
+                );
+                let password = super::random_token(24)?;
+                let sql = format!(
+                    "CREATE ROLE {role} LOGIN PASSWORD {password} NOSUPERUSER NOCREATEDB \
+                     NOCREATEROLE NOREPLICATION NOBYPASSRLS; \
+                     ALTER ROLE {role} SET statement_timeout = '5min';",
+                    role = Ident(&role),
+                    password = crate::sql::Literal(&password),
+                );
+                client
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(|e| Error::database(format!("creating role {role} on {admin}"), &e))?;
+                if !privileges.superuser {
+                    // CREATE DATABASE ... OWNER needs membership in the owner.
+                    client
+                        .batch_execute(&format!("GRANT {} TO CURRENT_USER", Ident(&role)))
+                        .await
+                        .map_err(|e| Error::database(format!("granting role {role}"), &e))?;
+                }
+                Ok(Some(Loader { role, password }))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Creates a fresh, empty database owned by the loader role, with a name no other run
+    /// can pick. Schema SQL runs in it as that role.
     pub async fn create_database(&self) -> Result<ShadowDb> {
+        let loader = self.loader().await?;
+        self.create(loader).await
+    }
+
+    /// Creates a fresh, empty database owned by the connecting role (for tests: a target
+    /// database to apply plans to).
+    pub async fn create_target_database(&self) -> Result<ShadowDb> {
+        self.create(None).await
+    }
+
+    async fn create(&self, loader: Option<Loader>) -> Result<ShadowDb> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let admin = self.maintenance_url();
         let client = admin.connect().await?;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
         let name = format!(
-            "strata_shadow_{}_{}_{}",
+            "strata_shadow_{}_{}_{}_{}",
+            host_tag(),
             std::process::id(),
-            nanos % 1_000_000_000_000,
+            unix_seconds(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
+        let owner = loader
+            .as_ref()
+            .map(|l| format!(" OWNER {}", Ident(&l.role)))
+            .unwrap_or_default();
         client
             .batch_execute(&format!(
-                "CREATE DATABASE {} TEMPLATE template0",
+                "CREATE DATABASE {}{owner} TEMPLATE template0",
                 Ident(&name)
             ))
             .await
             .map_err(|e| {
                 Error::database(format!("creating shadow database {name} on {admin}"), &e)
             })?;
-        Ok(ShadowDb {
+        let mut shadow = ShadowDb {
             url: admin.with_dbname(&name),
+            admin_url: admin.with_dbname(&name),
             admin,
             name,
             dropped: false,
-        })
+        };
+        if let Some(loader) = loader {
+            // Before PostgreSQL 15 the public schema belongs to the bootstrap superuser:
+            // hand it to the loader so that schema files can comment on it and grant on it.
+            let db = shadow.admin_url.connect().await?;
+            crate::catalog::give_public_schema(&db, &loader.role).await?;
+            shadow.url = shadow.admin_url.with_login(&loader.role, &loader.password);
+        }
+        Ok(shadow)
     }
 
     /// Makes sure the roles a schema names exist on the server (roles are cluster-wide;
-    /// grants and policies in the schema cannot load without them). Creates missing ones
-    /// as `NOLOGIN` roles.
+    /// grants and policies in the schema cannot load without them). On the embedded server
+    /// missing ones are created as `NOLOGIN` roles; on a `--dev-url` server only with
+    /// `create_roles`, else the error names them.
     pub async fn ensure_roles(&self, roles: &[String]) -> Result<()> {
         if roles.is_empty() {
             return Ok(());
         }
-        let client = self.maintenance_url().connect().await?;
-        let existing = client
-            .query(
-                "SELECT rolname::text FROM pg_roles WHERE rolname = ANY($1)",
-                &[&roles],
-            )
-            .await
-            .map_err(|e| Error::database("listing roles", &e))?;
-        let existing: Vec<String> = existing.iter().filter_map(|r| r.try_get(0).ok()).collect();
-        for role in roles.iter().filter(|r| !existing.contains(r)) {
+        let admin = self.maintenance_url();
+        let client = admin.connect().await?;
+        let existing = crate::catalog::existing_roles(&client, roles).await?;
+        let missing: Vec<&String> = roles.iter().filter(|r| !existing.contains(r)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if matches!(self.server, Server::External(_)) && !self.options.create_roles {
+            return Err(Error::Config(format!(
+                "the schema names role(s) the development server {admin} does not have: {}. \
+                 Create them there, or pass --create-roles (or set [shadow] create_roles = true \
+                 in strata.toml) to let strata create them as NOLOGIN roles",
+                missing
+                    .iter()
+                    .map(|r| Ident(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        for role in missing {
             let created = client
                 .batch_execute(&format!("CREATE ROLE {} NOLOGIN", Ident(role)))
                 .await;
@@ -105,17 +306,83 @@ impl DevServer {
     }
 }
 
+/// Drops shadow databases and loader roles that dead strata runs left behind: those of
+/// this machine whose process is gone, and anyone's older than a day, when nobody is
+/// connected to them. Best effort: a failure is logged, never fatal.
+async fn drop_stale(client: &Client) {
+    let leftovers = match crate::catalog::shadow_leftovers(client).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::debug!("looking for leftover shadow databases: {e}");
+            return;
+        }
+    };
+    let here = host_tag();
+    let now = unix_seconds();
+    let dead = |name: &str, prefix: &str| {
+        let rest = name.strip_prefix(prefix).unwrap_or_default();
+        let parts: Vec<&str> = rest.split('_').collect();
+        let (Some(host), Some(pid), Some(secs)) = (
+            parts.first(),
+            parts.get(1).and_then(|p| p.parse::<i32>().ok()),
+            parts.get(2).and_then(|s| s.parse::<u64>().ok()),
+        ) else {
+            return false;
+        };
+        let gone = *host == here
+            && pid != i32::try_from(std::process::id()).unwrap_or(0)
+            && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err();
+        gone || now.saturating_sub(secs) > STALE_AFTER_SECONDS
+    };
+    for db in leftovers
+        .databases
+        .iter()
+        .filter(|d| dead(d, "strata_shadow_"))
+    {
+        match client
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                Ident(db)
+            ))
+            .await
+        {
+            Ok(()) => tracing::info!(
+                "dropped shadow database {db}, left behind by a strata run that died"
+            ),
+            Err(e) => tracing::debug!("dropping leftover {db}: {}", describe_pg_error(&e)),
+        }
+    }
+    for role in leftovers.roles.iter().filter(|r| dead(r, "strata_loader_")) {
+        if let Err(e) = client
+            .batch_execute(&format!("DROP ROLE IF EXISTS {}", Ident(role)))
+            .await
+        {
+            tracing::debug!("dropping leftover role {role}: {}", describe_pg_error(&e));
+        }
+    }
+}
+
 /// A shadow database; dropped by [`ShadowDb::drop_now`], or on `Drop` as a fallback.
 pub struct ShadowDb {
+    /// The server's maintenance database, as the administrative role.
     admin: DbUrl,
+    /// This database, as the administrative role (to create extensions).
+    admin_url: DbUrl,
+    /// This database, as the role that owns it (the loader, unless created as a target).
     url: DbUrl,
     name: String,
     dropped: bool,
 }
 
 impl ShadowDb {
+    /// The database as the role that loads schema SQL into it.
     pub fn url(&self) -> &DbUrl {
         &self.url
+    }
+
+    /// The database as the development server's administrative role.
+    pub fn admin_url(&self) -> &DbUrl {
+        &self.admin_url
     }
 
     pub fn name(&self) -> &str {
@@ -187,10 +454,71 @@ fn is_undefined_object(code: &SqlState) -> bool {
 /// until nothing more succeeds. What still fails is reported with the file and line of the
 /// statement (and of the error's position inside it).
 pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
-    let mut pending: Vec<&Statement> = schema.statements.iter().collect();
-    if !pending.iter().any(|s| s.info.kind == Kind::Session) {
-        pending = load_order(pending);
+    load_as(
+        &Loading {
+            client,
+            extensions: None,
+        },
+        schema,
+    )
+    .await
+}
+
+/// Who runs the desired state's statements: `client` (the unprivileged loader) all of them
+/// but `CREATE EXTENSION`, which, for the allowed extensions only, runs on the
+/// administrative connection.
+pub struct Loading<'a> {
+    pub client: &'a Client,
+    /// The administrative connection to the same database and the allowed extensions;
+    /// `None`: `client` runs extension statements too, as written.
+    pub extensions: Option<(&'a Client, &'a [String])>,
+}
+
+/// Runs one statement of the desired state.
+async fn run_statement(
+    loading: &Loading<'_>,
+    statement: &Statement,
+) -> std::result::Result<(), StatementError> {
+    let (Some(spec), Some((admin, allowed))) = (&statement.info.extension, loading.extensions)
+    else {
+        return loading
+            .client
+            .batch_execute(&statement.text)
+            .await
+            .map_err(StatementError::Server);
+    };
+    if !allowed.contains(&spec.name) {
+        return Err(StatementError::Refused(format!(
+            "extension {} is not allowed in the shadow database: extensions run with the \
+             development server's superuser rights, so each must be listed in strata.toml \
+             ([shadow] extensions = [\"{}\"])",
+            Ident(&spec.name),
+            spec.name
+        )));
     }
+    // Written by strata from what the statement asks for (no CASCADE: dependencies must be
+    // allowed and created too).
+    let mut sql = format!("CREATE EXTENSION IF NOT EXISTS {}", Ident(&spec.name));
+    if let Some(schema) = &spec.schema {
+        sql.push_str(&format!(" SCHEMA {}", Ident(schema)));
+    }
+    if let Some(version) = &spec.version {
+        sql.push_str(&format!(" VERSION {}", crate::sql::Literal(version)));
+    }
+    admin
+        .batch_execute(&sql)
+        .await
+        .map_err(StatementError::Server)
+}
+
+enum StatementError {
+    Server(tokio_postgres::Error),
+    Refused(String),
+}
+
+/// Loads a desired state with [`Loading`]'s connections (see [`load`]).
+pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<()> {
+    let mut pending: Vec<&Statement> = load_order(schema.statements.iter().collect());
     let mut failures: Vec<(&Statement, tokio_postgres::Error)>;
     let mut hard: Vec<Problem> = Vec::new();
     let mut pass = 0;
@@ -199,13 +527,18 @@ pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
         failures = Vec::new();
         let mut progress = false;
         for statement in pending {
-            match client.batch_execute(&statement.text).await {
+            match run_statement(loading, statement).await {
                 Ok(()) => progress = true,
-                Err(e) if e.code().is_some_and(is_undefined_object) => {
+                Err(StatementError::Refused(message)) => {
+                    hard.push(schema.problem_at(statement, 0, message));
+                }
+                Err(StatementError::Server(e)) if e.code().is_some_and(is_undefined_object) => {
                     failures.push((statement, e))
                 }
-                Err(e) if e.as_db_error().is_some() => hard.push(problem(schema, statement, &e)),
-                Err(e) => {
+                Err(StatementError::Server(e)) if e.as_db_error().is_some() => {
+                    hard.push(problem(schema, statement, &e))
+                }
+                Err(StatementError::Server(e)) => {
                     return Err(Error::database(
                         "loading the schema into a shadow database",
                         &e,
@@ -303,8 +636,13 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     let shadow = dev.create_database().await?;
     let result = async {
         let client = shadow.connect().await?;
+        let admin = shadow.admin_url().connect().await?;
         let started = std::time::Instant::now();
-        load(&client, schema).await?;
+        let loading = Loading {
+            client: &client,
+            extensions: Some((&admin, &dev.options().extensions)),
+        };
+        load_as(&loading, schema).await?;
         tracing::debug!(
             "loaded {} statements into {} in {:.2?}",
             schema.statements.len(),

@@ -29,6 +29,8 @@ pub enum ChainError {
         plan: String,
         parent: String,
     },
+    /// Plans whose `parent` fields lead back to themselves.
+    Cycle(Vec<String>),
 }
 
 impl fmt::Display for ChainError {
@@ -45,6 +47,12 @@ impl fmt::Display for ChainError {
                     ": run `strata rebase` to re-plan one branch on top of the other"
                 )
             }
+            ChainError::Cycle(plans) => write!(
+                f,
+                "plans {} form a cycle through their `parent` fields: a plan file was edited \
+                 (restore the plans from version control)",
+                plans.join(" -> ")
+            ),
             ChainError::MissingParent { plan, parent } => {
                 write!(
                     f,
@@ -125,10 +133,42 @@ impl Chain {
     /// The leaf reached from `id` (following the first child where there are several).
     fn leaf<'a>(&'a self, children: &BTreeMap<Option<&str>, Vec<&'a str>>, id: &'a str) -> &'a str {
         let mut at = id;
+        let mut seen = std::collections::BTreeSet::from([id]);
         while let Some(next) = children.get(&Some(at)).and_then(|c| c.first()) {
+            if !seen.insert(next) {
+                break;
+            }
             at = next;
         }
         at
+    }
+
+    /// Plans whose `parent` fields lead back to themselves, if any (the first cycle found,
+    /// in the order the parents lead).
+    pub fn cycle(&self) -> Option<Vec<String>> {
+        let mut done: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for start in self.plans.keys() {
+            let mut path: Vec<&str> = Vec::new();
+            let mut at: Option<&str> = Some(start);
+            while let Some(id) = at {
+                if done.contains(id) {
+                    break;
+                }
+                if let Some(i) = path.iter().position(|p| *p == id) {
+                    let mut cycle: Vec<String> =
+                        path[i..].iter().map(|s| (*s).to_owned()).collect();
+                    cycle.push(id.to_owned());
+                    return Some(cycle);
+                }
+                path.push(id);
+                at = self
+                    .plans
+                    .get(id)
+                    .and_then(|(_, p)| p.head.parent.as_deref());
+            }
+            done.extend(path);
+        }
+        None
     }
 
     /// The first divergence, if any: the common parent and the branches' first plans.
@@ -147,6 +187,9 @@ impl Chain {
 
     /// The plans in chain order, root first; or why they are not a line.
     pub fn linear(&self) -> std::result::Result<Vec<&PlanFile>, ChainError> {
+        if let Some(cycle) = self.cycle() {
+            return Err(ChainError::Cycle(cycle));
+        }
         for (id, (_, plan)) in &self.plans {
             if let Some(parent) = &plan.head.parent
                 && !self.plans.contains_key(parent)
@@ -183,6 +226,9 @@ impl Chain {
         let mut out = vec![first.to_owned()];
         let mut at = first;
         while let Some(next) = children.get(&Some(at)).and_then(|c| c.first()) {
+            if out.iter().any(|o| o == next) {
+                break;
+            }
             out.push((*next).to_owned());
             at = next;
         }
@@ -292,5 +338,19 @@ mod tests {
             orphan.linear(),
             Err(ChainError::MissingParent { .. })
         ));
+    }
+
+    #[test]
+    fn parent_cycles_are_an_error_not_a_hang() {
+        let own = chain(&[("1", None), ("2", Some("2"))]);
+        assert_eq!(
+            own.linear().unwrap_err(),
+            ChainError::Cycle(vec!["2".into(), "2".into()])
+        );
+        let pair = chain(&[("a", Some("b")), ("b", Some("a"))]);
+        assert!(matches!(pair.linear(), Err(ChainError::Cycle(_))));
+        assert_eq!(pair.branch("a").len(), 2);
+        let fine = chain(&[("1", None), ("2", Some("1"))]);
+        assert!(fine.cycle().is_none());
     }
 }

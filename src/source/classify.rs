@@ -24,9 +24,6 @@ pub enum Kind {
     View,
     Trigger,
     Policy,
-    /// `SET`/`set_config`: changes how later statements resolve names, so its presence
-    /// keeps the load in file order.
-    Session,
     Other,
 }
 
@@ -43,6 +40,49 @@ pub struct StatementInfo {
     pub roles: Vec<String>,
     /// Tables it references with `REFERENCES` (a hint for the load order).
     pub references: Vec<QualName>,
+    /// What a `CREATE EXTENSION` statement asks for.
+    pub extension: Option<ExtensionSpec>,
+}
+
+/// `CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] [VERSION v] [CASCADE]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtensionSpec {
+    pub name: String,
+    pub schema: Option<String>,
+    pub version: Option<String>,
+}
+
+fn extension(tokens: &[Tok]) -> Option<ExtensionSpec> {
+    if !(tokens.first()?.is("CREATE") && tokens.get(1)?.is("EXTENSION")) {
+        return None;
+    }
+    let mut i = 2;
+    if tokens.get(i).is_some_and(|t| t.is("IF")) {
+        i += 3;
+    }
+    let name = match tokens.get(i)? {
+        Tok::Word { name, .. } => name.clone(),
+        Tok::Str(name) => name.clone(),
+        _ => return None,
+    };
+    let mut spec = ExtensionSpec {
+        name,
+        schema: None,
+        version: None,
+    };
+    let mut rest = tokens[i + 1..].iter();
+    while let Some(t) = rest.next() {
+        let value = |t: Option<&Tok>| match t {
+            Some(Tok::Word { name, .. }) | Some(Tok::Str(name)) => Some(name.clone()),
+            _ => None,
+        };
+        if t.is("SCHEMA") {
+            spec.schema = value(rest.next());
+        } else if t.is("VERSION") {
+            spec.version = value(rest.next());
+        }
+    }
+    Some(spec)
 }
 
 fn words(tokens: &[Tok]) -> Vec<&str> {
@@ -84,8 +124,6 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         ("create", Some("trigger")) => Kind::Trigger,
         ("create", Some("policy")) => Kind::Policy,
         ("alter", _) if lead.get(1) == Some(&"table") => Kind::AlterTable,
-        ("set", _) | ("reset", _) => Kind::Session,
-        ("select", _) if tokens.iter().any(|t| t.is("set_config")) => Kind::Session,
         _ => Kind::Other,
     };
     StatementInfo {
@@ -94,6 +132,7 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         creates: creates(tokens),
         roles: roles(tokens),
         references: references(tokens),
+        extension: extension(tokens),
     }
 }
 
@@ -134,11 +173,146 @@ fn created_object_word<'a>(lead: &[&'a str]) -> Option<&'a str> {
     })
 }
 
-/// Why a statement has no place in a desired state, if it has none.
-pub(crate) fn rejection(info: &StatementInfo) -> Option<String> {
+/// Words that begin SQL commands: a statement starting with one of them is shown in a
+/// refusal; anything else (a stray line of a file that is not SQL) is not echoed.
+const COMMANDS: &[&str] = &[
+    "abort",
+    "alter",
+    "analyze",
+    "begin",
+    "call",
+    "checkpoint",
+    "close",
+    "cluster",
+    "comment",
+    "commit",
+    "copy",
+    "create",
+    "deallocate",
+    "declare",
+    "delete",
+    "discard",
+    "do",
+    "drop",
+    "end",
+    "execute",
+    "explain",
+    "fetch",
+    "grant",
+    "import",
+    "insert",
+    "listen",
+    "load",
+    "lock",
+    "merge",
+    "move",
+    "notify",
+    "prepare",
+    "reassign",
+    "refresh",
+    "reindex",
+    "release",
+    "reset",
+    "revoke",
+    "rollback",
+    "savepoint",
+    "security",
+    "select",
+    "set",
+    "show",
+    "start",
+    "table",
+    "truncate",
+    "unlisten",
+    "update",
+    "vacuum",
+    "values",
+    "with",
+];
+
+/// What `CREATE` may create in a desired state.
+const CREATABLE: &[&str] = &[
+    "schema",
+    "table",
+    "view",
+    "index",
+    "sequence",
+    "type",
+    "domain",
+    "function",
+    "procedure",
+    "trigger",
+    "policy",
+    "extension",
+    "aggregate",
+    "operator",
+    "cast",
+    "collation",
+    "rule",
+    "statistics",
+    "text",
+    "foreign",
+    "server",
+    "publication",
+];
+
+/// What `ALTER` may change in a desired state.
+const ALTERABLE: &[&str] = &[
+    "table",
+    "view",
+    "materialized",
+    "index",
+    "sequence",
+    "type",
+    "domain",
+    "function",
+    "procedure",
+    "routine",
+    "schema",
+    "trigger",
+    "policy",
+    "aggregate",
+    "operator",
+    "collation",
+    "statistics",
+    "text",
+    "foreign",
+    "server",
+    "publication",
+    "default",
+    "rule",
+];
+
+/// Objects `COMMENT ON` and `GRANT ... ON` may not name: they are cluster-wide or not part
+/// of one database's schema.
+const OUTSIDE_THE_SCHEMA: &[&str] = &[
+    "database",
+    "role",
+    "tablespace",
+    "large",
+    "parameter",
+    "subscription",
+    "event",
+];
+
+/// Why a statement has no place in a desired state, if it has none. Statements are
+/// accepted by kind from an allowlist (what declares schema objects); everything else is
+/// refused before anything reaches a server.
+pub(crate) fn rejection(tokens: &[Tok], info: &StatementInfo) -> Option<String> {
     let lead: Vec<&str> = info.leading.split(' ').collect();
     let first = lead.first().copied().unwrap_or("");
-    let second = lead.get(1).copied().unwrap_or("");
+    let words: Vec<String> = tokens
+        .iter()
+        .take(8)
+        .map(|t| match t {
+            Tok::Word {
+                name,
+                quoted: false,
+            } => name.clone(),
+            _ => String::new(),
+        })
+        .collect();
+    let word = |i: usize| words.get(i).map_or("", String::as_str);
     let reason = match first {
         "\\" => "psql meta-command: schema files hold plain SQL".to_owned(),
         "DROP" => "DROP has no place in a desired state (delete the object's CREATE \
@@ -150,26 +324,152 @@ pub(crate) fn rejection(info: &StatementInfo) -> Option<String> {
         "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE" => {
             "transaction control: strata decides how statements are grouped".to_owned()
         }
-        "PREPARE" if second == "TRANSACTION" => {
-            "transaction control: strata decides how statements are grouped".to_owned()
+        "SET" | "RESET" => "SET changes how later statements are read (search_path, roles, \
+                            settings): schema files name their schemas instead"
+            .to_owned(),
+        "CREATE" => {
+            let created = created_object_word(&lead_words(tokens))?;
+            let temporary = words
+                .iter()
+                .take(4)
+                .any(|w| w == "temp" || w == "temporary");
+            if temporary {
+                "temporary objects are not part of a schema".to_owned()
+            } else if matches!(
+                created,
+                "database" | "role" | "user" | "group" | "tablespace"
+            ) && !(created == "user" && word(2) == "mapping")
+            {
+                format!(
+                    "CREATE {} is cluster-wide: strata manages one database's schema (create \
+                     roles and databases outside schema/)",
+                    created.to_uppercase()
+                )
+            } else if created == "user" && word(2) == "mapping" {
+                return None;
+            } else if created == "event" {
+                "CREATE EVENT TRIGGER needs superuser rights, which the shadow database that \
+                 loads schema files does not have: create event triggers outside schema/"
+                    .to_owned()
+            } else if created == "table" && creates_table_as(tokens) {
+                "CREATE TABLE ... AS runs a query: declare the table's columns instead".to_owned()
+            } else if CREATABLE.contains(&created) {
+                return None;
+            } else {
+                format!(
+                    "CREATE {} has no place in a desired state",
+                    created.to_uppercase()
+                )
+            }
         }
-        "CREATE" | "ALTER"
-            if matches!(
+        "ALTER" => {
+            let second = word(1);
+            if second == "user" && word(2) == "mapping" {
+                return None;
+            }
+            if second == "event" {
+                "ALTER EVENT TRIGGER needs superuser rights: manage event triggers outside \
+                 schema/"
+                    .to_owned()
+            } else if ALTERABLE.contains(&second) {
+                return None;
+            } else if matches!(
                 second,
-                "DATABASE" | "ROLE" | "USER" | "GROUP" | "TABLESPACE" | "SYSTEM"
-            ) =>
-        {
-            format!(
-                "{first} {second} is cluster-wide: strata manages one database's schema \
-                 (create roles and databases outside schema/)"
-            )
+                "database" | "role" | "user" | "group" | "tablespace" | "system"
+            ) {
+                format!(
+                    "ALTER {} is cluster-wide: strata manages one database's schema",
+                    second.to_uppercase()
+                )
+            } else if second == "extension" {
+                "ALTER EXTENSION has no place in a desired state (the version comes from \
+                 CREATE EXTENSION ... VERSION; strata plans updates)"
+                    .to_owned()
+            } else {
+                format!(
+                    "ALTER {} has no place in a desired state",
+                    second.to_uppercase()
+                )
+            }
         }
-        "CREATE" if matches!(second, "TEMP" | "TEMPORARY") => {
-            "temporary objects are not part of a schema".to_owned()
+        "COMMENT" => {
+            if OUTSIDE_THE_SCHEMA.contains(&word(2)) {
+                format!(
+                    "COMMENT ON {} is outside the schema strata manages",
+                    word(2).to_uppercase()
+                )
+            } else {
+                return None;
+            }
         }
-        _ => return None,
+        "GRANT" | "REVOKE" => {
+            let on = tokens.iter().position(|t| t.is("ON"));
+            match on {
+                None => format!(
+                    "{first} of a role to a role (membership) is cluster-wide: manage role \
+                     membership outside schema/"
+                ),
+                Some(i) => {
+                    let object = match tokens.get(i + 1) {
+                        Some(Tok::Word {
+                            name,
+                            quoted: false,
+                        }) => name.as_str(),
+                        _ => "",
+                    };
+                    if OUTSIDE_THE_SCHEMA.contains(&object) {
+                        format!(
+                            "{first} ... ON {} is outside the schema strata manages",
+                            object.to_uppercase()
+                        )
+                    } else {
+                        return None;
+                    }
+                }
+            }
+        }
+        "" => "not a statement a desired state can hold".to_owned(),
+        _ => {
+            let word = first.to_lowercase();
+            if COMMANDS.contains(&word.as_str()) {
+                format!(
+                    "{first} has no place in a desired state (schema files hold CREATE, \
+                     ALTER, COMMENT, GRANT and REVOKE statements)"
+                )
+            } else {
+                "not a statement a desired state can hold (schema files hold CREATE, ALTER, \
+                 COMMENT, GRANT and REVOKE statements)"
+                    .to_owned()
+            }
+        }
     };
     Some(reason)
+}
+
+/// Whether the first words are a known SQL command (a refusal may then show the
+/// statement's first line).
+pub(crate) fn is_sql_command(info: &StatementInfo) -> bool {
+    let first = info.leading.split(' ').next().unwrap_or("").to_lowercase();
+    COMMANDS.contains(&first.as_str()) || first == "\\"
+}
+
+/// `CREATE [...] TABLE name [(...)] AS query`: a top-level `AS` after the table name.
+fn creates_table_as(tokens: &[Tok]) -> bool {
+    let mut depth = 0i32;
+    let start = tokens.iter().position(|t| t.is("TABLE")).unwrap_or(0);
+    for t in &tokens[start..] {
+        match t {
+            Tok::LParen => depth += 1,
+            Tok::RParen => depth -= 1,
+            t if depth == 0 && t.is("AS") => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+fn lead_words(tokens: &[Tok]) -> Vec<&str> {
+    words(tokens)
 }
 
 /// Whether sqlparser can parse the statement (its error message if not).

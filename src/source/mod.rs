@@ -41,24 +41,44 @@ pub struct SourceFile {
     /// The path as shown to the user.
     pub name: String,
     pub text: String,
+    /// Byte offsets of line starts, and whether each line is ASCII (its columns are then
+    /// byte distances): positions in time independent of the file's size.
+    lines: Vec<(usize, bool)>,
 }
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text: String = text.into();
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for line in text.split_inclusive('\n') {
+            lines.push((start, line.is_ascii()));
+            start += line.len();
+        }
+        if lines.is_empty() || text.ends_with('\n') {
+            lines.push((start, true));
+        }
         Self {
             name: name.into(),
-            text: text.into(),
+            text,
+            lines,
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let before = &self.text[..floor_char_boundary(&self.text, offset)];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        (line, column)
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let index = self
+            .lines
+            .partition_point(|(start, _)| *start <= offset)
+            .saturating_sub(1);
+        let (start, ascii) = self.lines.get(index).copied().unwrap_or((0, true));
+        let column = if ascii {
+            offset - start
+        } else {
+            self.text[start..offset].chars().count()
+        };
+        (index + 1, column + 1)
     }
 }
 
@@ -109,7 +129,12 @@ impl Schema {
     /// Reads every `*.sql` file under `dir` (recursively, in sorted path order).
     pub fn read_dir(dir: &Path) -> Result<Self> {
         let mut paths = Vec::new();
-        collect_sql_files(dir, &mut paths)?;
+        // Symbolic links are followed only to files inside the project (the schema
+        // directory's parent): a link to a secret elsewhere is never read.
+        let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+        let root = canonical.parent().unwrap_or(&canonical).to_path_buf();
+        let mut seen = vec![canonical];
+        collect_sql_files(dir, &root, &mut seen, &mut paths)?;
         paths.sort();
         let mut files = Vec::new();
         for path in paths {
@@ -137,9 +162,15 @@ impl Schema {
                             message,
                         };
                         let info = classify::classify(&piece.tokens);
-                        if let Some(reason) = classify::rejection(&info) {
-                            let headline = text.lines().next().unwrap_or("").trim().to_owned();
-                            problems.push(problem(format!("{reason}: {headline}")));
+                        if let Some(reason) = classify::rejection(&piece.tokens, &info) {
+                            // The statement is shown only when it is SQL: a file that is
+                            // not (a secret read by mistake) is never echoed.
+                            if classify::is_sql_command(&info) {
+                                let headline = text.lines().next().unwrap_or("").trim().to_owned();
+                                problems.push(problem(format!("{reason}: {headline}")));
+                            } else {
+                                problems.push(problem(reason));
+                            }
                             continue;
                         }
                         if let Err(message) = classify::parses(&text) {
@@ -223,15 +254,62 @@ pub fn split_statements(file: &SourceFile) -> std::result::Result<Vec<Statement>
         .collect())
 }
 
-fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The `*.sql` files under `dir`, recursively: regular files only (a FIFO or a device named
+/// `*.sql` is an error, not a read that never ends), symbolic links only to files and
+/// directories inside `root`.
+fn collect_sql_files(
+    dir: &Path,
+    root: &Path,
+    seen: &mut Vec<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> Result<()> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
-        let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        let mut file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        let is_sql = path.extension().is_some_and(|ext| ext == "sql");
+        if file_type.is_symlink() {
+            let target = path.canonicalize().map_err(|e| Error::io(&path, e))?;
+            if !target.starts_with(root) {
+                if is_sql || target.is_dir() {
+                    return Err(Error::io(
+                        &path,
+                        std::io::Error::new(
+                            std::io::ErrorKind::PermissionDenied,
+                            format!(
+                                "a symbolic link to outside the project ({}): strata reads \
+                                 schema files only from inside it",
+                                root.display()
+                            ),
+                        ),
+                    ));
+                }
+                continue;
+            }
+            file_type = std::fs::metadata(&target)
+                .map_err(|e| Error::io(&path, e))?
+                .file_type();
+            if file_type.is_dir() {
+                if seen.contains(&target) {
+                    continue;
+                }
+                seen.push(target);
+            }
+        }
         if file_type.is_dir() {
-            collect_sql_files(&path, out)?;
-        } else if path.extension().is_some_and(|ext| ext == "sql") {
+            collect_sql_files(&path, root, seen, out)?;
+        } else if is_sql {
+            if !file_type.is_file() {
+                return Err(Error::io(
+                    &path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "not a regular file (a FIFO, socket or device): schema files must be \
+                         regular files",
+                    ),
+                ));
+            }
             out.push(path);
         }
     }
@@ -350,13 +428,112 @@ mod tests {
         let s = schema(&[(
             "g.sql",
             "CREATE TABLE t (id int);\nGRANT SELECT, UPDATE (id) ON t TO reader, \"Writer\" WITH GRANT OPTION;\n\
-             CREATE POLICY p ON t FOR SELECT TO auditor USING (true);\nGRANT admin_role TO ops;\n\
+             CREATE POLICY p ON t FOR SELECT TO auditor USING (true);\n\
              GRANT SELECT ON t TO PUBLIC;\nREVOKE ALL ON t FROM legacy;",
         )])
         .unwrap();
+        assert_eq!(s.roles(), ["Writer", "auditor", "legacy", "reader"]);
+    }
+
+    #[test]
+    fn only_statements_that_declare_schema_are_accepted() {
+        for (sql, expected) in [
+            (
+                "DO $$ BEGIN PERFORM 1; END $$;",
+                "DO has no place in a desired state",
+            ),
+            ("SELECT pg_read_file('/etc/passwd');", "SELECT has no place"),
+            (
+                "SET search_path = other;",
+                "SET changes how later statements are read",
+            ),
+            ("RESET ROLE;", "SET changes how later statements are read"),
+            ("COPY t TO PROGRAM 'id';", "COPY changes data"),
+            ("LOAD 'plpython3u';", "LOAD has no place"),
+            ("REASSIGN OWNED BY a TO b;", "REASSIGN has no place"),
+            ("CALL p();", "CALL has no place"),
+            (
+                "GRANT pg_execute_server_program TO me;",
+                "membership) is cluster-wide",
+            ),
+            (
+                "COMMENT ON DATABASE postgres IS 'x';",
+                "COMMENT ON DATABASE is outside",
+            ),
+            (
+                "GRANT CONNECT ON DATABASE d TO me;",
+                "ON DATABASE is outside",
+            ),
+            ("CREATE ROLE x SUPERUSER;", "CREATE ROLE is cluster-wide"),
+            (
+                "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p;",
+                "CREATE SUBSCRIPTION has no place",
+            ),
+            (
+                "CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION f();",
+                "needs superuser",
+            ),
+            (
+                "CREATE TABLE t AS SELECT 1;",
+                "CREATE TABLE ... AS runs a query",
+            ),
+            ("CREATE TEMP TABLE t (id int);", "temporary objects"),
+            (
+                "CREATE LANGUAGE plpython3u;",
+                "CREATE LANGUAGE has no place",
+            ),
+            (
+                "ALTER SYSTEM SET work_mem = '1GB';",
+                "ALTER SYSTEM is cluster-wide",
+            ),
+            (
+                "IMPORT FOREIGN SCHEMA s FROM SERVER x INTO public;",
+                "IMPORT has no place",
+            ),
+            ("SECURITY LABEL ON TABLE t IS 'x';", "SECURITY has no place"),
+            ("VACUUM;", "VACUUM has no place"),
+        ] {
+            let found = problems(&[("p.sql", sql)]);
+            assert!(
+                found.len() == 1 && found[0].contains(expected),
+                "{sql}: {found:?}"
+            );
+        }
+        for sql in [
+            "CREATE SCHEMA app;",
+            "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY, x int GENERATED ALWAYS AS (id * 2) STORED);",
+            "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+            "CREATE MATERIALIZED VIEW mv AS SELECT 1 AS x WITH NO DATA;",
+            "ALTER TABLE t ADD COLUMN y int;",
+            "COMMENT ON TABLE t IS 'x';",
+            "GRANT SELECT ON t TO reader;",
+            "REVOKE ALL ON FUNCTION f() FROM PUBLIC;",
+            "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader;",
+            "CREATE USER MAPPING FOR CURRENT_USER SERVER s;",
+        ] {
+            assert!(schema(&[("ok.sql", sql)]).is_ok(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_sql_is_not_echoed() {
+        let found = problems(&[("x.sql", "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG\n")]);
+        assert_eq!(found.len(), 1);
+        assert!(!found[0].contains("wJalr"), "{found:?}");
+    }
+
+    #[test]
+    fn splitting_is_linear_in_the_size_of_a_file() {
+        // 400,000 empty statements on one line (quadratic splitting took 29 s).
+        let text = ";".repeat(400_000);
+        let s = schema(&[("s.sql", text.as_str())]).unwrap();
+        assert!(s.statements.is_empty());
+        let many = "COMMENT ON TABLE t IS 'x';".repeat(20_000);
+        let s = schema(&[("m.sql", many.as_str())]).unwrap();
+        assert_eq!(s.statements.len(), 20_000);
         assert_eq!(
-            s.roles(),
-            ["Writer", "admin_role", "auditor", "legacy", "ops", "reader"]
+            (s.statements[19_999].line, s.statements[19_999].column),
+            (1, 519_975)
         );
     }
 

@@ -18,6 +18,8 @@ pub(crate) enum Tok {
     Comma,
     Period,
     Backslash,
+    /// A string literal's value.
+    Str(String),
     Other,
 }
 
@@ -35,17 +37,24 @@ pub(crate) struct Piece {
     pub tokens: Vec<Tok>,
 }
 
-/// Byte offsets of line starts, to turn tokenizer locations into offsets.
+/// Byte offsets of line starts, to turn tokenizer locations into offsets. Locations come
+/// in increasing order, so a cursor walks forward from the last one: linear in the file.
 struct Lines<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// The last location turned into an offset: (line, column, byte offset).
+    cursor: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Lines<'a> {
     fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { text, starts }
+        Self {
+            text,
+            starts,
+            cursor: std::cell::Cell::new((1, 1, 0)),
+        }
     }
 
     fn offset(&self, loc: Location) -> usize {
@@ -54,10 +63,16 @@ impl<'a> Lines<'a> {
             return self.text.len();
         };
         let column = usize::try_from(loc.column).unwrap_or(1).max(1);
-        self.text[start..]
+        let (from_column, from) = match self.cursor.get() {
+            (l, c, at) if l == line && c <= column => (c, at),
+            _ => (1, start),
+        };
+        let offset = self.text[from..]
             .char_indices()
-            .nth(column - 1)
-            .map_or(self.text.len(), |(i, _)| start + i)
+            .nth(column - from_column)
+            .map_or(self.text.len(), |(i, _)| from + i);
+        self.cursor.set((line, column, offset));
+        offset
     }
 
     fn line_end(&self, offset: usize) -> usize {
@@ -83,6 +98,7 @@ fn reduce(token: &Token) -> Option<Tok> {
         Token::Comma => Tok::Comma,
         Token::Period => Tok::Period,
         Token::Backslash => Tok::Backslash,
+        Token::SingleQuotedString(s) | Token::EscapedStringLiteral(s) => Tok::Str(s.clone()),
         _ => Tok::Other,
     })
 }

@@ -28,6 +28,8 @@ pub struct Project {
     pub apply: ApplySettings,
     pub seed: Option<PathBuf>,
     pub queries: Option<PathBuf>,
+    /// How shadow databases load the desired state.
+    pub shadow: crate::db::shadow::ShadowOptions,
 }
 
 impl Project {
@@ -39,6 +41,7 @@ impl Project {
             apply: ApplySettings::default(),
             seed: None,
             queries: None,
+            shadow: crate::db::shadow::ShadowOptions::default(),
         }
     }
 }

@@ -48,6 +48,11 @@ pub async fn rebase(
     message: &str,
 ) -> Result<Rebased> {
     let chain = load_dir(&project.plans)?;
+    if let Some(cycle) = chain.cycle() {
+        return Err(Error::Refused(
+            crate::planfile::ChainError::Cycle(cycle).to_string(),
+        ));
+    }
     let Some((parent, mut branches)) = chain.divergence() else {
         return Err(Error::Refused(
             "the plans form one chain: there is nothing to rebase".into(),

@@ -478,6 +478,7 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
         .head
         .postgres_major;
     let major = cluster().await.major();
+    let secret = crate::harness::password().await;
     let host = crate::harness::socket_host().await;
     let encoded_host = host.replace('/', "%2F");
     let image_plans = tmp.path().join("image-plans");
@@ -490,7 +491,7 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
     ] {
         let db = fresh_db().await;
         let url = format!(
-            "postgresql://postgres:s3cret-pw@localhost/{}?host={host}",
+            "postgresql://postgres:{secret}@localhost/{}?host={host}",
             db.name()
         );
         let image_path = image_plans.to_str().unwrap().to_owned();
@@ -522,10 +523,7 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
         }
         let docs = render(&chart, &sets);
         let mut secrets = secrets_of(&docs);
-        secrets.insert(
-            ("db-password".into(), "password".into()),
-            "s3cret-pw".into(),
-        );
+        secrets.insert(("db-password".into(), "password".into()), secret.clone());
         if mode == 2 {
             // What the kubelet does with the ConfigMap volume.
             std::fs::create_dir_all(&mounted).unwrap();
@@ -538,7 +536,7 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
         let first = run_container(container, &secrets);
         let all = format!("{}{}", text(&first.stdout), text(&first.stderr));
         assert!(
-            !all.contains("s3cret-pw"),
+            !all.contains(&secret),
             "{name}: the password was printed:\n{all}"
         );
         if major != plans_major {
@@ -576,7 +574,11 @@ async fn the_helm_test_fails_when_plans_are_pending() {
     let (tmp, chart) = chart_copy();
     let db = fresh_db().await;
     let host = crate::harness::socket_host().await;
-    let url = format!("postgresql://postgres@localhost/{}?host={host}", db.name());
+    let secret = crate::harness::password().await;
+    let url = format!(
+        "postgresql://postgres:{secret}@localhost/{}?host={host}",
+        db.name()
+    );
     let plans = tmp.path().join("plans");
     copy_dir(&repo_root().join("plans"), &plans);
     let docs = render(

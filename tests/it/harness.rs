@@ -32,14 +32,20 @@ pub async fn socket_host() -> String {
     cluster().await.socket_dir().display().to_string()
 }
 
-/// The development server (shadow databases) for tests: the shared cluster.
-pub async fn dev_server() -> DevServer {
-    DevServer::Embedded(cluster().await)
+/// The shared cluster's superuser password (random; it must never appear in output).
+pub async fn password() -> String {
+    cluster().await.password().to_owned()
 }
 
-/// A fresh empty database, dropped when the value is dropped.
+/// The development server (shadow databases) for tests: the shared cluster.
+pub async fn dev_server() -> DevServer {
+    DevServer::embedded(cluster().await, Default::default())
+}
+
+/// A fresh empty database owned by the superuser (a target), dropped when the value is
+/// dropped.
 pub async fn fresh_db() -> ShadowDb {
-    dev_server().await.create_database().await.unwrap()
+    dev_server().await.create_target_database().await.unwrap()
 }
 
 pub fn schema_from_sql(name: &str, sql: &str) -> Schema {

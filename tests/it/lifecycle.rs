@@ -8,7 +8,7 @@ use std::time::Duration;
 use strata::planfile::{PlanFile, load_dir};
 
 use crate::harness::{cluster, introspect, load_sql, repo_root};
-use crate::project::{Project, SECRET, edit_steps, sleep_step, text};
+use crate::project::{Project, edit_steps, sleep_step, text};
 
 /// A project with three plans: vehicles, an index built concurrently, a column.
 async fn three_plans() -> Project {
@@ -244,7 +244,7 @@ async fn eight_concurrent_applies_apply_each_plan_once() {
         let output = child.wait_with_output().unwrap();
         let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
         assert_eq!(output.status.code(), Some(0), "{all}");
-        assert!(!all.contains(SECRET));
+        assert!(!all.contains(&p.secret));
     }
     assert_eq!(
         p.query_one_i64("SELECT count(*) FROM strata.ledger WHERE state = 'applied'")
@@ -619,7 +619,8 @@ async fn apply_waits_for_a_database_that_is_still_starting_and_gives_up_at_the_d
             .unwrap()
             .port()
     };
-    let url = |port: u16| format!("postgres://postgres:{SECRET}@127.0.0.1:{port}/postgres");
+    let secret = p.secret.clone();
+    let url = |port: u16| format!("postgres://postgres:{secret}@127.0.0.1:{port}/postgres");
 
     // Nothing listens yet; the server starts a moment after strata does.
     let port = free_port();
@@ -639,6 +640,7 @@ async fn apply_waits_for_a_database_that_is_still_starting_and_gives_up_at_the_d
     let server = strata::db::embedded::Cluster::start_with(strata::db::embedded::ClusterOptions {
         tcp_port: Some(port),
         tls: None,
+        password: Some(p.secret.clone()),
     })
     .await
     .unwrap();
@@ -647,7 +649,7 @@ async fn apply_waits_for_a_database_that_is_still_starting_and_gives_up_at_the_d
     assert_eq!(output.status.code(), Some(0), "{all}");
     assert!(all.contains("database not reachable yet"), "{all}");
     assert!(all.contains("done: applied 1 plan(s)"), "{all}");
-    assert!(!all.contains(SECRET), "{all}");
+    assert!(!all.contains(&p.secret), "{all}");
     drop(server);
 
     // Nobody ever listens: retries until the deadline, then fails (exit 1).

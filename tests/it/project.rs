@@ -9,15 +9,14 @@ use strata::planfile::{PlanFile, PlannedStep, load_dir};
 
 use crate::harness::{cluster, fresh_db, introspect};
 
-/// A password that must never be printed (trust authentication ignores it).
-pub const SECRET: &str = "Pa55-w0rd-never-shown";
-
 /// A throwaway project: schema/ and plans/ in a temporary directory, a target database.
 pub struct Project {
     pub dir: tempfile::TempDir,
     pub db: strata::db::shadow::ShadowDb,
     pub url: String,
     pub dev: String,
+    /// The database password, which no output may contain.
+    pub secret: String,
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -30,12 +29,19 @@ impl Project {
         std::fs::create_dir_all(dir.path().join("schema")).unwrap();
         let db = fresh_db().await;
         let host = crate::harness::socket_host().await;
+        let secret = crate::harness::password().await;
         let url = format!(
-            "postgresql://postgres:{SECRET}@localhost/{}?host={host}",
+            "postgresql://postgres:{secret}@localhost/{}?host={host}",
             db.name()
         );
         let dev = cluster().await.connection_string("postgres");
-        Self { dir, db, url, dev }
+        Self {
+            dir,
+            db,
+            url,
+            dev,
+            secret,
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -61,7 +67,7 @@ impl Project {
         let output = self.command(args).output().unwrap();
         let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
         assert!(
-            !all.contains(SECRET),
+            !all.contains(&self.secret),
             "the password was printed by {args:?}:\n{all}"
         );
         output

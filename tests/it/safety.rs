@@ -43,7 +43,7 @@ async fn plan_from_a_database_strata_never_managed_is_refused() {
         .unwrap();
     let stray_url = format!(
         "postgresql://postgres:{}@localhost/{}?host={}",
-        crate::project::SECRET,
+        p.secret,
         stray.name(),
         crate::harness::socket_host().await
     );
@@ -442,7 +442,13 @@ async fn a_role_the_plan_grants_to_must_exist_on_the_target() {
         "a.sql",
         &format!("{BOOKS}\nGRANT SELECT ON books TO {role};"),
     );
-    p.plan("reporting");
+    // A --dev-url server gets missing roles only when told to.
+    let out = p.expect(1, &["plan", "-m", "reporting"]);
+    assert!(
+        out.contains(&format!("does not have: {role}")) && out.contains("--create-roles"),
+        "{out}"
+    );
+    p.expect(0, &["plan", "-m", "reporting", "--create-roles"]);
     let plan = std::fs::read_to_string(p.path("plans").join(format!("{}.toml", p.head()))).unwrap();
     assert!(plan.contains(&format!("roles = [\"{role}\"]")), "{plan}");
     // The development server created the role to load the schema; the target lacks it.

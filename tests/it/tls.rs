@@ -55,6 +55,7 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
     let server = Cluster::start_with(ClusterOptions {
         tcp_port: Some(port),
         tls: Some((cert, key)),
+        password: Some("pw".into()),
     })
     .await
     .unwrap();
@@ -146,11 +147,12 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
     let _plain = Cluster::start_with(ClusterOptions {
         tcp_port: Some(plain_port),
         tls: None,
+        password: Some("pw".into()),
     })
     .await
     .unwrap();
     let plain =
-        |query: &str| format!("postgres://postgres@127.0.0.1:{plain_port}/postgres?{query}");
+        |query: &str| format!("postgres://postgres:pw@127.0.0.1:{plain_port}/postgres?{query}");
     assert_eq!(uses_tls(&plain("sslmode=prefer")).await, Ok(false));
     let refused = uses_tls(&plain("sslmode=require")).await;
     assert!(
