@@ -5,6 +5,8 @@
 
 mod harness;
 
+mod attacks;
+
 mod cases;
 mod catalog;
 mod chart;
