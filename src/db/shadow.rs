@@ -352,7 +352,12 @@ async fn drop_stale(client: &Client) {
             Err(e) => tracing::debug!("dropping leftover {db}: {}", describe_pg_error(&e)),
         }
     }
-    for role in leftovers.roles.iter().filter(|r| dead(r, "strata_loader_")) {
+    // Roles that owned a database just dropped are free now.
+    let roles = match crate::catalog::shadow_leftovers(client).await {
+        Ok(l) => l.roles,
+        Err(_) => leftovers.roles,
+    };
+    for role in roles.iter().filter(|r| dead(r, "strata_loader_")) {
         if let Err(e) = client
             .batch_execute(&format!("DROP ROLE IF EXISTS {}", Ident(role)))
             .await

@@ -40,7 +40,7 @@ async fn leftover_shadows(pid: u32) -> Vec<String> {
     let rows = client
         .query(
             "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
-            &[&format!("strata_shadow_{pid}_%")],
+            &[&format!("strata_shadow_%_{pid}_%")],
         )
         .await
         .unwrap();
