@@ -41,8 +41,52 @@ pub fn summary(plan: &PlanFile) -> String {
 }
 
 fn mermaid_label(text: &str) -> String {
-    text.replace('"', "'")
-        .replace(['[', ']', '{', '}', '<', '>'], " ")
+    text.replace('"', "'").replace(
+        ['[', ']', '{', '}', '<', '>', '#', '`', '\n', '\r', ';', '&'],
+        " ",
+    )
+}
+
+/// Text for a Markdown line (a table cell, a heading, a sentence): one line, with every
+/// character that could start Markdown or HTML escaped, so that nothing user-written (a
+/// plan message, a step summary naming an object) can end a table, start a heading, link
+/// somewhere or inject HTML.
+pub fn md_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // Never at the start of a line (the text is one line, put after other text),
+            // so only what acts mid-line: emphasis, code, links, images, tables, escapes.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A fenced code block that nothing inside can end: the fence is longer than any run of
+/// backticks in the content.
+pub fn md_fenced(info: &str, content: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in content.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}{info}\n{}\n{fence}", content.trim_end_matches('\n'))
 }
 
 /// Markdown for a pull request: message, steps with hazards, a mermaid diagram of the steps
@@ -50,7 +94,12 @@ fn mermaid_label(text: &str) -> String {
 pub fn markdown(plan: &PlanFile) -> String {
     let head = &plan.head;
     let mut out = String::new();
-    let _ = writeln!(out, "### Plan `{}`: {}\n", head.id, head.message);
+    let _ = writeln!(
+        out,
+        "### Plan {}: {}\n",
+        md_inline(&head.id),
+        md_inline(&head.message)
+    );
     let _ = writeln!(
         out,
         "PostgreSQL {} · {} step(s) · revert: {}\n",
@@ -73,7 +122,7 @@ pub fn markdown(plan: &PlanFile) -> String {
             out,
             "| {} | {} | {} | {} |",
             i + 1,
-            step.summary.replace('|', "\\|"),
+            md_inline(&step.summary),
             ids.join(" "),
             if step.transactional {
                 "in the plan's transaction"
@@ -111,10 +160,100 @@ pub fn markdown(plan: &PlanFile) -> String {
             ids.join(", ")
         );
     }
-    let _ = writeln!(out, "<details><summary>SQL</summary>\n\n```sql");
+    let mut sql = String::new();
     for step in &head.steps {
-        let _ = writeln!(out, "-- {}\n{}\n", step.summary, step.sql);
+        let _ = writeln!(
+            sql,
+            "-- {}\n{}\n",
+            step.summary.replace(['\n', '\r'], " "),
+            step.sql
+        );
     }
-    let _ = writeln!(out, "```\n</details>");
+    let _ = writeln!(
+        out,
+        "<details><summary>SQL</summary>\n\n{}\n</details>",
+        md_fenced("sql", &sql)
+    );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planfile::{PlanHead, PlannedStep};
+
+    /// The lines outside fenced code blocks, as a CommonMark reader sees them.
+    fn outside_fences(markdown: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        let mut fence: Option<(char, usize)> = None;
+        for line in markdown.lines() {
+            let trimmed = line.trim_start();
+            let marker = trimmed.chars().next().filter(|c| *c == '`' || *c == '~');
+            let run = marker.map_or(0, |m| trimmed.chars().take_while(|c| *c == m).count());
+            match (fence, marker) {
+                (None, Some(m)) if run >= 3 => fence = Some((m, run)),
+                (Some((c, n)), Some(m))
+                    if m == c && run >= n && trimmed[run..].trim().is_empty() =>
+                {
+                    fence = None
+                }
+                (None, _) => out.push(line),
+                _ => {}
+            }
+        }
+        assert!(fence.is_none(), "a fence is left open");
+        out
+    }
+
+    #[test]
+    fn nothing_user_written_escapes_into_markdown() {
+        let forged = "\n### Reviewed: safe to merge\n";
+        let head = PlanHead {
+            id: "1_x".into(),
+            message: format!(
+                "add index{forged}<img src=x onerror=alert(1)> [click](javascript:alert(1)) | |"
+            ),
+            steps: vec![PlannedStep {
+                summary: format!("comment on table public.t ```{forged}``` <b>bold</b>"),
+                sql: format!(
+                    "COMMENT ON TABLE t IS '```\n### Reviewed: safe to merge\n````\n</details>\n<script>x</script>';"
+                ),
+                ..PlannedStep::default()
+            }],
+            ..PlanHead::default()
+        };
+        let plan = PlanFile {
+            head,
+            review: Default::default(),
+            checksum: String::new(),
+        };
+        let md = markdown(&plan);
+        let outside = outside_fences(&md);
+        for line in &outside {
+            assert!(
+                !line.trim_start().starts_with("### Reviewed"),
+                "{line}\n---\n{md}"
+            );
+            assert!(
+                !line.contains("<img") && !line.contains("<script") && !line.contains("<b>"),
+                "{line}"
+            );
+            assert!(!line.contains("](javascript"), "{line}");
+        }
+        // The table keeps its four columns.
+        let row = outside.iter().find(|l| l.starts_with("| 1 |")).unwrap();
+        assert_eq!(
+            row.matches(" | ").count() - row.matches("\\| ").count(),
+            3,
+            "{row}"
+        );
+        // The SQL is there, whole, inside its fence.
+        assert!(md.contains("<script>x</script>"));
+    }
+
+    #[test]
+    fn fences_outlast_their_content() {
+        assert_eq!(md_fenced("sql", "SELECT 1;"), "```sql\nSELECT 1;\n```");
+        assert!(md_fenced("", "a ```` b").starts_with("`````\n"));
+    }
 }
