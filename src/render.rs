@@ -215,9 +215,7 @@ mod tests {
             ),
             steps: vec![PlannedStep {
                 summary: format!("comment on table public.t ```{forged}``` <b>bold</b>"),
-                sql: format!(
-                    "COMMENT ON TABLE t IS '```\n### Reviewed: safe to merge\n````\n</details>\n<script>x</script>';"
-                ),
+                sql: "COMMENT ON TABLE t IS '```\n### Reviewed: safe to merge\n````\n</details>\n<script>x</script>';".to_owned(),
                 ..PlannedStep::default()
             }],
             ..PlanHead::default()
