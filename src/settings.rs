@@ -156,6 +156,10 @@ pub struct ApplySettings {
     pub require_review: bool,
     /// Revert even when reverting destroys rows (`--accept-data-loss`).
     pub accept_data_loss: bool,
+    /// After a plan without a recorded target state runs, re-derive it from the states
+    /// before and after (shadow replays: the steps ran unprivileged on a throwaway
+    /// database).
+    pub verify_after: bool,
 }
 
 impl Default for ApplySettings {
@@ -168,6 +172,7 @@ impl Default for ApplySettings {
             preflight: true,
             require_review: true,
             accept_data_loss: false,
+            verify_after: false,
         }
     }
 }
@@ -179,6 +184,7 @@ impl ApplySettings {
             preflight: false,
             require_review: false,
             accept_data_loss: true,
+            verify_after: true,
             ..Self::default()
         }
     }

@@ -147,6 +147,7 @@ pub struct Runner<'a> {
     lock: MigrationLock,
     settings: &'a ApplySettings,
     report: &'a (dyn Fn(&str) + Sync),
+    notes: std::sync::Mutex<Vec<String>>,
 }
 
 /// What a run did.
@@ -154,6 +155,9 @@ pub struct Runner<'a> {
 pub struct Outcome {
     /// Plans applied (or reverted), in the order they ran.
     pub plans: Vec<String>,
+    /// What the run could not confirm and says so (a plan planned by an older strata that
+    /// differs from what this one plans).
+    pub notes: Vec<String>,
 }
 
 impl<'a> Runner<'a> {
@@ -189,7 +193,95 @@ impl<'a> Runner<'a> {
             lock,
             settings,
             report,
+            notes: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Says something the run could not confirm, and keeps it for the outcome.
+    fn note(&self, line: String) {
+        (self.report)(&format!("note: {line}"));
+        if let Ok(mut notes) = self.notes.lock() {
+            notes.push(line);
+        }
+    }
+
+    fn take_notes(&self) -> Vec<String> {
+        self.notes
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default()
+    }
+
+    /// Before a plan's first step: the plan must be what strata plans from the database's
+    /// state (`source`) to its recorded target state. Differences are refused for plans of
+    /// this planner and noted for older ones; a plan without a recorded target state
+    /// (format 1) is noted, and re-derived after it ran where the settings ask for it.
+    fn verify_before(&self, plan: &PlanFile, source: &Catalog) -> Result<()> {
+        use crate::planfile::verify::{self, Verdict};
+        if self.settings.require_review {
+            let claims = verify::claims(plan);
+            if !claims.is_empty() {
+                return Err(Error::Refused(format!(
+                    "plan {}: {}; nothing was changed",
+                    plan.head.id,
+                    claims.join("; ")
+                )));
+            }
+        }
+        let Some(state) = &plan.head.target else {
+            if !self.settings.verify_after {
+                self.note(format!(
+                    "plan {} records no target state (written by strata before 0.2): its                      steps were not re-derived before they ran (`strata check` re-derives                      them on a shadow; signing the chain protects them)",
+                    plan.head.id
+                ));
+            }
+            return Ok(());
+        };
+        let target = state.decode().map_err(|e| {
+            Error::Refused(format!("plan {}: {e}; nothing was changed", plan.head.id))
+        })?;
+        if target.model.fingerprint() != plan.head.target_fingerprint {
+            return Err(Error::Refused(format!(
+                "plan {}: its recorded target state is not the state its target_fingerprint                  names (the plan file was edited); nothing was changed",
+                plan.head.id
+            )));
+        }
+        self.judge(plan, verify::compare(plan, source, &target)?)?;
+        let _ = Verdict::Same;
+        Ok(())
+    }
+
+    /// Refuses or notes differences between a plan and what strata plans for it.
+    fn judge(&self, plan: &PlanFile, verdict: crate::planfile::verify::Verdict) -> Result<()> {
+        use crate::planfile::verify::{self, Verdict};
+        let Verdict::Differs(lines) = verdict else {
+            return Ok(());
+        };
+        if verify::held_to_this_planner(plan) {
+            let mut message = format!(
+                "plan {} is not what strata plans for it (edited after it was planned?);                  nothing was changed:",
+                plan.head.id
+            );
+            for line in &lines {
+                message.push_str(&format!(
+                    "
+  - {line}"
+                ));
+            }
+            message.push_str(
+                "
+A step written by hand must say `custom = true` and carry the custom-sql                  hazard (then `strata seal` records the plan).",
+            );
+            return Err(Error::Refused(message));
+        }
+        self.note(format!(
+            "plan {} was planned by an older strata (planner {}; this one is {}), which plans              it differently: {}",
+            plan.head.id,
+            plan.head.planner,
+            verify::PLANNER,
+            lines.join("; ")
+        ));
+        Ok(())
     }
 
     /// Releases the migration lock.
@@ -313,6 +405,7 @@ impl<'a> Runner<'a> {
             outcome.plans.push(plan.head.id.clone());
             previous_model = None;
         }
+        outcome.notes = self.take_notes();
         Ok(outcome)
     }
 
@@ -486,6 +579,7 @@ impl<'a> Runner<'a> {
             };
         let first = resume_from.unwrap_or(0);
         let mut source = None;
+        let mut before = None;
         match (resume_from, direction) {
             (Some(done), _) => {
                 (self.report)(&format!(
@@ -509,6 +603,9 @@ impl<'a> Runner<'a> {
                 let live = self
                     .check_start(plan, start_fp, expected_model, direction)
                     .await?;
+                if direction == Direction::Apply {
+                    self.verify_before(plan, &live)?;
+                }
                 self.preflight(plan, steps, first, roles, &live).await?;
                 for next in later {
                     self.preflight(next, &next.head.steps, 0, &next.head.roles, &live)
@@ -516,6 +613,9 @@ impl<'a> Runner<'a> {
                 }
                 if direction == Direction::Apply {
                     source = Some(live.to_stored());
+                    if plan.head.target.is_none() && self.settings.verify_after {
+                        before = Some(live);
+                    }
                 }
                 (self.report)(&format!(
                     "{verb} {id} ({} steps): {}",
@@ -531,6 +631,7 @@ impl<'a> Runner<'a> {
             steps,
             end_fp,
             source,
+            before,
         };
         // Consecutive transactional steps form one segment; others are alone.
         let mut segments: Vec<(usize, usize, bool)> = Vec::new();

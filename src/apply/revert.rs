@@ -182,6 +182,7 @@ impl Runner<'_> {
             }
             outcome.plans.push(item.plan().head.id.clone());
         }
+        outcome.notes = self.take_notes();
         Ok(outcome)
     }
 

@@ -46,6 +46,9 @@ pub(super) struct Run<'p> {
     pub end_fp: &'p str,
     /// The source state, recorded with the ledger row when applying starts.
     pub source: Option<serde_json::Value>,
+    /// The source state of a plan without a recorded target state, to re-derive it once
+    /// its steps ran (shadow replays).
+    pub before: Option<crate::model::Catalog>,
 }
 
 impl Runner<'_> {
@@ -167,6 +170,10 @@ impl Runner<'_> {
                 },
                 live.model.fingerprint()
             )));
+        }
+        if let Some(before) = &run.before {
+            let verdict = crate::planfile::verify::compare(run.plan, before, &live)?;
+            self.judge(run.plan, verdict)?;
         }
         let id = &run.plan.head.id;
         match run.direction {

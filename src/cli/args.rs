@@ -42,6 +42,14 @@ pub enum Command {
     /// Remove a plan no database has applied (a head of the chain), and its line in
     /// strata.sum; also mends strata.sum after a plan file was deleted by hand.
     Discard(DiscardArgs),
+    /// Record the newest plan after a hand-written step was added to it (`custom = true`,
+    /// with the custom-sql hazard): checks every other step is what strata plans, then
+    /// updates strata.sum.
+    Seal(SealArgs),
+    /// Generate an Ed25519 key pair for signing plan chains (CI signs, the Job verifies).
+    Keygen(KeygenArgs),
+    /// Sign the plan chain (plans/strata.sig), after `strata check` passed.
+    Sign(SignArgs),
     /// Adopt a database that predates strata: write a root plan for its current state and
     /// record it as applied there.
     Baseline(BaselineArgs),
@@ -178,6 +186,8 @@ pub struct CheckArgs {
     pub project: ProjectArgs,
     #[command(flatten)]
     pub dev: DevArgs,
+    #[command(flatten)]
+    pub signing: VerifyArgs,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
 }
@@ -195,6 +205,35 @@ pub struct ApplyArgs {
     /// interrupted revert, the state it left (it is applied again).
     #[arg(long, value_name = "PLAN")]
     pub abandon: Option<String>,
+    #[command(flatten)]
+    pub signing: VerifyArgs,
+}
+
+/// Verifying the plan chain's signature.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Ed25519 public key (base64) that must have signed the plan chain
+    /// (plans/strata.sig); without it, signatures are not checked.
+    #[arg(long, env = "STRATA_VERIFY_KEY", hide_env_values = true)]
+    pub verify_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (base64 PKCS#8, mode 0600); the public key is
+    /// printed.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// File holding the private key `strata keygen` wrote (or the key itself in
+    /// STRATA_SIGNING_KEY).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +264,19 @@ pub struct RevertArgs {
     /// names them and their row counts).
     #[arg(long)]
     pub accept_data_loss: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// The plan to seal: the head of the chain.
+    pub id: String,
+    /// Refuse if this database applied the plan (its checksum would change).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub dev: DevArgs,
 }
 
 #[derive(Debug, Args)]

@@ -11,8 +11,8 @@ use anyhow::{Context, Result, bail};
 pub use args::Cli;
 use args::{
     ApplyArgs, BaselineArgs, CheckArgs, Command, DevArgs, DiffArgs, DiffFormat, DiscardArgs,
-    Format, InspectArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs, ShowArgs,
-    StatusArgs, TestArgs,
+    Format, InspectArgs, KeygenArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs,
+    SealArgs, ShowArgs, SignArgs, StatusArgs, TestArgs,
 };
 
 use crate::apply::with_runner;
@@ -44,6 +44,9 @@ pub async fn run(cli: Cli) -> Result<Outcome> {
         Command::Revert(args) => revert(args).await,
         Command::Rebase(args) => rebase(args).await,
         Command::Discard(args) => discard(args).await,
+        Command::Seal(args) => seal(args).await,
+        Command::Keygen(args) => keygen(args),
+        Command::Sign(args) => sign(args),
         Command::Baseline(args) => baseline(args).await,
         Command::Test(args) => test(args).await,
         Command::Inspect(args) => inspect(args).await,
@@ -327,7 +330,20 @@ async fn check(args: CheckArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
     let schema = read_schema(&project.schema)?;
     let dev = dev_server(&args.dev, &project).await?;
-    let report = workflow::check::check(&project, &dev, &schema).await?;
+    let mut report = workflow::check::check(&project, &dev, &schema).await?;
+    if args.signing.verify_key.is_some() {
+        let chain = load_dir(&project.plans)?;
+        let verified = chain
+            .linear()
+            .map_err(|e| crate::Error::Refused(e.to_string()))
+            .and_then(|order| {
+                workflow::verify_signature(&chain, &order, args.signing.verify_key.as_deref())
+            });
+        match verified {
+            Ok(()) => report.ok("the plan chain's signature verifies"),
+            Err(e) => report.fail(e.to_string()),
+        }
+    }
     print_report(&report, args.format, "check")?;
     Ok(if report.passed() {
         Outcome::Success
@@ -344,14 +360,18 @@ fn print_report(report: &workflow::check::Report, format: Format, what: &str) ->
             let findings: Vec<_> = report
                 .findings
                 .iter()
-                .map(|f| serde_json::json!({ "ok": f.ok, "what": f.what }))
+                .map(|f| serde_json::json!({ "ok": f.ok, "note": f.note, "what": f.what }))
                 .collect();
             let doc = serde_json::json!({ "passed": report.passed(), "findings": findings });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Human | Format::Markdown => {
             for f in &report.findings {
-                let mark = if f.ok { "ok  " } else { "FAIL" };
+                let mark = match (f.ok, f.note) {
+                    (true, false) => "ok  ",
+                    (true, true) => "note",
+                    (false, _) => "FAIL",
+                };
                 writeln!(out, "{mark} {}", f.what.replace('\n', "\n     "))?;
             }
             if failed == 0 {
@@ -384,12 +404,16 @@ async fn apply(args: ApplyArgs) -> Result<Outcome> {
         );
     }
     let order = workflow::verified_chain(&chain)?;
+    workflow::verify_signature(&chain, &order, args.signing.verify_key.as_deref())?;
     let done = with_runner(&url, &project.apply, &progress, async |r| {
         r.apply(&order).await
     })
     .await?;
     if !done.plans.is_empty() {
         println!("done: applied {} plan(s)", done.plans.len());
+    }
+    for note in &done.notes {
+        eprintln!("note: {note}");
     }
     Ok(Outcome::Success)
 }
@@ -532,6 +556,63 @@ async fn baseline(args: BaselineArgs) -> Result<Outcome> {
             project.schema.display()
         );
     }
+    Ok(Outcome::Success)
+}
+
+fn keygen(args: KeygenArgs) -> Result<Outcome> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let (private, public) = crate::planfile::signature::generate()?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&args.out)
+        .with_context(|| {
+            format!(
+                "cannot create {} (it must not exist yet)",
+                args.out.display()
+            )
+        })?;
+    file.write_all(private.as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "wrote the private key to {} (keep it in CI's secrets only)",
+        args.out.display()
+    );
+    println!("public key (the Job's STRATA_VERIFY_KEY, chart value signing.publicKey):");
+    println!("{public}");
+    Ok(Outcome::Success)
+}
+
+fn sign(args: SignArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    let key = match (&args.key_file, std::env::var("STRATA_SIGNING_KEY")) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the signing key {}", path.display()))?,
+        (None, Ok(key)) if !key.trim().is_empty() => key,
+        _ => bail!("sign needs the private key: --key-file FILE or STRATA_SIGNING_KEY"),
+    };
+    let chain = load_dir(&project.plans)?;
+    let order = workflow::verified_chain(&chain)?;
+    let text = crate::planfile::signature::sign(&order, &key)?;
+    let path = project.plans.join(crate::planfile::signature::FILE);
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    println!("signed {} plan(s): wrote {}", order.len(), path.display());
+    Ok(Outcome::Success)
+}
+
+async fn seal(args: SealArgs) -> Result<Outcome> {
+    let project = project(&args.project, None)?;
+    let url = args
+        .database_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| parse_url(u, "--database-url"))
+        .transpose()?;
+    let dev = dev_server(&args.dev, &project).await?;
+    let said = workflow::seal::seal(&project, &dev, &args.id, url.as_ref()).await?;
+    println!("{said}");
     Ok(Outcome::Success)
 }
 

@@ -46,8 +46,9 @@ impl Catalog {
         self.server_version / 10_000
     }
 
-    /// The catalog as JSON that [`Catalog::from_stored`] reads back (with column order,
-    /// which the model's own serialisation leaves out), to keep in the ledger.
+    /// The catalog as JSON that [`Catalog::from_stored`] reads back (with column order and
+    /// key details, which the model's own serialisation leaves out), to keep in the ledger
+    /// and in plan files.
     pub fn to_stored(&self) -> serde_json::Value {
         let order: BTreeMap<&QualName, &Vec<String>> = self
             .model
@@ -55,11 +56,32 @@ impl Catalog {
             .iter()
             .map(|(name, t)| (name, &t.column_order.0))
             .collect();
+        let constraints: BTreeMap<String, &KeyDetail> = self
+            .model
+            .tables
+            .iter()
+            .flat_map(|(t, table)| {
+                table
+                    .constraints
+                    .iter()
+                    .filter(|(_, c)| c.detail.0 != KeyDetail::default())
+                    .map(move |(n, c)| (format!("{t} {n}"), &c.detail.0))
+            })
+            .collect();
+        let indexes: BTreeMap<&QualName, &KeyDetail> = self
+            .model
+            .indexes
+            .iter()
+            .filter(|(_, i)| i.detail.0 != KeyDetail::default())
+            .map(|(n, i)| (n, &i.detail.0))
+            .collect();
         serde_json::json!({
             "model": self.model,
             "deps": self.deps,
             "server_version": self.server_version,
             "column_order": order,
+            "constraint_keys": constraints,
+            "index_keys": indexes,
         })
     }
 
@@ -72,12 +94,29 @@ impl Catalog {
             server_version: u32,
             #[serde(default)]
             column_order: BTreeMap<QualName, Vec<String>>,
+            #[serde(default)]
+            constraint_keys: BTreeMap<String, KeyDetail>,
+            #[serde(default)]
+            index_keys: BTreeMap<QualName, KeyDetail>,
         }
         let stored: Stored = serde_json::from_value(value.clone()).ok()?;
         let mut model = stored.model;
         for (name, order) in stored.column_order {
             if let Some(table) = model.tables.get_mut(&name) {
                 table.column_order.0 = order;
+            }
+        }
+        for (name, table) in &mut model.tables {
+            let prefix = format!("{name} ");
+            for (c, constraint) in &mut table.constraints {
+                if let Some(detail) = stored.constraint_keys.get(&format!("{prefix}{c}")) {
+                    constraint.detail.0 = detail.clone();
+                }
+            }
+        }
+        for (name, detail) in stored.index_keys {
+            if let Some(index) = model.indexes.get_mut(&name) {
+                index.detail.0 = detail;
             }
         }
         Some(Self {
@@ -360,7 +399,8 @@ pub struct Constraint {
 
 /// What a constraint or index keys on, as the catalog prints it: what pre-flight checks
 /// query. Derived from the definition.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct KeyDetail {
     /// Key columns (quoted) or expressions, in order.
     pub keys: Vec<String>,

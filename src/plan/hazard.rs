@@ -53,6 +53,7 @@ hazards! {
     BlockingLock => "blocking-lock", "Holds a lock that blocks reads or writes while it scans or builds.";
     NonTransactional => "non-transactional", "Cannot run inside a transaction block (or must commit before later steps can use it), so it runs on its own.";
     Irreversible => "irreversible", "Has no reverse step: reverting the plan cannot undo it.";
+    CustomSql => "custom-sql", "Written by hand into the plan, not planned by strata: its SQL is whatever the author wrote.";
 }
 
 impl fmt::Display for Hazard {

@@ -5,7 +5,10 @@
 //! last, is the only part a person edits (to acknowledge hazards).
 
 mod chain;
+pub mod signature;
+pub mod state;
 mod sum;
+pub mod verify;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -16,8 +19,13 @@ pub use sum::{SumFile, SumProblem};
 use crate::model::ObjectId;
 use crate::plan::{Action, Check, Hazard, Step};
 
-/// The plan file format this version of strata writes and reads.
-pub const FORMAT: u32 = 1;
+/// The plan file format this version of strata writes. Format 1 (strata before 0.2) is
+/// read too: its plans carry no target state, so `check` re-derives their steps after
+/// replaying them on a shadow instead of before.
+pub const FORMAT: u32 = 2;
+
+/// The formats this version reads.
+pub const READS: &[u32] = &[1, 2];
 
 /// The header line of the review table.
 const REVIEW_HEADER: &str = "[review]";
@@ -28,6 +36,7 @@ pub const MUST_ACKNOWLEDGE: &[Hazard] = &[
     Hazard::Rewrite,
     Hazard::BlockingLock,
     Hazard::Irreversible,
+    Hazard::CustomSql,
 ];
 
 /// One step as recorded in a plan file.
@@ -55,6 +64,10 @@ pub struct PlannedStep {
     /// Conditions on the rows checked before the plan's first step runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "check")]
     pub checks: Vec<Check>,
+    /// Written by hand, not planned by strata: it carries the `custom-sql` hazard, which a
+    /// reviewer must acknowledge, and re-deriving the plan leaves it out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub custom: bool,
 }
 
 impl PlannedStep {
@@ -77,6 +90,7 @@ impl PlannedStep {
             sql: step.sql.trim_end().to_owned(),
             object: step.object.clone(),
             checks: step.checks.clone(),
+            custom: false,
         }
     }
 }
@@ -138,6 +152,9 @@ pub struct PlanHead {
     pub parent: Option<String>,
     pub message: String,
     pub postgres_major: u32,
+    /// The planner version that wrote the plan (0: before plans recorded it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub planner: u32,
     pub source_fingerprint: String,
     pub target_fingerprint: String,
     /// A baseline records an existing database: its steps recreate that database's schema
@@ -158,6 +175,14 @@ pub struct PlanHead {
     pub steps: Vec<PlannedStep>,
     #[serde(default, rename = "revert")]
     pub revert: Vec<PlannedStep>,
+    /// The catalog the plan reaches (format 2): what `apply` and `check` re-derive the
+    /// steps from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<state::TargetState>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A parsed plan file.
@@ -210,9 +235,9 @@ impl PlanFile {
         let (head_text, review_text) = split_review(text);
         let head: PlanHead =
             toml::from_str(head_text).map_err(|e| ParseError(located(text, 0, &e)))?;
-        if head.format != FORMAT {
+        if !READS.contains(&head.format) {
             return Err(ParseError(format!(
-                "plan format {} is not supported by this strata (it reads format {FORMAT})",
+                "plan format {} is not supported by this strata (it reads formats 1 and 2)",
                 head.format
             )));
         }

@@ -80,6 +80,8 @@ pub async fn baseline(
         revert: Vec::new(),
         roles: plan.roles.clone(),
         revert_roles: Vec::new(),
+        planner: crate::planfile::verify::PLANNER,
+        target: Some(crate::planfile::state::TargetState::encode(&live)),
     };
     let text = PlanFile::render(&head);
     let file = PlanFile::parse(&text).map_err(|e| Error::Plans(e.0))?;

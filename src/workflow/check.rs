@@ -2,17 +2,19 @@
 //! line, every hazard is acknowledged, the chain replays with every target state met, and
 //! its head is exactly `schema/`.
 
-use super::{Project, desired_state, replay, same_major};
+use super::{Project, desired_state, same_major};
 use crate::db::shadow::DevServer;
 use crate::error::{Error, Result};
 use crate::planfile::load_dir;
 use crate::source::Schema;
 
-/// One line of the report: passed or failed, and what.
+/// One line of the report: passed or failed, and what. A note passes but says what could
+/// not be confirmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
     pub ok: bool,
     pub what: String,
+    pub note: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -21,17 +23,27 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn ok(&mut self, what: impl Into<String>) {
+    pub fn ok(&mut self, what: impl Into<String>) {
         self.findings.push(Finding {
             ok: true,
             what: what.into(),
+            note: false,
         });
     }
 
-    pub(crate) fn fail(&mut self, what: impl Into<String>) {
+    pub fn fail(&mut self, what: impl Into<String>) {
         self.findings.push(Finding {
             ok: false,
             what: what.into(),
+            note: false,
+        });
+    }
+
+    pub(crate) fn note(&mut self, what: impl Into<String>) {
+        self.findings.push(Finding {
+            ok: true,
+            what: what.into(),
+            note: true,
         });
     }
 
@@ -92,15 +104,35 @@ pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Resul
     if all_acknowledged {
         report.ok("every hazard is acknowledged");
     }
+    let mut claims_ok = true;
+    for plan in &order {
+        for claim in crate::planfile::verify::claims(plan) {
+            claims_ok = false;
+            report.fail(format!("plan {}: {claim}", plan.head.id));
+        }
+    }
+    if let Some(problem) = super::planner_problem(&order) {
+        claims_ok = false;
+        report.fail(problem);
+    }
+    if claims_ok {
+        report.ok("every review acknowledges only what its plan has");
+    }
     let desired = desired_state(dev, schema).await?;
     if let Err(e) = same_major(&order, desired.major_version()) {
         report.fail(e.to_string());
         return Ok(report);
     }
-    let head = match replay(dev, &order).await {
-        Ok((db, head)) => {
+    let head = match super::replay_noting(dev, &order).await {
+        Ok((db, head, notes)) => {
             db.drop_now().await?;
-            report.ok("the chain replays on a shadow database with every target state met");
+            report.ok(
+                "the chain replays on a shadow database, every plan is what strata plans for \
+                 it, and every target state is met",
+            );
+            for note in notes {
+                report.note(note);
+            }
             head
         }
         Err(e @ (Error::Refused(_) | Error::Failed(_))) => {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod discard;
 pub mod plan;
 pub mod rebase;
+pub mod seal;
 pub mod status;
 pub mod test;
 
@@ -57,7 +58,70 @@ pub fn verified_chain(chain: &Chain) -> Result<Vec<&PlanFile>> {
         }
         return Err(Error::Refused(message));
     }
+    if let Some(problem) = planner_problem(&order) {
+        return Err(Error::Refused(problem));
+    }
     Ok(order)
+}
+
+/// Refuses a chain whose `plans/strata.sig` does not verify with `public_key` (when one is
+/// configured: the Job's `STRATA_VERIFY_KEY`).
+pub fn verify_signature(
+    chain: &Chain,
+    order: &[&PlanFile],
+    public_key: Option<&str>,
+) -> Result<()> {
+    let Some(key) = public_key.filter(|k| !k.trim().is_empty()) else {
+        return Ok(());
+    };
+    let path = chain.dir.join(crate::planfile::signature::FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Refused(format!(
+                "a verifying key is configured and {} does not exist: these plans were not \
+                 signed (run `strata sign` in CI after `strata check`); nothing was changed",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    crate::planfile::signature::verify(order, &text, key)
+        .map_err(|e| Error::Refused(format!("{e}; nothing was changed")))
+}
+
+/// Plans record the planner that wrote them; along the chain that version never goes
+/// down (a new plan claiming an older planner, to be held to a looser standard, is
+/// refused), and never exceeds this strata's.
+pub fn planner_problem(order: &[&PlanFile]) -> Option<String> {
+    use crate::planfile::verify::PLANNER;
+    let mut previous: Option<&PlanFile> = None;
+    for plan in order {
+        if plan.head.planner > PLANNER {
+            return Some(format!(
+                "plan {} was planned by a newer strata (planner {}; this one is {PLANNER}): \
+                 upgrade strata",
+                plan.head.id, plan.head.planner
+            ));
+        }
+        if let Some(prev) = previous
+            && (plan.head.planner < prev.head.planner || plan.head.format < prev.head.format)
+        {
+            return Some(format!(
+                "plan {} claims an older planner or format (planner {}, format {}) than the \
+                 plan before it, {} (planner {}, format {}): plans are written by strata, \
+                 and a plan file was edited",
+                plan.head.id,
+                plan.head.planner,
+                plan.head.format,
+                prev.head.id,
+                prev.head.planner,
+                prev.head.format
+            ));
+        }
+        previous = Some(plan);
+    }
+    None
 }
 
 /// Refuses plans written on another PostgreSQL major than the shadow server runs.
@@ -75,21 +139,32 @@ pub fn same_major(order: &[&PlanFile], major: u32) -> Result<()> {
 /// Applies the chain to a fresh shadow database (verifying every plan's target state) and
 /// returns the shadow with its catalog.
 pub async fn replay(dev: &DevServer, order: &[&PlanFile]) -> Result<(ShadowDb, Catalog)> {
+    let (db, catalog, _) = replay_noting(dev, order).await?;
+    Ok((db, catalog))
+}
+
+/// [`replay`], with what the replay could not confirm (plans of an older planner that
+/// differ from what this one plans).
+pub async fn replay_noting(
+    dev: &DevServer,
+    order: &[&PlanFile],
+) -> Result<(ShadowDb, Catalog, Vec<String>)> {
     let db = dev.create_database().await?;
     let result = async {
+        let mut notes = Vec::new();
         if !order.is_empty() {
             let settings = ApplySettings::shadow();
             let quiet = |line: &str| tracing::debug!("replay: {line}");
             let runner = Runner::open(db.url(), &settings, &quiet).await?;
             let applied = runner.apply(order).await;
             runner.close().await?;
-            applied?;
+            notes = applied?.notes;
         }
-        crate::db::read_catalog(db.url()).await
+        Ok((crate::db::read_catalog(db.url()).await?, notes))
     }
     .await;
     match result {
-        Ok(catalog) => Ok((db, catalog)),
+        Ok((catalog, notes)) => Ok((db, catalog, notes)),
         Err(e) => {
             db.drop_now().await?;
             Err(e)

@@ -61,6 +61,8 @@ fn head_for(
             .collect(),
         roles: plan.roles.clone(),
         revert_roles: plan.revert_roles.clone(),
+        planner: crate::planfile::verify::PLANNER,
+        target: Some(crate::planfile::state::TargetState::encode(to)),
     }
 }
 

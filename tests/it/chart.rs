@@ -136,7 +136,37 @@ fn variants() -> Vec<(&'static str, Vec<&'static str>)> {
                 "database.sslMode=verify-full",
             ],
         ),
+        (
+            "signed plans",
+            vec!["signing.publicKey=MCowBQYDK2VwAyEAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
+        ),
     ]
+}
+
+#[test]
+fn a_signing_key_reaches_the_job_and_a_malformed_one_is_refused() {
+    let (_tmp, chart) = chart_copy();
+    let key = "l3qhq0oV4mY0Kd8ftzgA9tQ2hZ8cX1Y5Xf3cd3H5yHo=";
+    let docs = render(&chart, &[&format!("signing.publicKey={key}")]);
+    let env = &find(&docs, "Job")["spec"]["template"]["spec"]["containers"][0]["env"];
+    let value = env
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "STRATA_VERIFY_KEY")
+        .map(|e| e["value"].as_str().unwrap().to_owned());
+    assert_eq!(value.as_deref(), Some(key));
+    let docs = render(&chart, &[]);
+    let env = &find(&docs, "Job")["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(!env.to_string().contains("STRATA_VERIFY_KEY"));
+    let output = helm(&[
+        "template",
+        "s",
+        chart.to_str().unwrap(),
+        "--set",
+        "signing.publicKey=not-a-key",
+    ]);
+    assert!(!output.status.success(), "a malformed key was accepted");
 }
 
 #[test]

@@ -15,5 +15,6 @@ mod lifecycle;
 mod project;
 mod robustness;
 mod safety;
+mod tampering;
 mod tls;
 mod tools;

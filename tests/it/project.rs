@@ -135,12 +135,18 @@ impl Project {
 }
 
 /// Rewrites a plan file's steps (as a test fixture: with a correct sum).
+/// Rewrites a plan file's steps, as an attacker (or a test fixture) would: with a correct
+/// sum. Hand-written steps the test marks `custom` are acknowledged in the review.
 pub fn edit_steps(plans: &Path, id: &str, edit: impl FnOnce(&mut Vec<PlannedStep>)) {
     let chain = load_dir(plans).unwrap();
     let (path, plan) = &chain.plans[id];
     let mut head = plan.head.clone();
     edit(&mut head.steps);
-    std::fs::write(path, PlanFile::render(&head)).unwrap();
+    let mut text = PlanFile::render(&head);
+    if head.steps.iter().any(|s| s.custom) {
+        text = text.replace("acknowledged = []", "acknowledged = [\"custom-sql\"]");
+    }
+    std::fs::write(path, text).unwrap();
     let chain = load_dir(plans).unwrap();
     let order = chain.linear().unwrap();
     chain.write_sum(&order).unwrap();
@@ -149,12 +155,13 @@ pub fn edit_steps(plans: &Path, id: &str, edit: impl FnOnce(&mut Vec<PlannedStep
 pub fn sleep_step(seconds: u32, transactional: bool) -> PlannedStep {
     PlannedStep {
         summary: format!("wait {seconds}s"),
-        hazards: vec![],
         transactional,
         lock_timeout: "5s".into(),
         statement_timeout: "0".into(),
         builds_index: None,
         sql: format!("SELECT pg_sleep({seconds});"),
+        custom: true,
+        hazards: vec![strata::plan::Hazard::CustomSql],
         ..Default::default()
     }
 }
