@@ -573,3 +573,79 @@ async fn taking_back_a_half_applied_plan_touches_only_what_the_plan_did() {
     assert_eq!(p.fingerprint().await, before);
     assert_eq!(p.query_one_i64("SELECT count(*) FROM t").await, 2);
 }
+
+/// Rows row-level security hides from the migration role still count: reverting a plan
+/// whose table holds such rows asks for an acknowledgement (an unknown amount), rather
+/// than seeing an empty table and dropping it.
+#[tokio::test]
+async fn rows_hidden_by_row_level_security_are_not_dropped_unacknowledged() {
+    let p = Project::new().await;
+    let role = format!("app_{}", std::process::id());
+    p.sql(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'app-pw'; ALTER DATABASE {} OWNER TO {role}; \
+         ALTER SCHEMA public OWNER TO {role};",
+        p.db.name()
+    ))
+    .await;
+    let host = crate::harness::socket_host().await;
+    let as_app = format!(
+        "postgresql://{role}:app-pw@localhost/{}?host={host}",
+        p.db.name()
+    );
+    p.schema(
+        "a.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY, tenant text NOT NULL, body text);
+         ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE notes FORCE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_only ON notes USING (tenant = current_setting('app.tenant', true));",
+    );
+    p.plan("notes");
+    let run = |args: &[&str]| {
+        let out = p
+            .command(args)
+            .env("DATABASE_URL", &as_app)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                crate::project::text(&out.stdout),
+                crate::project::text(&out.stderr)
+            ),
+        )
+    };
+    let (code, out) = run(&["apply"]);
+    assert_eq!(code, Some(0), "{out}");
+    let app = {
+        let url: strata::db::DbUrl = as_app.parse().unwrap();
+        url.connect().await.unwrap()
+    };
+    app.batch_execute(
+        "SET app.tenant = 'acme'; INSERT INTO notes VALUES (1, 'acme', 'a'), (2, 'acme', 'b'); RESET app.tenant;",
+    )
+    .await
+    .unwrap();
+    let (code, out) = run(&["revert"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("table public.notes holds rows row-level security hides"),
+        "{out}"
+    );
+    assert_eq!(p.query_one_i64("SELECT count(*) FROM notes").await, 2);
+    let (code, out) = run(&["revert", "--accept-data-loss"]);
+    assert_eq!(code, Some(0), "{out}");
+    drop(app);
+    let admin = crate::harness::cluster()
+        .await
+        .url("postgres")
+        .connect()
+        .await
+        .unwrap();
+    for sql in [
+        format!("DROP DATABASE {} WITH (FORCE)", p.db.name()),
+        format!("DROP ROLE {role}"),
+    ] {
+        admin.batch_execute(&sql).await.unwrap();
+    }
+}
