@@ -181,6 +181,47 @@ pub struct PlanHead {
     pub target: Option<state::TargetState>,
 }
 
+impl PlanHead {
+    /// The head of a new plan from `from` to `to` (what `strata plan` writes).
+    #[allow(clippy::too_many_arguments)]
+    pub fn planned(
+        id: String,
+        parent: Option<String>,
+        message: String,
+        from: &crate::model::Catalog,
+        to: &crate::model::Catalog,
+        plan: &crate::plan::Plan,
+        timeouts: &StepTimeouts,
+        adopts: bool,
+    ) -> Self {
+        Self {
+            format: FORMAT,
+            id,
+            parent,
+            message,
+            postgres_major: to.major_version(),
+            planner: verify::PLANNER,
+            source_fingerprint: from.model.fingerprint(),
+            target_fingerprint: to.model.fingerprint(),
+            baseline: false,
+            adopts,
+            steps: plan
+                .steps
+                .iter()
+                .map(|s| PlannedStep::from_step(s, timeouts))
+                .collect(),
+            revert: plan
+                .revert
+                .iter()
+                .map(|s| PlannedStep::from_step(s, timeouts))
+                .collect(),
+            roles: plan.roles.clone(),
+            revert_roles: plan.revert_roles.clone(),
+            target: Some(state::TargetState::encode(to)),
+        }
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }

@@ -8,7 +8,7 @@ use crate::db::shadow::DevServer;
 use crate::error::{Error, Result};
 use crate::model::Catalog;
 use crate::plan::Plan;
-use crate::planfile::{FORMAT, PlanFile, PlanHead, PlannedStep, load_dir_or_empty, plan_id};
+use crate::planfile::{PlanFile, PlanHead, load_dir_or_empty, plan_id};
 use crate::source::Schema;
 
 /// A plan written (or, with `dry_run`, only shown).
@@ -38,32 +38,16 @@ fn head_for(
     plan: &Plan,
     adopts: bool,
 ) -> PlanHead {
-    let timeouts = &project.timeouts;
-    PlanHead {
-        format: FORMAT,
+    PlanHead::planned(
         id,
         parent,
         message,
-        postgres_major: to.major_version(),
-        source_fingerprint: from.model.fingerprint(),
-        target_fingerprint: to.model.fingerprint(),
-        baseline: false,
+        from,
+        to,
+        plan,
+        &project.timeouts,
         adopts,
-        steps: plan
-            .steps
-            .iter()
-            .map(|s| PlannedStep::from_step(s, timeouts))
-            .collect(),
-        revert: plan
-            .revert
-            .iter()
-            .map(|s| PlannedStep::from_step(s, timeouts))
-            .collect(),
-        roles: plan.roles.clone(),
-        revert_roles: plan.revert_roles.clone(),
-        planner: crate::planfile::verify::PLANNER,
-        target: Some(crate::planfile::state::TargetState::encode(to)),
-    }
+    )
 }
 
 /// A plan id that no plan in the directory has (the next second if needed).

@@ -1,6 +1,8 @@
 //! The schema-change cases in `tests/cases/<kind>/<name>/{current,desired}.sql`, each run by
 //! [`run`]: load `current.sql` into a fresh database, plan against `desired.sql` loaded into
-//! a shadow, snapshot the plan, apply it, and require that
+//! a shadow, snapshot the plan, write it as a plan file and apply it with strata's own
+//! runner exactly as `strata apply` does (transaction segments, lone steps, the plan
+//! re-derived first, the target state verified before commit), and require that
 //! (a) the database's fingerprint is that of `desired.sql` loaded into a fresh database,
 //! (b) planning again gives nothing,
 //! (c) when no step destroys data, the plan's revert steps bring back `current.sql`'s
@@ -13,7 +15,10 @@
 use strata::model::{Catalog, Model};
 use strata::plan::{Plan, Step};
 
-use crate::harness::{apply_steps, fresh_db, introspect, load_sql, repo_root};
+use strata::planfile::{PlanFile, PlanHead, StepTimeouts};
+use strata::settings::ApplySettings;
+
+use crate::harness::{fresh_db, introspect, load_sql, repo_root};
 
 include!(concat!(env!("OUT_DIR"), "/cases.rs"));
 
@@ -95,8 +100,40 @@ pub async fn run(kind: &str, name: &str) {
         });
     }
 
-    // (a) applying the plan reaches the desired state exactly.
-    apply_steps(target.url(), &plan.steps).await;
+    // A step that runs on its own holds exactly one statement: several in one query would
+    // run as one implicit transaction, which CREATE INDEX CONCURRENTLY refuses.
+    for step in plan.steps.iter().chain(&plan.revert) {
+        if !step.transactional {
+            let file = strata::source::SourceFile::new("step.sql", step.sql.as_str());
+            let n = strata::source::split_statements(&file).unwrap().len();
+            assert_eq!(n, 1, "lone step `{}` holds {n} statements", step.summary);
+        }
+    }
+
+    // (a) applying the plan through the runner reaches the desired state exactly.
+    let head = PlanHead::planned(
+        format!("1_{name}"),
+        None,
+        name.to_owned(),
+        &current,
+        &desired,
+        &plan,
+        &StepTimeouts::default(),
+        false,
+    );
+    let file = PlanFile::parse(&PlanFile::render(&head)).unwrap();
+    let settings = ApplySettings::shadow();
+    let quiet = |_: &str| {};
+    let runner = strata::apply::Runner::open(target.url(), &settings, &quiet)
+        .await
+        .unwrap();
+    if let Err(e) = runner.apply(&[&file]).await {
+        panic!(
+            "applying the plan failed: {e}
+{}",
+            plan.to_sql()
+        );
+    }
     let after = introspect(target.url()).await;
     assert_same("after apply", &desired, &after, &plan.steps);
 
@@ -108,12 +145,19 @@ pub async fn run(kind: &str, name: &str) {
         again.to_sql()
     );
 
-    // (c) revert.
+    // (c) revert, through the runner too.
     if plan.is_reversible() {
-        apply_steps(target.url(), &plan.revert).await;
+        if let Err(e) = runner.revert(&[&file], None, false).await {
+            panic!(
+                "reverting the plan failed: {e}
+{}",
+                plan.to_sql()
+            );
+        }
         let back = introspect(target.url()).await;
         assert_same("after revert", &current, &back, &plan.revert);
     }
+    runner.close().await.unwrap();
     target.drop_now().await.unwrap();
 
     // (d) inspect output loads back into an equal model.

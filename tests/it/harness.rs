@@ -76,19 +76,3 @@ pub async fn introspect(db: &DbUrl) -> Catalog {
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
-
-/// Runs plan steps against a database, each in its own implicit transaction.
-pub async fn apply_steps(db: &DbUrl, steps: &[strata::plan::Step]) {
-    let client = db.connect().await.unwrap();
-    for (i, step) in steps.iter().enumerate() {
-        if let Err(e) = client.batch_execute(&step.sql).await {
-            panic!(
-                "step {} ({}) failed: {}\n{}",
-                i + 1,
-                step.summary,
-                strata::error::describe_pg_error(&e),
-                step.sql
-            );
-        }
-    }
-}
