@@ -31,6 +31,7 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("views", include_str!("queries/views.sql")),
     ("triggers", include_str!("queries/triggers.sql")),
     ("policies", include_str!("queries/policies.sql")),
+    ("rules", include_str!("queries/rules.sql")),
     ("dependencies", include_str!("queries/dependencies.sql")),
 ];
 

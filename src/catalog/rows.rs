@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 use crate::model::{
     Attribute, Catalog, Column, ColumnRef, Constraint, ConstraintKind, Dep, DomainCheck, Extension,
     Function, FunctionId, Grants, Identity, Index, KeyDetail, Model, NotCompared, ObjectId,
-    PartitionOf, Policy, RoutineKind, Schema, Sequence, SequenceOptions, Table, Trigger,
-    TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
+    PartitionOf, Policy, ReplicaIdentity, RoutineKind, Rule, Schema, Sequence, SequenceOptions,
+    Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -100,7 +100,9 @@ struct TableRow {
     name: String,
     partitioned_by: Option<String>,
     parent: Option<Name>,
-    inherits: bool,
+    inherits: Vec<Name>,
+    replica_identity: String,
+    replica_index: Option<String>,
     bound: Option<String>,
     unlogged: bool,
     row_security: bool,
@@ -182,6 +184,7 @@ struct ViewRow {
     column_comments: BTreeMap<String, String>,
     comment: Option<String>,
     grants: Grants,
+    unpopulated: bool,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +195,25 @@ struct TriggerRow {
     definition: String,
     enabled: String,
     comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RuleRow {
+    schema: String,
+    relation: String,
+    name: String,
+    definition: String,
+    enabled: String,
+    comment: Option<String>,
+}
+
+fn enabled_of(code: &str) -> TriggerEnabled {
+    match code {
+        "D" => TriggerEnabled::Disabled,
+        "R" => TriggerEnabled::Replica,
+        "A" => TriggerEnabled::Always,
+        _ => TriggerEnabled::Origin,
+    }
 }
 
 #[derive(Deserialize)]
@@ -314,13 +336,12 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     }
     for row in parse::<TableRow>("tables", take("tables"))? {
         let name = QualName::new(row.schema, row.name);
-        if row.inherits {
-            return Err(unsupported(
-                format!("table {name}"),
-                "uses table inheritance (INHERITS), which strata does not model; \
-                 declarative partitioning is supported",
-            ));
-        }
+        let replica_identity = match (row.replica_identity.as_str(), row.replica_index) {
+            ("f", _) => Some(ReplicaIdentity::Full),
+            ("n", _) => Some(ReplicaIdentity::Nothing),
+            ("i", Some(index)) => Some(ReplicaIdentity::Index(index)),
+            _ => None,
+        };
         let partition_of = match (row.parent, row.bound) {
             (Some(parent), Some(bound)) => Some(PartitionOf {
                 parent: parent.into(),
@@ -337,6 +358,8 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             options: row.options,
             comment: row.comment,
             grants: row.grants,
+            replica_identity,
+            inherits: row.inherits.into_iter().map(Into::into).collect(),
             ..Table::default()
         };
         model.tables.insert(name, table);
@@ -438,6 +461,9 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             column_comments: row.column_comments,
             comment: row.comment,
             grants: row.grants,
+            unpopulated: row.unpopulated,
+            rules: BTreeMap::new(),
+            triggers: BTreeMap::new(),
         };
         model
             .views
@@ -451,13 +477,28 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             "A" => TriggerEnabled::Always,
             _ => TriggerEnabled::Origin,
         };
+        let trigger = Trigger {
+            definition: row.definition,
+            enabled,
+            comment: row.comment,
+        };
         if let Some(table) = model.tables.get_mut(&table_name) {
-            let trigger = Trigger {
-                definition: row.definition,
-                enabled,
-                comment: row.comment,
-            };
             table.triggers.insert(row.name, trigger);
+        } else if let Some(view) = model.views.get_mut(&table_name) {
+            view.triggers.insert(row.name, trigger);
+        }
+    }
+    for row in parse::<RuleRow>("rules", take("rules"))? {
+        let relation = QualName::new(row.schema, row.relation);
+        let rule = Rule {
+            definition: row.definition,
+            enabled: enabled_of(&row.enabled),
+            comment: row.comment,
+        };
+        if let Some(table) = model.tables.get_mut(&relation) {
+            table.rules.insert(row.name, rule);
+        } else if let Some(view) = model.views.get_mut(&relation) {
+            view.rules.insert(row.name, rule);
         }
     }
     for row in parse::<PolicyRow>("policies", take("policies"))? {
@@ -511,6 +552,7 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         "constraint" => ObjectId::Constraint(qual(), sub?),
         "trigger" => ObjectId::Trigger(qual(), sub?),
         "policy" => ObjectId::Policy(qual(), sub?),
+        "rule" => ObjectId::Rule(qual(), sub?),
         _ => return None,
     })
 }

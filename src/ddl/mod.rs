@@ -11,7 +11,7 @@ use std::fmt;
 
 use crate::model::{
     Extension, Function, FunctionId, Grant, Grants, RoutineKind, Sequence, SequenceOptions,
-    TypeDef, TypeKind, View,
+    TriggerEnabled, TypeDef, TypeKind, View,
 };
 use crate::sql::{Ident, Literal, QualName};
 
@@ -31,6 +31,7 @@ pub enum Target<'a> {
     Constraint(&'a QualName, &'a str),
     Trigger(&'a QualName, &'a str),
     Policy(&'a QualName, &'a str),
+    Rule(&'a QualName, &'a str),
 }
 
 impl fmt::Display for Target<'_> {
@@ -50,6 +51,7 @@ impl fmt::Display for Target<'_> {
             Target::Constraint(t, n) => write!(f, "CONSTRAINT {} ON {t}", Ident(n)),
             Target::Trigger(t, n) => write!(f, "TRIGGER {} ON {t}", Ident(n)),
             Target::Policy(t, n) => write!(f, "POLICY {} ON {t}", Ident(n)),
+            Target::Rule(t, n) => write!(f, "RULE {} ON {t}", Ident(n)),
         }
     }
 }
@@ -365,8 +367,9 @@ pub fn create_view(name: &QualName, view: &View, or_replace: bool) -> String {
     let body = view.definition.trim_end().trim_end_matches(';');
     if view.materialized {
         format!(
-            "CREATE MATERIALIZED VIEW {name}{} AS\n{body}\nWITH DATA;",
-            with_options(&view.options)
+            "CREATE MATERIALIZED VIEW {name}{} AS\n{body}\nWITH {}DATA;",
+            with_options(&view.options),
+            if view.unpopulated { "NO " } else { "" }
         )
     } else {
         let replace = if or_replace { "OR REPLACE " } else { "" };
@@ -375,6 +378,66 @@ pub fn create_view(name: &QualName, view: &View, or_replace: bool) -> String {
             with_options(&view.options)
         )
     }
+}
+
+/// `REFRESH MATERIALIZED VIEW`, filling it or (`with_data` false) emptying it.
+pub fn refresh_view(name: &QualName, with_data: bool) -> String {
+    format!(
+        "REFRESH MATERIALIZED VIEW {name}{};",
+        if with_data { "" } else { " WITH NO DATA" }
+    )
+}
+
+/// A rule's `pg_get_ruledef` statement, its enable state and comment.
+pub fn create_rule(
+    relation: &QualName,
+    name: &str,
+    rule: &crate::model::Rule,
+    view: bool,
+) -> String {
+    let mut sql = vec![format!(
+        "{};",
+        rule.definition.trim_end().trim_end_matches(';')
+    )];
+    if rule.enabled != TriggerEnabled::Origin {
+        sql.push(rule_enabled(relation, name, rule.enabled));
+    }
+    sql.extend(comment_change(
+        Target::Rule(relation, name),
+        None,
+        rule.comment.as_deref(),
+    ));
+    let _ = view;
+    join(sql)
+}
+
+pub fn rule_enabled(relation: &QualName, name: &str, enabled: TriggerEnabled) -> String {
+    let how = match enabled {
+        TriggerEnabled::Origin => "ENABLE",
+        TriggerEnabled::Disabled => "DISABLE",
+        TriggerEnabled::Replica => "ENABLE REPLICA",
+        TriggerEnabled::Always => "ENABLE ALWAYS",
+    };
+    format!("ALTER TABLE {relation} {how} RULE {};", Ident(name))
+}
+
+pub fn drop_rule(relation: &QualName, name: &str) -> String {
+    format!("DROP RULE {} ON {relation};", Ident(name))
+}
+
+/// `ALTER TABLE ... REPLICA IDENTITY`.
+pub fn replica_identity(
+    table: &QualName,
+    identity: Option<&crate::model::ReplicaIdentity>,
+) -> String {
+    use crate::model::ReplicaIdentity;
+    let what = match identity {
+        None => "DEFAULT".to_owned(),
+        Some(ReplicaIdentity::Full) => "FULL".to_owned(),
+        Some(ReplicaIdentity::Nothing) => "NOTHING".to_owned(),
+        Some(ReplicaIdentity::Index(index)) => format!("USING INDEX {}", Ident(index)),
+    };
+    format!("ALTER TABLE {table} REPLICA IDENTITY {what};")
 }
 
 pub fn drop_view(name: &QualName, materialized: bool) -> String {

@@ -191,10 +191,12 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
         && column.generated.is_none()
         && !d.is_new_table(table)
     {
-        step = step.check(Check::NoRows {
-            table: table.clone(),
-            column: name.to_owned(),
-        });
+        step = step
+            .check(Check::NoRows {
+                table: table.clone(),
+                column: name.to_owned(),
+            })
+            .hazard(Hazard::MayFail);
     }
     if add_rewrites(d, column) {
         step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);

@@ -147,7 +147,12 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
         .is_some_and(|t| t.partitioned_by.is_some());
     let mut nodes: Vec<Node> = Vec::new();
     match c.kind {
-        ConstraintKind::ForeignKey | ConstraintKind::Check if !new_table && c.validated => {
+        // PostgreSQL refuses a NOT VALID foreign key on a partitioned table.
+        ConstraintKind::ForeignKey | ConstraintKind::Check
+            if !new_table
+                && c.validated
+                && !(partitioned && c.kind == ConstraintKind::ForeignKey) =>
+        {
             let mut sql = vec![ddl::add_constraint(table, name, c, true)];
             sql.extend(comment);
             nodes.push(Differ::node(
@@ -220,11 +225,19 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
 fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
     let mut back = vec![ddl::add_constraint(table, name, c, !c.validated)];
     back.extend(comment_sql(table, name, None, c.comment.as_deref()));
-    let step = Step::new(
+    let mut step = Step::new(
         format!("drop {} {} on {table}", describe(c), Ident(name)),
         ddl::drop_constraint(table, name),
     )
     .reverse(ddl::join(back));
+    let replaced = d
+        .des
+        .tables
+        .get(table)
+        .is_some_and(|t| t.constraints.contains_key(name));
+    if c.index.is_some() && !replaced {
+        step = step.hazard(Hazard::Performance);
+    }
     let mut node = Differ::node(
         ObjectId::Constraint(table.clone(), name.to_owned()),
         Action::Drop,

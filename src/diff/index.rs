@@ -46,7 +46,9 @@ fn create_step(d: &Differ, name: &QualName, index: &Index, build_as: &QualName) 
         &index.definition,
         concurrently,
     )];
-    if build_as == name {
+    // A concurrent build must be the only statement of its query: its comment is a step
+    // of its own (see `comment_after_build`).
+    if build_as == name && !concurrently {
         sql.extend(ddl::comment_change(
             Target::Index(name),
             None,
@@ -123,7 +125,10 @@ pub(super) fn emit(d: &mut Differ) {
                 .is_some_and(|n| n.definition != index.definition || n.unique != index.unique)
             && partitioned(d, index);
         if matches!(decision, Decision::Drop | Decision::Replace) || definition_change {
-            let step = drop_step(d, name, index);
+            let mut step = drop_step(d, name, index);
+            if decision == Decision::Drop {
+                step = step.hazard(Hazard::Performance);
+            }
             d.push_drop(Differ::node(id, Action::Drop, step).frees(Name::Relation(name.clone())));
         }
     }
@@ -132,7 +137,14 @@ pub(super) fn emit(d: &mut Differ) {
         match d.decision(&id) {
             Decision::Create | Decision::Replace => {
                 let step = create_step(d, name, index, name);
-                d.push(Differ::node(id, Action::Create, step).claims(Name::Relation(name.clone())));
+                let concurrent = !step.transactional;
+                d.push(
+                    Differ::node(id.clone(), Action::Create, step)
+                        .claims(Name::Relation(name.clone())),
+                );
+                if concurrent {
+                    comment_after_build(d, name, index);
+                }
             }
             Decision::Alter => {
                 let Some(old) = d.cur.indexes.get(name) else {
@@ -141,10 +153,14 @@ pub(super) fn emit(d: &mut Differ) {
                 if old.definition != index.definition || old.unique != index.unique {
                     if partitioned(d, index) {
                         let step = create_step(d, name, index, name);
+                        let concurrent = !step.transactional;
                         d.push(
                             Differ::node(id, Action::Create, step)
                                 .claims(Name::Relation(name.clone())),
                         );
+                        if concurrent {
+                            comment_after_build(d, name, index);
+                        }
                     } else {
                         rebuild_under_temp_name(d, name, old, index);
                     }
@@ -165,6 +181,21 @@ pub(super) fn emit(d: &mut Differ) {
             }
             _ => {}
         }
+    }
+}
+
+/// The comment of an index built concurrently, once it is built.
+fn comment_after_build(d: &mut Differ, name: &QualName, index: &Index) {
+    if let Some(sql) = ddl::comment_change(Target::Index(name), None, index.comment.as_deref()) {
+        let step = Step::new(format!("comment on index {name}"), sql).reverse(
+            ddl::comment_change(Target::Index(name), index.comment.as_deref(), None)
+                .unwrap_or_default(),
+        );
+        d.push(Differ::node(
+            ObjectId::Index(name.clone()),
+            Action::Alter,
+            step,
+        ));
     }
 }
 

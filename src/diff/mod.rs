@@ -15,6 +15,7 @@ mod constraint;
 mod conversion;
 mod function;
 mod index;
+mod rule;
 mod schema;
 mod sequence;
 mod table;
@@ -63,6 +64,12 @@ pub(crate) struct Node {
     /// Objects whose alterations must come before this node (columns leaving a type
     /// before the type is rebuilt).
     pub after_alters: Vec<ObjectId>,
+    /// Objects whose creation (and alterations) must come before this node (the index a
+    /// table's replica identity uses).
+    pub needs: Vec<ObjectId>,
+    /// Objects whose drop must come after this node (an index a table stops using as its
+    /// replica identity).
+    pub before_drop_of: Vec<ObjectId>,
     pub step: Step,
 }
 
@@ -172,6 +179,15 @@ impl<'a> Differ<'a> {
     pub fn dropped_with(&self, id: &ObjectId) -> Option<ObjectId> {
         let gone = |o: &ObjectId| matches!(self.decision(o), Decision::Drop | Decision::Replace);
         match id {
+            // Rules and triggers of a view go with the view.
+            ObjectId::Rule(t, _) | ObjectId::Trigger(t, _) if self.cur.views.contains_key(t) => {
+                let view = ObjectId::View(t.clone());
+                gone(&view).then_some(view)
+            }
+            ObjectId::Rule(t, _) => {
+                let table = ObjectId::Table(t.clone());
+                gone(&table).then_some(table)
+            }
             ObjectId::Column(t, _)
             | ObjectId::Trigger(t, _)
             | ObjectId::Policy(t, _)
@@ -269,6 +285,8 @@ impl<'a> Differ<'a> {
             frees: Vec::new(),
             claims: Vec::new(),
             after_alters: Vec::new(),
+            needs: Vec::new(),
+            before_drop_of: Vec::new(),
             step,
         }
     }
@@ -336,6 +354,7 @@ impl<'a> Differ<'a> {
             | ObjectId::Constraint(..)
             | ObjectId::Trigger(..)
             | ObjectId::Policy(..)
+            | ObjectId::Rule(..)
             | ObjectId::ColumnDefault(..)
             | ObjectId::Function(_) => Some(Cause::Teardown),
             ObjectId::Column(t, c) => {
@@ -480,6 +499,16 @@ impl<'a> Differ<'a> {
                     edges.push((a, i));
                 }
             }
+            for x in &node.needs {
+                for u in establish(x) {
+                    edges.push((u, i));
+                }
+            }
+            for x in &node.before_drop_of {
+                for t in teardown(x) {
+                    edges.push((i, t));
+                }
+            }
         }
         let mut freed: BTreeMap<&Name, Vec<usize>> = BTreeMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
@@ -520,6 +549,8 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
     table::decide(&mut d)?;
     index::decide(&mut d);
     view::decide(&mut d);
+    trigger::decide(&mut d);
+    rule::decide(&mut d);
     d.close_rebuilds();
 
     schema::emit(&mut d);
@@ -532,6 +563,8 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
     index::emit(&mut d);
     view::emit(&mut d);
     trigger::emit(&mut d);
+    rule::emit(&mut d);
+    table::emit_late(&mut d);
     sequence::emit_owners(&mut d);
 
     let edges = d.edges();

@@ -314,6 +314,9 @@ fn build(spec: &Spec) -> Catalog {
                         column_comments: BTreeMap::new(),
                         comment: None,
                         grants: Grants::new(),
+                        unpopulated: false,
+                        rules: BTreeMap::new(),
+                        triggers: BTreeMap::new(),
                     },
                 );
             }

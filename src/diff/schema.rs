@@ -86,11 +86,14 @@ pub(super) fn emit(d: &mut Differ) {
                 let Some(old) = d.cur.extensions.get(name) else {
                     continue;
                 };
-                let step = Step::new(
+                let mut step = Step::new(
                     format!("update extension {}", crate::sql::Ident(name)),
                     ddl::join(ddl::alter_extension(name, old, ext)),
                 )
                 .reverse(ddl::join(ddl::alter_extension(name, ext, old)));
+                if old.version != ext.version {
+                    step = step.hazard(Hazard::ExtensionUpdate);
+                }
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}

@@ -299,3 +299,37 @@ fn table_changes(name: &QualName, from: &Table, to: &Table) -> Vec<String> {
     sql.extend(ddl::grant_changes(target, None, &from.grants, &to.grants));
     sql
 }
+
+/// Table changes that come after the table's indexes exist: `REPLICA IDENTITY` (which may
+/// name one of them).
+pub(super) fn emit_late(d: &mut Differ) {
+    for (name, new) in &d.des.tables {
+        let old = d.cur.tables.get(name);
+        let was = old.and_then(|t| t.replica_identity.as_ref());
+        let created = d.is_new_table(name);
+        let unchanged = if created {
+            new.replica_identity.is_none()
+        } else {
+            old.is_none() || was == new.replica_identity.as_ref()
+        };
+        if unchanged {
+            continue;
+        }
+        let step = Step::new(
+            format!("set the replica identity of {name}"),
+            ddl::replica_identity(name, new.replica_identity.as_ref()),
+        )
+        .reverse(ddl::replica_identity(name, was));
+        let mut node = Differ::node(ObjectId::ReplicaIdentity(name.clone()), Action::Alter, step);
+        node.needs.push(ObjectId::Table(name.clone()));
+        if let Some(crate::model::ReplicaIdentity::Index(index)) = &new.replica_identity {
+            node.needs
+                .push(ObjectId::Index(name.sibling(index.clone())));
+        }
+        if let Some(crate::model::ReplicaIdentity::Index(index)) = was {
+            node.before_drop_of
+                .push(ObjectId::Index(name.sibling(index.clone())));
+        }
+        d.push(node);
+    }
+}

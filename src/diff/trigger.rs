@@ -39,9 +39,41 @@ fn create_policy_sql(table: &QualName, name: &str, p: &Policy) -> String {
     ddl::join(sql)
 }
 
+/// The triggers of tables and views, by relation.
+fn triggers(
+    model: &crate::model::Model,
+) -> Vec<(&QualName, &std::collections::BTreeMap<String, Trigger>)> {
+    model
+        .tables
+        .iter()
+        .map(|(n, t)| (n, &t.triggers))
+        .chain(model.views.iter().map(|(n, v)| (n, &v.triggers)))
+        .collect()
+}
+
+pub(super) fn decide(d: &mut Differ) {
+    let cur: std::collections::BTreeMap<(QualName, String), &Trigger> = triggers(d.cur)
+        .into_iter()
+        .filter(|(n, _)| d.cur.views.contains_key(*n))
+        .flat_map(|(n, ts)| ts.iter().map(move |(t, x)| ((n.clone(), t.clone()), x)))
+        .collect();
+    let des: std::collections::BTreeMap<(QualName, String), &Trigger> = triggers(d.des)
+        .into_iter()
+        .filter(|(n, _)| d.des.views.contains_key(*n))
+        .flat_map(|(n, ts)| ts.iter().map(move |(t, x)| ((n.clone(), t.clone()), x)))
+        .collect();
+    // Triggers of views (those of tables are decided with their table).
+    d.decide_map(
+        &cur,
+        &des,
+        |(relation, name)| ObjectId::Trigger(relation.clone(), name.clone()),
+        |a, b| a.definition != b.definition,
+    );
+}
+
 pub(super) fn emit(d: &mut Differ) {
-    for (table, t) in &d.cur.tables {
-        for (name, trigger) in &t.triggers {
+    for (table, triggers) in triggers(d.cur) {
+        for (name, trigger) in triggers {
             let id = ObjectId::Trigger(table.clone(), name.clone());
             if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
                 let step = Step::new(
@@ -52,6 +84,8 @@ pub(super) fn emit(d: &mut Differ) {
                 d.push_drop(Differ::node(id, Action::Drop, step));
             }
         }
+    }
+    for (table, t) in &d.cur.tables {
         for (name, policy) in &t.policies {
             let id = ObjectId::Policy(table.clone(), name.clone());
             if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
@@ -64,9 +98,14 @@ pub(super) fn emit(d: &mut Differ) {
             }
         }
     }
-    for (table, t) in &d.des.tables {
-        let old = d.cur.tables.get(table);
-        for (name, trigger) in &t.triggers {
+    for (table, triggers) in triggers(d.des) {
+        let old = d
+            .cur
+            .tables
+            .get(table)
+            .map(|t| &t.triggers)
+            .or_else(|| d.cur.views.get(table).map(|v| &v.triggers));
+        for (name, trigger) in triggers {
             let id = ObjectId::Trigger(table.clone(), name.clone());
             match d.decision(&id) {
                 Decision::Create | Decision::Replace => {
@@ -78,7 +117,7 @@ pub(super) fn emit(d: &mut Differ) {
                     d.push(Differ::node(id, Action::Create, step));
                 }
                 Decision::Alter => {
-                    let Some(before) = old.and_then(|o| o.triggers.get(name)) else {
+                    let Some(before) = old.and_then(|o| o.get(name)) else {
                         continue;
                     };
                     let step = Step::new(
@@ -91,6 +130,9 @@ pub(super) fn emit(d: &mut Differ) {
                 _ => {}
             }
         }
+    }
+    for (table, t) in &d.des.tables {
+        let old = d.cur.tables.get(table);
         for (name, policy) in &t.policies {
             let id = ObjectId::Policy(table.clone(), name.clone());
             match d.decision(&id) {

@@ -113,11 +113,14 @@ pub(super) fn emit(d: &mut Differ) {
         let id = ObjectId::View(name.clone());
         match d.decision(&id) {
             Decision::Create | Decision::Replace => {
-                let step = Step::new(
+                let mut step = Step::new(
                     format!("create {} {name}", kind(view)),
                     create_sql(name, view),
                 )
                 .reverse(ddl::drop_view(name, view.materialized));
+                if view.materialized && !view.unpopulated && d.decision(&id) == Decision::Replace {
+                    step = step.hazard(crate::plan::Hazard::Recompute);
+                }
                 let mut node = Differ::node(id, Action::Create, step);
                 node.claims = names(name);
                 d.push(node);
@@ -126,6 +129,19 @@ pub(super) fn emit(d: &mut Differ) {
                 let Some(old) = d.cur.views.get(name) else {
                     continue;
                 };
+                if old.unpopulated != view.unpopulated {
+                    let step = Step::new(
+                        if view.unpopulated {
+                            format!("empty materialized view {name} (WITH NO DATA)")
+                        } else {
+                            format!("fill materialized view {name}")
+                        },
+                        ddl::refresh_view(name, !view.unpopulated),
+                    )
+                    .reverse(ddl::refresh_view(name, !old.unpopulated))
+                    .hazard(crate::plan::Hazard::Recompute);
+                    d.push(Differ::node(id.clone(), Action::Alter, step));
+                }
                 let forward = alter_sql(name, old, view);
                 if forward.is_empty() {
                     continue;

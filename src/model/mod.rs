@@ -321,6 +321,35 @@ pub struct Table {
     pub options: Vec<String>,
     pub comment: Option<String>,
     pub grants: Grants,
+    /// `REPLICA IDENTITY` when not the default (the primary key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_identity: Option<ReplicaIdentity>,
+    /// Rewrite rules (`CREATE RULE`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, Rule>,
+    /// Tables it inherits from (`INHERITS`), in order. Columns it inherits and does not
+    /// declare itself are the parents' (left out of `columns`, as for partitions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<QualName>,
+}
+
+/// Which old values logical replication records for updates and deletes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaIdentity {
+    Full,
+    Nothing,
+    /// The columns of this unique index (of the same table).
+    Index(String),
+}
+
+/// A rewrite rule of a table or view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// `pg_get_ruledef`: a complete `CREATE RULE` statement.
+    pub definition: String,
+    pub enabled: TriggerEnabled,
+    pub comment: Option<String>,
 }
 
 impl Table {
@@ -458,6 +487,15 @@ pub struct View {
     pub column_comments: BTreeMap<String, String>,
     pub comment: Option<String>,
     pub grants: Grants,
+    /// A materialized view created `WITH NO DATA` (and not refreshed since).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unpopulated: bool,
+    /// Rewrite rules other than the view's own `_RETURN` rule.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, Rule>,
+    /// Triggers on the view (`INSTEAD OF`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub triggers: BTreeMap<String, Trigger>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -548,6 +586,19 @@ impl Model {
                 .tables
                 .get(table)
                 .is_some_and(|t| t.policies.contains_key(name)),
+            ObjectId::Rule(relation, name) => {
+                self.tables
+                    .get(relation)
+                    .is_some_and(|t| t.rules.contains_key(name))
+                    || self
+                        .views
+                        .get(relation)
+                        .is_some_and(|v| v.rules.contains_key(name))
+            }
+            ObjectId::ReplicaIdentity(name) => self
+                .tables
+                .get(name)
+                .is_some_and(|t| t.replica_identity.is_some()),
             ObjectId::View(name) => self.views.contains_key(name),
             ObjectId::Index(name) => self.indexes.contains_key(name),
         }

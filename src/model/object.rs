@@ -27,6 +27,11 @@ pub enum ObjectId {
     Constraint(QualName, String),
     Trigger(QualName, String),
     Policy(QualName, String),
+    /// A rewrite rule of a table or view.
+    Rule(QualName, String),
+    /// A table's `REPLICA IDENTITY` setting (apart from the table, since it may name an
+    /// index created after the table).
+    ReplicaIdentity(QualName),
     View(QualName),
     Index(QualName),
 }
@@ -59,6 +64,8 @@ impl ObjectId {
             ObjectId::Constraint(..) => "constraint",
             ObjectId::Trigger(..) => "trigger",
             ObjectId::Policy(..) => "policy",
+            ObjectId::Rule(..) => "rule",
+            ObjectId::ReplicaIdentity(_) => "replica identity",
             ObjectId::View(_) => "view",
             ObjectId::Index(_) => "index",
         }
@@ -76,12 +83,16 @@ impl fmt::Display for ObjectId {
             | ObjectId::SequenceOwner(n)
             | ObjectId::Table(n)
             | ObjectId::View(n)
-            | ObjectId::Index(n) => write!(f, "{} {n}", self.kind()),
+            | ObjectId::Index(n)
+            | ObjectId::ReplicaIdentity(n) => write!(f, "{} {n}", self.kind()),
             ObjectId::Function(id) => write!(f, "function {id}"),
             ObjectId::Column(t, c) | ObjectId::ColumnDefault(t, c) => {
                 write!(f, "{} {t}.{}", self.kind(), Ident(c))
             }
-            ObjectId::Constraint(t, n) | ObjectId::Trigger(t, n) | ObjectId::Policy(t, n) => {
+            ObjectId::Constraint(t, n)
+            | ObjectId::Trigger(t, n)
+            | ObjectId::Policy(t, n)
+            | ObjectId::Rule(t, n) => {
                 write!(f, "{} {} on {t}", self.kind(), Ident(n))
             }
         }

@@ -54,6 +54,10 @@ hazards! {
     NonTransactional => "non-transactional", "Cannot run inside a transaction block (or must commit before later steps can use it), so it runs on its own.";
     Irreversible => "irreversible", "Has no reverse step: reverting the plan cannot undo it.";
     CustomSql => "custom-sql", "Written by hand into the plan, not planned by strata: its SQL is whatever the author wrote.";
+    Recompute => "recompute", "Computes a materialized view's data again: it takes as long as the query, and the view is locked (or empty) meanwhile.";
+    Performance => "performance", "Drops an index: queries that used it can become slow.";
+    ExtensionUpdate => "extension-update", "Runs an extension's own update script, with superuser rights: it can change the extension's objects and data.";
+    MayFail => "may-fail", "Fails if the table has rows (a NOT NULL column without a default); the pre-flight check tests it before the plan starts.";
 }
 
 impl fmt::Display for Hazard {

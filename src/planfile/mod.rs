@@ -37,6 +37,9 @@ pub const MUST_ACKNOWLEDGE: &[Hazard] = &[
     Hazard::BlockingLock,
     Hazard::Irreversible,
     Hazard::CustomSql,
+    Hazard::Recompute,
+    Hazard::Performance,
+    Hazard::ExtensionUpdate,
 ];
 
 /// One step as recorded in a plan file.

@@ -1,5 +1,6 @@
 -- Columns of tables: type, collation, default, identity (with its sequence), generation.
--- Columns a partition inherits from its parent are not its own and are left out.
+-- Columns a partition or an inheriting table inherits from its parent(s) and does not
+-- declare itself are not its own and are left out.
 -- $1: schema names to leave out (text[]).
 SELECT jsonb_build_object(
     'schema', n.nspname,
@@ -46,7 +47,7 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE c.relkind IN ('r', 'p')
   AND a.attnum > 0
   AND NOT a.attisdropped
-  AND (a.attislocal OR NOT c.relispartition)
+  AND (a.attislocal OR a.attinhcount = 0)
   AND n.nspname <> ALL ($1::text[])
   AND n.nspname NOT LIKE 'pg\_%'
   AND n.nspname <> 'information_schema'

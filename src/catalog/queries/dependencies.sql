@@ -82,7 +82,11 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     JOIN rel r ON r.oid = ad.adrelid
     JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
     UNION ALL
-    SELECT 'pg_rewrite'::regclass::oid, rw.oid, 0, r.kind, r.nspname, r.relname, NULL
+    -- a view's _RETURN rule is the view; other rules are rules
+    SELECT 'pg_rewrite'::regclass::oid, rw.oid, 0,
+           CASE WHEN rw.rulename = '_RETURN' THEN r.kind ELSE 'rule' END,
+           r.nspname, r.relname,
+           CASE WHEN rw.rulename = '_RETURN' THEN NULL ELSE rw.rulename::text END
     FROM pg_rewrite rw JOIN rel r ON r.oid = rw.ev_class
     UNION ALL
     SELECT 'pg_namespace'::regclass::oid, ns.oid, 0, 'schema', NULL, ns.nspname, NULL

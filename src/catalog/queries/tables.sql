@@ -10,8 +10,17 @@ SELECT jsonb_build_object(
         JOIN pg_class pc ON pc.oid = i.inhparent
         JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = c.oid AND c.relispartition),
-    'inherits', EXISTS (
-        SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid AND NOT c.relispartition),
+    'inherits', (
+        SELECT coalesce(jsonb_agg(jsonb_build_object('schema', pn.nspname, 'name', pc.relname)
+                                  ORDER BY i.inhseqno), '[]')
+        FROM pg_inherits i
+        JOIN pg_class pc ON pc.oid = i.inhparent
+        JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+        WHERE i.inhrelid = c.oid AND NOT c.relispartition),
+    'replica_identity', c.relreplident,
+    'replica_index', CASE WHEN c.relreplident = 'i' THEN (
+        SELECT ic.relname FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid
+        WHERE ix.indrelid = c.oid AND ix.indisreplident) END,
     'bound', CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
     'unlogged', c.relpersistence = 'u',
     'row_security', c.relrowsecurity,

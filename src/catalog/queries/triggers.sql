@@ -1,4 +1,5 @@
--- User triggers on tables (not internal ones, not clones a partition gets from its parent).
+-- User triggers on tables and views (not internal ones, not clones a partition gets from
+-- its parent).
 -- $1: schema names to leave out (text[]).
 SELECT jsonb_build_object(
     'schema', n.nspname,
@@ -13,7 +14,7 @@ JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE NOT t.tgisinternal
   AND t.tgparentid = 0
-  AND c.relkind IN ('r', 'p')
+  AND c.relkind IN ('r', 'p', 'v')
   AND n.nspname <> ALL ($1::text[])
   AND n.nspname NOT LIKE 'pg\_%'
   AND n.nspname <> 'information_schema'

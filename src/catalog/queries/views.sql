@@ -4,6 +4,7 @@ SELECT jsonb_build_object(
     'schema', n.nspname,
     'name', c.relname,
     'materialized', c.relkind = 'm',
+    'unpopulated', c.relkind = 'm' AND NOT c.relispopulated,
     'definition', rtrim(pg_get_viewdef(c.oid), '; ' || chr(10)),
     'options', coalesce(to_jsonb(c.reloptions), '[]'),
     'columns', (
