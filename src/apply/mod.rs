@@ -185,6 +185,11 @@ impl<'a> Runner<'a> {
         );
         let major = u32::try_from(major).unwrap_or(0);
         ledger::ensure(&work).await?;
+        // Function bodies are checked when they run, not when they are created (as pg_dump
+        // does): a body may use a table a later step creates.
+        work.batch_execute("SET check_function_bodies = off")
+            .await
+            .map_err(|e| Error::database("starting the session", &e))?;
         Ok(Self {
             url: url.clone(),
             work,

@@ -32,6 +32,9 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("triggers", include_str!("queries/triggers.sql")),
     ("policies", include_str!("queries/policies.sql")),
     ("rules", include_str!("queries/rules.sql")),
+    ("collations", include_str!("queries/collations.sql")),
+    ("statistics", include_str!("queries/statistics.sql")),
+    ("aggregates", include_str!("queries/aggregates.sql")),
     ("dependencies", include_str!("queries/dependencies.sql")),
 ];
 

@@ -8,10 +8,11 @@ use serde::de::DeserializeOwned;
 use super::RawCatalog;
 use crate::error::{Error, Result};
 use crate::model::{
-    Attribute, Catalog, Column, ColumnRef, Constraint, ConstraintKind, Dep, DomainCheck, Extension,
-    Function, FunctionId, Grants, Identity, Index, KeyDetail, Model, NotCompared, ObjectId,
-    PartitionOf, Policy, ReplicaIdentity, RoutineKind, Rule, Schema, Sequence, SequenceOptions,
-    Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
+    Aggregate, Attribute, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind, Dep,
+    DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index, KeyDetail, Model,
+    NotCompared, ObjectId, PartitionOf, Policy, ReplicaIdentity, RoutineKind, Rule, Schema,
+    Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View,
+    ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -53,8 +54,19 @@ struct TypeRow {
     not_null: bool,
     checks: Option<BTreeMap<String, DomainCheck>>,
     attributes: Option<Vec<AttributeRow>>,
+    range: Option<RangeRow>,
     comment: Option<String>,
     grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct RangeRow {
+    subtype: String,
+    subtype_opclass: Option<String>,
+    collation: Option<Name>,
+    canonical: Option<String>,
+    subtype_diff: Option<String>,
+    multirange: Option<Name>,
 }
 
 #[derive(Deserialize)]
@@ -198,6 +210,39 @@ struct TriggerRow {
 }
 
 #[derive(Deserialize)]
+struct CollationRow {
+    schema: String,
+    name: String,
+    provider: String,
+    deterministic: bool,
+    lc_collate: Option<String>,
+    lc_ctype: Option<String>,
+    locale: Option<String>,
+    rules: Option<String>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct StatisticsRow {
+    schema: String,
+    name: String,
+    definition: String,
+    target: Option<i32>,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AggregateRow {
+    schema: String,
+    name: String,
+    args: String,
+    kind: String,
+    options: Vec<(String, String)>,
+    comment: Option<String>,
+    grants: Grants,
+}
+
+#[derive(Deserialize)]
 struct RuleRow {
     schema: String,
     relation: String,
@@ -295,6 +340,19 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
                     })
                     .collect(),
             },
+            "r" => {
+                let Some(r) = row.range else {
+                    return Err(unsupported(&name, "cannot read its range definition"));
+                };
+                TypeKind::Range {
+                    subtype: r.subtype,
+                    subtype_opclass: r.subtype_opclass,
+                    collation: r.collation.map(Into::into),
+                    canonical: r.canonical,
+                    subtype_diff: r.subtype_diff,
+                    multirange: r.multirange.map(Into::into),
+                }
+            }
             other => return Err(unsupported(&name, &format!("unknown type kind {other:?}"))),
         };
         let def = TypeDef {
@@ -488,6 +546,62 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             view.triggers.insert(row.name, trigger);
         }
     }
+    for row in parse::<CollationRow>("collations", take("collations"))? {
+        let name = QualName::new(row.schema, row.name);
+        let provider = match row.provider.as_str() {
+            "i" => "icu",
+            "b" => "builtin",
+            _ => "libc",
+        };
+        // Before PostgreSQL 15 an ICU collation kept its locale in collcollate.
+        let (locale, lc_collate, lc_ctype) = if provider == "libc" {
+            (None, row.lc_collate, row.lc_ctype)
+        } else {
+            (row.locale.or(row.lc_collate), None, None)
+        };
+        model.collations.insert(
+            name,
+            Collation {
+                provider: provider.to_owned(),
+                locale,
+                lc_collate,
+                lc_ctype,
+                deterministic: row.deterministic,
+                rules: row.rules,
+                comment: row.comment,
+            },
+        );
+    }
+    for row in parse::<StatisticsRow>("statistics", take("statistics"))? {
+        model.statistics.insert(
+            QualName::new(row.schema, row.name),
+            Statistics {
+                definition: row.definition,
+                target: row.target,
+                comment: row.comment,
+            },
+        );
+    }
+    for row in parse::<AggregateRow>("aggregates", take("aggregates"))? {
+        let id = FunctionId {
+            name: QualName::new(row.schema, row.name),
+            args: row.args,
+        };
+        if row.kind != "n" {
+            return Err(unsupported(
+                ObjectId::Aggregate(id),
+                "is an ordered-set or hypothetical-set aggregate, which strata does not model",
+            ));
+        }
+        model.aggregates.insert(
+            id,
+            Aggregate {
+                options: row.options,
+                comment: row.comment,
+                grants: row.grants,
+            },
+        );
+    }
     for row in parse::<RuleRow>("rules", take("rules"))? {
         let relation = QualName::new(row.schema, row.relation);
         let rule = Rule {
@@ -553,6 +667,12 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         "trigger" => ObjectId::Trigger(qual(), sub?),
         "policy" => ObjectId::Policy(qual(), sub?),
         "rule" => ObjectId::Rule(qual(), sub?),
+        "collation" => ObjectId::Collation(qual()),
+        "statistics" => ObjectId::Statistics(qual()),
+        "aggregate" => ObjectId::Aggregate(FunctionId {
+            name: qual(),
+            args: sub?,
+        }),
         _ => return None,
     })
 }

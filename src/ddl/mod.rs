@@ -32,6 +32,9 @@ pub enum Target<'a> {
     Trigger(&'a QualName, &'a str),
     Policy(&'a QualName, &'a str),
     Rule(&'a QualName, &'a str),
+    Collation(&'a QualName),
+    Statistics(&'a QualName),
+    Aggregate(&'a FunctionId),
 }
 
 impl fmt::Display for Target<'_> {
@@ -52,6 +55,9 @@ impl fmt::Display for Target<'_> {
             Target::Trigger(t, n) => write!(f, "TRIGGER {} ON {t}", Ident(n)),
             Target::Policy(t, n) => write!(f, "POLICY {} ON {t}", Ident(n)),
             Target::Rule(t, n) => write!(f, "RULE {} ON {t}", Ident(n)),
+            Target::Collation(n) => write!(f, "COLLATION {n}"),
+            Target::Statistics(n) => write!(f, "STATISTICS {n}"),
+            Target::Aggregate(id) => write!(f, "AGGREGATE {id}"),
         }
     }
 }
@@ -86,7 +92,7 @@ pub fn default_grants(target: Target<'_>) -> Grants {
         grantable: false,
     };
     match target {
-        Target::Function(..) => [public("EXECUTE")].into(),
+        Target::Function(..) | Target::Aggregate(_) => [public("EXECUTE")].into(),
         Target::Type(..) => [public("USAGE")].into(),
         _ => Grants::new(),
     }
@@ -103,6 +109,7 @@ pub fn grant_changes(
     let on = match target {
         Target::View(n, _) => format!("TABLE {n}"),
         Target::Type(n, _) => format!("TYPE {n}"),
+        Target::Aggregate(id) => format!("FUNCTION {id}"),
         other => other.to_string(),
     };
     let cols = column.map_or(String::new(), |c| format!(" ({})", Ident(c)));
@@ -134,6 +141,83 @@ pub fn grant_changes(
         }
     }
     out
+}
+
+pub fn create_collation(name: &QualName, c: &crate::model::Collation) -> String {
+    let mut options = vec![format!("provider = {}", c.provider)];
+    if let Some(locale) = &c.locale {
+        options.push(format!("locale = {}", Literal(locale)));
+    }
+    if let Some(v) = &c.lc_collate {
+        options.push(format!("lc_collate = {}", Literal(v)));
+    }
+    if let Some(v) = &c.lc_ctype {
+        options.push(format!("lc_ctype = {}", Literal(v)));
+    }
+    if !c.deterministic {
+        options.push("deterministic = false".to_owned());
+    }
+    if let Some(rules) = &c.rules {
+        options.push(format!("rules = {}", Literal(rules)));
+    }
+    let mut sql = vec![format!("CREATE COLLATION {name} ({});", options.join(", "))];
+    sql.extend(comment_change(
+        Target::Collation(name),
+        None,
+        c.comment.as_deref(),
+    ));
+    join(sql)
+}
+
+pub fn drop_collation(name: &QualName) -> String {
+    format!("DROP COLLATION {name};")
+}
+
+pub fn create_statistics(name: &QualName, s: &crate::model::Statistics) -> String {
+    let mut sql = vec![format!(
+        "{};",
+        s.definition.trim_end().trim_end_matches(';')
+    )];
+    if let Some(target) = s.target {
+        sql.push(format!("ALTER STATISTICS {name} SET STATISTICS {target};"));
+    }
+    sql.extend(comment_change(
+        Target::Statistics(name),
+        None,
+        s.comment.as_deref(),
+    ));
+    join(sql)
+}
+
+pub fn drop_statistics(name: &QualName) -> String {
+    format!("DROP STATISTICS {name};")
+}
+
+pub fn create_aggregate(id: &FunctionId, a: &crate::model::Aggregate) -> String {
+    let options: Vec<String> = a
+        .options
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    let target = Target::Aggregate(id);
+    let mut sql = vec![format!(
+        "CREATE AGGREGATE {} ({}) ({});",
+        id.name,
+        id.args,
+        options.join(", ")
+    )];
+    sql.extend(comment_change(target, None, a.comment.as_deref()));
+    sql.extend(grant_changes(
+        target,
+        None,
+        &default_grants(target),
+        &a.grants,
+    ));
+    join(sql)
+}
+
+pub fn drop_aggregate(id: &FunctionId) -> String {
+    format!("DROP AGGREGATE {id};")
 }
 
 pub fn create_schema(name: &str) -> String {
@@ -216,6 +300,32 @@ pub fn create_type(name: &QualName, def: &TypeDef) -> String {
                 ));
             }
             sql
+        }
+        TypeKind::Range {
+            subtype,
+            subtype_opclass,
+            collation,
+            canonical,
+            subtype_diff,
+            multirange,
+        } => {
+            let mut options = vec![format!("subtype = {subtype}")];
+            if let Some(o) = subtype_opclass {
+                options.push(format!("subtype_opclass = {o}"));
+            }
+            if let Some(c) = collation {
+                options.push(format!("collation = {c}"));
+            }
+            if let Some(f) = canonical {
+                options.push(format!("canonical = {f}"));
+            }
+            if let Some(f) = subtype_diff {
+                options.push(format!("subtype_diff = {f}"));
+            }
+            if let Some(m) = multirange {
+                options.push(format!("multirange_type_name = {m}"));
+            }
+            format!("CREATE TYPE {name} AS RANGE ({});", options.join(", "))
         }
         TypeKind::Composite { attributes } => {
             let attrs: Vec<String> = attributes

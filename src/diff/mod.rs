@@ -15,6 +15,7 @@ mod constraint;
 mod conversion;
 mod function;
 mod index;
+mod objects;
 mod rule;
 mod schema;
 mod sequence;
@@ -188,6 +189,24 @@ impl<'a> Differ<'a> {
                 let table = ObjectId::Table(t.clone());
                 gone(&table).then_some(table)
             }
+            // Statistics go with the table (or a column) they are on.
+            ObjectId::Statistics(_) => self
+                .cur_deps
+                .iter()
+                .filter(|d| &d.dependent == id)
+                .find_map(|d| match &d.referenced {
+                    ObjectId::Table(t) | ObjectId::Column(t, _) => {
+                        let table = ObjectId::Table(t.clone());
+                        if gone(&table) {
+                            Some(table)
+                        } else if gone(&d.referenced) {
+                            Some(d.referenced.clone())
+                        } else {
+                            None
+                        }
+                    }
+                    _ => None,
+                }),
             ObjectId::Column(t, _)
             | ObjectId::Trigger(t, _)
             | ObjectId::Policy(t, _)
@@ -355,6 +374,8 @@ impl<'a> Differ<'a> {
             | ObjectId::Trigger(..)
             | ObjectId::Policy(..)
             | ObjectId::Rule(..)
+            | ObjectId::Statistics(_)
+            | ObjectId::Aggregate(_)
             | ObjectId::ColumnDefault(..)
             | ObjectId::Function(_) => Some(Cause::Teardown),
             ObjectId::Column(t, c) => {
@@ -551,19 +572,23 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
     view::decide(&mut d);
     trigger::decide(&mut d);
     rule::decide(&mut d);
+    objects::decide(&mut d);
     d.close_rebuilds();
 
     schema::emit(&mut d);
     types::emit(&mut d);
     sequence::emit(&mut d);
-    function::emit(&mut d);
     table::emit(&mut d);
     column::emit(&mut d);
     constraint::emit(&mut d);
     index::emit(&mut d);
+    // Functions after the tables and views their bodies may use (bodies are not tracked by
+    // pg_depend; what is tracked, a default or a view calling one, still orders them first).
+    function::emit(&mut d);
     view::emit(&mut d);
     trigger::emit(&mut d);
     rule::emit(&mut d);
+    objects::emit(&mut d);
     table::emit_late(&mut d);
     sequence::emit_owners(&mut d);
 

@@ -174,10 +174,19 @@ fn swap_sql(
     assign: bool,
 ) -> (String, String, QualName) {
     let aside = ddl::temp_name("old", &format!("{name} {}", ddl::create_type(name, from)));
-    let mut sql = vec![
-        format!("ALTER TYPE {name} RENAME TO {};", Ident(&aside)),
-        create_sql(name, to),
-    ];
+    let mut sql = vec![format!("ALTER TYPE {name} RENAME TO {};", Ident(&aside))];
+    // A range's multirange keeps its name when the range is renamed: it moves aside too.
+    if let TypeKind::Range {
+        multirange: Some(multi),
+        ..
+    } = &from.kind
+    {
+        sql.push(format!(
+            "ALTER TYPE {multi} RENAME TO {};",
+            Ident(&format!("{aside}_multirange"))
+        ));
+    }
+    sql.push(create_sql(name, to));
     for (table, column, array) in columns {
         let (via, target) = if *array {
             ("text[]".to_owned(), format!("{name}[]"))

@@ -29,6 +29,45 @@ pub struct Model {
     pub tables: BTreeMap<QualName, Table>,
     pub views: BTreeMap<QualName, View>,
     pub indexes: BTreeMap<QualName, Index>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collations: BTreeMap<QualName, Collation>,
+    /// Extended statistics (`CREATE STATISTICS`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statistics: BTreeMap<QualName, Statistics>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub aggregates: BTreeMap<FunctionId, Aggregate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collation {
+    /// `libc`, `icu` or `builtin`.
+    pub provider: String,
+    /// The locale of an ICU or builtin collation.
+    pub locale: Option<String>,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    pub deterministic: bool,
+    /// ICU tailoring rules (PostgreSQL 16+).
+    pub rules: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statistics {
+    /// `pg_get_statisticsobjdef`: a complete `CREATE STATISTICS` statement.
+    pub definition: String,
+    /// `ALTER STATISTICS ... SET STATISTICS`, when set.
+    pub target: Option<i32>,
+    pub comment: Option<String>,
+}
+
+/// An aggregate function: its `CREATE AGGREGATE` options as SQL (`sfunc`,
+/// `stype`, `initcond`, ...), in their canonical order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aggregate {
+    pub options: Vec<(String, String)>,
+    pub comment: Option<String>,
+    pub grants: Grants,
 }
 
 /// A model plus what the planner needs to order changes: the dependencies between objects
@@ -173,6 +212,16 @@ pub enum TypeKind {
     },
     Composite {
         attributes: Vec<Attribute>,
+    },
+    /// `CREATE TYPE ... AS RANGE`; its multirange type and constructor functions come with
+    /// it.
+    Range {
+        subtype: String,
+        subtype_opclass: Option<String>,
+        collation: Option<QualName>,
+        canonical: Option<String>,
+        subtype_diff: Option<String>,
+        multirange: Option<QualName>,
     },
 }
 
@@ -595,6 +644,9 @@ impl Model {
                         .get(relation)
                         .is_some_and(|v| v.rules.contains_key(name))
             }
+            ObjectId::Collation(name) => self.collations.contains_key(name),
+            ObjectId::Statistics(name) => self.statistics.contains_key(name),
+            ObjectId::Aggregate(id) => self.aggregates.contains_key(id),
             ObjectId::ReplicaIdentity(name) => self
                 .tables
                 .get(name)

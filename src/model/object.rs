@@ -29,6 +29,9 @@ pub enum ObjectId {
     Policy(QualName, String),
     /// A rewrite rule of a table or view.
     Rule(QualName, String),
+    Collation(QualName),
+    Statistics(QualName),
+    Aggregate(FunctionId),
     /// A table's `REPLICA IDENTITY` setting (apart from the table, since it may name an
     /// index created after the table).
     ReplicaIdentity(QualName),
@@ -65,6 +68,9 @@ impl ObjectId {
             ObjectId::Trigger(..) => "trigger",
             ObjectId::Policy(..) => "policy",
             ObjectId::Rule(..) => "rule",
+            ObjectId::Collation(_) => "collation",
+            ObjectId::Statistics(_) => "statistics",
+            ObjectId::Aggregate(_) => "aggregate",
             ObjectId::ReplicaIdentity(_) => "replica identity",
             ObjectId::View(_) => "view",
             ObjectId::Index(_) => "index",
@@ -84,7 +90,10 @@ impl fmt::Display for ObjectId {
             | ObjectId::Table(n)
             | ObjectId::View(n)
             | ObjectId::Index(n)
+            | ObjectId::Collation(n)
+            | ObjectId::Statistics(n)
             | ObjectId::ReplicaIdentity(n) => write!(f, "{} {n}", self.kind()),
+            ObjectId::Aggregate(id) => write!(f, "aggregate {id}"),
             ObjectId::Function(id) => write!(f, "function {id}"),
             ObjectId::Column(t, c) | ObjectId::ColumnDefault(t, c) => {
                 write!(f, "{} {t}.{}", self.kind(), Ident(c))
@@ -188,6 +197,24 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
         add(
             ObjectId::Function(id.clone()),
             ObjectId::Schema(id.name.schema.clone()),
+        );
+    }
+    for id in model.aggregates.keys() {
+        add(
+            ObjectId::Aggregate(id.clone()),
+            ObjectId::Schema(id.name.schema.clone()),
+        );
+    }
+    for name in model.collations.keys() {
+        add(
+            ObjectId::Collation(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
+    }
+    for name in model.statistics.keys() {
+        add(
+            ObjectId::Statistics(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
         );
     }
     for (name, table) in &model.tables {

@@ -40,12 +40,16 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
     WHERE r.relkind IN ('r', 'p', 'v', 'm', 'c')
     UNION ALL
-    -- types: arrays are their element type, row types their relation
+    -- types: arrays are their element type, row types their relation, a multirange its
+    -- range
     SELECT 'pg_type'::regclass::oid, t.oid, 0,
            coalesce(r.kind, 'type'), ns.nspname, coalesce(r.relname, et.typname), NULL
     FROM pg_type t
-    JOIN pg_type et ON et.oid = CASE WHEN t.typcategory = 'A' AND t.typelem <> 0
-                                     THEN t.typelem ELSE t.oid END
+    JOIN pg_type et ON et.oid = CASE
+        WHEN t.typcategory = 'A' AND t.typelem <> 0 THEN t.typelem
+        WHEN t.typtype = 'm' THEN (SELECT rg.rngtypid FROM pg_range rg
+                                   WHERE (to_jsonb(rg) ->> 'rngmultitypid')::oid = t.oid)
+        ELSE t.oid END
     JOIN ns ON ns.oid = et.typnamespace
     LEFT JOIN rel r ON r.oid = et.typrelid
     UNION ALL
@@ -53,6 +57,20 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
            pg_get_function_identity_arguments(p.oid)
     FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
     WHERE p.prokind IN ('f', 'p')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend i
+                      WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid
+                        AND i.deptype = 'i' AND i.refclassid = 'pg_type'::regclass)
+    UNION ALL
+    -- a range type's constructors are the type
+    SELECT 'pg_proc'::regclass::oid, p.oid, 0, 'type', tn.nspname, t.typname, NULL
+    FROM pg_proc p
+    JOIN pg_depend i ON i.classid = 'pg_proc'::regclass AND i.objid = p.oid
+                    AND i.deptype = 'i' AND i.refclassid = 'pg_type'::regclass
+    JOIN pg_type t ON t.oid = CASE WHEN (SELECT typtype FROM pg_type WHERE oid = i.refobjid) = 'm'
+                                   THEN (SELECT rg.rngtypid FROM pg_range rg
+                                         WHERE (to_jsonb(rg) ->> 'rngmultitypid')::oid = i.refobjid)
+                                   ELSE i.refobjid END
+    JOIN ns tn ON tn.oid = t.typnamespace
     UNION ALL
     -- constraints of tables, and of domains (which are the domain)
     SELECT 'pg_constraint'::regclass::oid, k.oid, 0,
@@ -91,6 +109,17 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     UNION ALL
     SELECT 'pg_namespace'::regclass::oid, ns.oid, 0, 'schema', NULL, ns.nspname, NULL
     FROM ns
+    UNION ALL
+    SELECT 'pg_collation'::regclass::oid, co.oid, 0, 'collation', ns.nspname, co.collname, NULL
+    FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
+    UNION ALL
+    SELECT 'pg_statistic_ext'::regclass::oid, s.oid, 0, 'statistics', ns.nspname, s.stxname, NULL
+    FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
+    UNION ALL
+    SELECT 'pg_proc'::regclass::oid, p.oid, 0, 'aggregate', ns.nspname, p.proname,
+           pg_get_function_identity_arguments(p.oid)
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+    WHERE p.prokind = 'a'
     UNION ALL
     SELECT 'pg_extension'::regclass::oid, e.oid, 0, 'extension', NULL, e.extname, NULL
     FROM pg_extension e

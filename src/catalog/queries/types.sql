@@ -30,6 +30,27 @@ SELECT jsonb_build_object(
                 WHERE co.oid = a.attcollation) END) ORDER BY a.attnum), '[]')
         FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid
         WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END,
+    'range', CASE WHEN t.typtype = 'r' THEN (
+        SELECT jsonb_build_object(
+            'subtype', format_type(r.rngsubtype, NULL),
+            'subtype_opclass', CASE WHEN NOT oc.opcdefault THEN
+                quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) END,
+            'collation', CASE WHEN r.rngcollation <> 0
+                               AND r.rngcollation <> st.typcollation THEN (
+                SELECT jsonb_build_object('schema', cn.nspname, 'name', co.collname)
+                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+                WHERE co.oid = r.rngcollation) END,
+            'canonical', CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END,
+            'subtype_diff', CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END,
+            'multirange', (
+                SELECT jsonb_build_object('schema', mn.nspname, 'name', mt.typname)
+                FROM pg_type mt JOIN pg_namespace mn ON mn.oid = mt.typnamespace
+                WHERE mt.oid = (to_jsonb(r) ->> 'rngmultitypid')::oid))
+        FROM pg_range r
+        JOIN pg_type st ON st.oid = r.rngsubtype
+        JOIN pg_opclass oc ON oc.oid = r.rngsubopc
+        JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
+        WHERE r.rngtypid = t.oid) END,
     'comment', obj_description(t.oid, 'pg_type'),
     'grants', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -42,7 +63,7 @@ SELECT jsonb_build_object(
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
-WHERE (t.typtype IN ('e', 'd')
+WHERE (t.typtype IN ('e', 'd', 'r')
        OR (t.typtype = 'c' AND EXISTS (
            SELECT 1 FROM pg_class r WHERE r.oid = t.typrelid AND r.relkind = 'c')))
   AND n.nspname <> ALL ($1::text[])
