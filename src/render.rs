@@ -65,6 +65,9 @@ pub fn md_inline(text: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            // No @mentions, no autolinked URLs.
+            '@' => out.push_str("&#64;"),
+            ':' => out.push_str("&#58;"),
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
@@ -160,6 +163,33 @@ pub fn markdown(plan: &PlanFile) -> String {
             ids.join(", ")
         );
     }
+    if !head.revert.is_empty() {
+        let _ = writeln!(
+            out,
+            "Reverting runs {} step(s):\n\n| # | revert step | hazards |\n|---|---|---|",
+            head.revert.len()
+        );
+        for (i, step) in head.revert.iter().enumerate() {
+            let ids: Vec<String> = step
+                .hazards
+                .iter()
+                .map(|h| format!("`{}`", h.id()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {}{} | {} |",
+                i + 1,
+                if step.custom {
+                    "**written by hand:** "
+                } else {
+                    ""
+                },
+                md_inline(&step.summary),
+                ids.join(" ")
+            );
+        }
+        out.push('\n');
+    }
     let mut sql = String::new();
     for step in &head.steps {
         let _ = writeln!(
@@ -174,6 +204,22 @@ pub fn markdown(plan: &PlanFile) -> String {
         "<details><summary>SQL</summary>\n\n{}\n</details>",
         md_fenced("sql", &sql)
     );
+    if !head.revert.is_empty() {
+        let mut back = String::new();
+        for step in &head.revert {
+            let _ = writeln!(
+                back,
+                "-- {}\n{}\n",
+                step.summary.replace(['\n', '\r'], " "),
+                step.sql
+            );
+        }
+        let _ = writeln!(
+            out,
+            "<details><summary>Revert SQL</summary>\n\n{}\n</details>",
+            md_fenced("sql", &back)
+        );
+    }
     out
 }
 

@@ -218,11 +218,12 @@ impl<'a> Runner<'a> {
     }
 
     /// Before a plan's first step: the plan must be what strata plans from the database's
-    /// state (`source`) to its recorded target state. Differences are refused for plans of
-    /// this planner and noted for older ones; a plan without a recorded target state
-    /// (format 1) is noted, and re-derived after it ran where the settings ask for it.
-    fn verify_before(&self, plan: &PlanFile, source: &Catalog) -> Result<()> {
-        use crate::planfile::verify::{self, Verdict};
+    /// state (`source`) to its recorded target state, or it is refused. A format-1 plan
+    /// (written before plans recorded target states) cannot be re-derived before it runs:
+    /// it is re-derived after it ran where the settings ask for it (shadow replays), and
+    /// noted otherwise. Returns the decoded target state.
+    fn verify_before(&self, plan: &PlanFile, source: &Catalog) -> Result<Option<Catalog>> {
+        use crate::planfile::verify;
         if self.settings.require_review {
             let claims = verify::claims(plan);
             if !claims.is_empty() {
@@ -234,59 +235,55 @@ impl<'a> Runner<'a> {
             }
         }
         let Some(state) = &plan.head.target else {
+            if plan.head.format >= 2 {
+                return Err(Error::Refused(format!(
+                    "plan {} is of format {} but records no [target] state (the plan file was \
+                     edited); nothing was changed",
+                    plan.head.id, plan.head.format
+                )));
+            }
             if !self.settings.verify_after {
                 self.note(format!(
-                    "plan {} records no target state (written by strata before 0.2): its                      steps were not re-derived before they ran (`strata check` re-derives                      them on a shadow; signing the chain protects them)",
+                    "plan {} records no target state (format 1, written by strata before 0.2): \
+                     its steps could not be re-derived before they ran (`strata check` \
+                     re-derives them on a shadow; signing the chain protects them)",
                     plan.head.id
                 ));
             }
-            return Ok(());
+            return Ok(None);
         };
         let target = state.decode().map_err(|e| {
             Error::Refused(format!("plan {}: {e}; nothing was changed", plan.head.id))
         })?;
         if target.model.fingerprint() != plan.head.target_fingerprint {
             return Err(Error::Refused(format!(
-                "plan {}: its recorded target state is not the state its target_fingerprint                  names (the plan file was edited); nothing was changed",
+                "plan {}: its recorded target state is not the state its target_fingerprint \
+                 names (the plan file was edited); nothing was changed",
                 plan.head.id
             )));
         }
         self.judge(plan, verify::compare(plan, source, &target)?)?;
-        let _ = Verdict::Same;
-        Ok(())
+        Ok(Some(target))
     }
 
-    /// Refuses or notes differences between a plan and what strata plans for it.
+    /// Refuses a plan that is not what strata plans for it.
     fn judge(&self, plan: &PlanFile, verdict: crate::planfile::verify::Verdict) -> Result<()> {
-        use crate::planfile::verify::{self, Verdict};
-        let Verdict::Differs(lines) = verdict else {
+        let crate::planfile::verify::Verdict::Differs(lines) = verdict else {
             return Ok(());
         };
-        if verify::held_to_this_planner(plan) {
-            let mut message = format!(
-                "plan {} is not what strata plans for it (edited after it was planned?);                  nothing was changed:",
-                plan.head.id
-            );
-            for line in &lines {
-                message.push_str(&format!(
-                    "
-  - {line}"
-                ));
-            }
-            message.push_str(
-                "
-A step written by hand must say `custom = true` and carry the custom-sql                  hazard (then `strata seal` records the plan).",
-            );
-            return Err(Error::Refused(message));
+        let mut message = format!(
+            "plan {} is not what strata plans for it (edited after it was planned?); nothing \
+             was changed:",
+            plan.head.id
+        );
+        for line in &lines {
+            message.push_str(&format!("\n  - {line}"));
         }
-        self.note(format!(
-            "plan {} was planned by an older strata (planner {}; this one is {}), which plans              it differently: {}",
-            plan.head.id,
-            plan.head.planner,
-            verify::PLANNER,
-            lines.join("; ")
-        ));
-        Ok(())
+        message.push_str(
+            "\nA step written by hand must say `custom = true` and carry the custom-sql hazard \
+             (then `strata seal` records the plan).",
+        );
+        Err(Error::Refused(message))
     }
 
     /// Releases the migration lock.
@@ -608,11 +605,16 @@ A step written by hand must say `custom = true` and carry the custom-sql        
                 let live = self
                     .check_start(plan, start_fp, expected_model, direction)
                     .await?;
+                let mut target = None;
                 if direction == Direction::Apply {
-                    self.verify_before(plan, &live)?;
+                    target = self.verify_before(plan, &live)?;
                 }
                 self.preflight(plan, steps, first, roles, &live).await?;
+                // Later plans' checks too, once each is verified against the state the plan
+                // before it reaches (never run a check of a plan not yet verified).
                 for next in later {
+                    let Some(source) = target.take() else { break };
+                    target = self.verify_before(next, &source)?;
                     self.preflight(next, &next.head.steps, 0, &next.head.roles, &live)
                         .await?;
                 }

@@ -118,6 +118,16 @@ impl Runner<'_> {
         self.same_major(&plans)?;
         for item in &targets {
             let plan = item.plan();
+            if matches!(item, Item::Revert { .. })
+                && self.settings.require_review
+                && plan.unacknowledged_revert()
+            {
+                return Err(Error::Refused(format!(
+                    "plan {} has hand-written revert steps (custom-sql) no reviewer acknowledged \
+                     (list custom-sql in its [review] revert_acknowledged); nothing was changed",
+                    plan.head.id
+                )));
+            }
             if plan.head.baseline {
                 return Err(Error::Refused(format!(
                     "plan {} is a baseline (the state strata started from): it cannot be reverted",

@@ -221,6 +221,28 @@ pub async fn role_privileges(client: &Client) -> Result<RolePrivileges> {
     })
 }
 
+/// Which of `roles` are privileged (superuser, CREATEROLE, CREATEDB, REPLICATION,
+/// BYPASSRLS, or a member of a predefined role that reaches outside a database).
+pub async fn privileged_roles(client: &Client, roles: &[String]) -> Result<Vec<String>> {
+    let rows = client
+        .query(include_str!("queries/named_role_privileges.sql"), &[&roles])
+        .await
+        .map_err(|e| introspection_error("named_role_privileges", &e))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let name: String = row
+            .try_get(0)
+            .map_err(|e| introspection_error("named_role_privileges", &e))?;
+        let privileged: bool = row
+            .try_get(1)
+            .map_err(|e| introspection_error("named_role_privileges", &e))?;
+        if privileged {
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
 /// Shadow databases and loader roles on a server (left behind, perhaps, by dead runs), by
 /// name, with nobody connected to them.
 #[derive(Clone, Debug, Default)]

@@ -264,6 +264,8 @@ pub struct RevertArgs {
     /// names them and their row counts).
     #[arg(long)]
     pub accept_data_loss: bool,
+    #[command(flatten)]
+    pub signing: VerifyArgs,
 }
 
 #[derive(Debug, Args)]

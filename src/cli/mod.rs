@@ -499,6 +499,7 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
         );
     }
     let order = workflow::verified_chain(&chain)?;
+    workflow::verify_signature(&chain, &order, args.signing.verify_key.as_deref())?;
     let to = args.to.as_deref();
     let mut settings = project.apply.clone();
     settings.accept_data_loss = args.accept_data_loss;

@@ -58,10 +58,30 @@ impl DbUrl {
         }
     }
 
-    /// The same server and database, as another role.
+    /// The same server and database, as another role: only where to connect and how
+    /// (hosts, ports, database, TLS, timeouts) carry over, not the original role's session
+    /// options (`options=-c ...`), which the other role may not be allowed to set.
     pub fn with_login(&self, user: &str, password: &str) -> Self {
-        let mut config = self.config.clone();
-        config.user(user).password(password);
+        let mut config = Config::new();
+        for host in self.config.get_hosts() {
+            match host {
+                Host::Tcp(h) => config.host(h),
+                Host::Unix(p) => config.host_path(p),
+            };
+        }
+        for port in self.config.get_ports() {
+            config.port(*port);
+        }
+        if let Some(db) = self.config.get_dbname() {
+            config.dbname(db);
+        }
+        if let Some(t) = self.config.get_connect_timeout() {
+            config.connect_timeout(*t);
+        }
+        config
+            .ssl_mode(self.config.get_ssl_mode())
+            .user(user)
+            .password(password);
         Self {
             config,
             tls: self.tls.clone(),

@@ -262,6 +262,40 @@ impl DevServer {
         Ok(shadow)
     }
 
+    /// Lends the loader the roles the schema names (to own objects, `ALTER ... OWNER TO`,
+    /// `AUTHORIZATION`, `FOR ROLE`), refusing privileged ones: schema SQL never runs with
+    /// more than an unprivileged role's rights.
+    pub async fn lend_roles(&self, roles: &[String]) -> Result<()> {
+        let Some(loader) = self.loader().await? else {
+            return Ok(());
+        };
+        if roles.is_empty() {
+            return Ok(());
+        }
+        let client = self.maintenance_url().connect().await?;
+        let privileged = crate::catalog::privileged_roles(&client, roles).await?;
+        if !privileged.is_empty() {
+            return Err(Error::Config(format!(
+                "the schema names privileged role(s) {} (as an owner, in AUTHORIZATION or FOR \
+                 ROLE): strata loads schema files as an unprivileged role and will not make it \
+                 a member of a privileged one",
+                privileged
+                    .iter()
+                    .map(|r| Ident(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let existing = crate::catalog::existing_roles(&client, roles).await?;
+        for role in existing.iter().filter(|r| **r != loader.role) {
+            client
+                .batch_execute(&format!("GRANT {} TO {}", Ident(role), Ident(&loader.role)))
+                .await
+                .map_err(|e| Error::database(format!("lending role {role} to the loader"), &e))?;
+        }
+        Ok(())
+    }
+
     /// Makes sure the roles a schema names exist on the server (roles are cluster-wide;
     /// grants and policies in the schema cannot load without them). On the embedded server
     /// missing ones are created as `NOLOGIN` roles; on a `--dev-url` server only with
@@ -484,6 +518,23 @@ async fn run_statement(
     loading: &Loading<'_>,
     statement: &Statement,
 ) -> std::result::Result<(), StatementError> {
+    // A comment on an extension is the extension owner's (the server's administrative
+    // role): written by strata from the name and text, for allowed extensions only.
+    if let (Some((name, text)), Some((admin, allowed))) =
+        (&statement.info.extension_comment, loading.extensions)
+        && (name == "plpgsql" || allowed.contains(name))
+    {
+        let sql = format!(
+            "COMMENT ON EXTENSION {} IS {}",
+            Ident(name),
+            text.as_deref()
+                .map_or("NULL".to_owned(), |t| crate::sql::Literal(t).to_string())
+        );
+        return admin
+            .batch_execute(&sql)
+            .await
+            .map_err(StatementError::Server);
+    }
     let (Some(spec), Some((admin, allowed))) = (&statement.info.extension, loading.extensions)
     else {
         return loading
@@ -492,6 +543,10 @@ async fn run_statement(
             .await
             .map_err(StatementError::Server);
     };
+    // plpgsql is in every database already.
+    if spec.name == "plpgsql" {
+        return Ok(());
+    }
     if !allowed.contains(&spec.name) {
         return Err(StatementError::Refused(format!(
             "extension {} is not allowed in the shadow database: extensions run with the \
@@ -516,6 +571,10 @@ async fn run_statement(
         .map_err(StatementError::Server)
 }
 
+/// How long one statement of the desired state may run (the loader role's
+/// `statement_timeout` is 5 minutes).
+const STATEMENT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5 * 60 + 30);
+
 enum StatementError {
     Server(tokio_postgres::Error),
     Refused(String),
@@ -532,7 +591,27 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<()> {
         failures = Vec::new();
         let mut progress = false;
         for statement in pending {
-            match run_statement(loading, statement).await {
+            // The loader's statement_timeout stops a long statement on the server; a body
+            // that catches the cancellation is cut off here (the shadow database is then
+            // dropped WITH (FORCE), which ends its session).
+            let ran = tokio::time::timeout(STATEMENT_LIMIT, run_statement(loading, statement))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(StatementError::Refused(format!(
+                        "the statement ran longer than {} minutes",
+                        STATEMENT_LIMIT.as_secs() / 60
+                    )))
+                });
+            if let Err(StatementError::Refused(message)) = &ran
+                && message.starts_with("the statement ran longer")
+            {
+                return Err(Error::Schema(vec![schema.problem_at(
+                    statement,
+                    0,
+                    message.clone(),
+                )]));
+            }
+            match ran {
                 Ok(()) => progress = true,
                 Err(StatementError::Refused(message)) => {
                     hard.push(schema.problem_at(statement, 0, message));
@@ -639,6 +718,7 @@ fn problem(schema: &Schema, statement: &Statement, err: &tokio_postgres::Error) 
 pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
     dev.ensure_roles(&schema.roles()).await?;
     let shadow = dev.create_database().await?;
+    dev.lend_roles(&schema.owner_roles()).await?;
     let result = async {
         let client = shadow.connect().await?;
         let admin = shadow.admin_url().connect().await?;
@@ -655,9 +735,29 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
             started.elapsed()
         );
         let started = std::time::Instant::now();
-        let catalog = crate::catalog::introspect(&client).await;
+        let catalog = crate::catalog::introspect(&client).await?;
         tracing::debug!("read the desired catalog in {:.2?}", started.elapsed());
-        catalog
+        // A function the schema calls while loading can create a trusted extension as the
+        // loader: only listed extensions may be in the desired state, however they came.
+        let allowed = &dev.options().extensions;
+        let unlisted: Vec<&String> = catalog
+            .model
+            .extensions
+            .keys()
+            .filter(|e| *e != "plpgsql" && !allowed.contains(e))
+            .collect();
+        if !unlisted.is_empty() {
+            return Err(Error::Config(format!(
+                "the schema SQL created extension(s) {} without listing them in strata.toml \
+                 ([shadow] extensions): extensions are created only when listed",
+                unlisted
+                    .iter()
+                    .map(|e| Ident(e).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(catalog)
     }
     .await;
     shadow.drop_now().await?;

@@ -95,7 +95,7 @@ pub fn load_dir_or_empty(dir: &Path) -> Result<Chain> {
         .collect();
     paths.sort();
     for path in paths {
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let text = read_plan_file(&path)?;
         let plan =
             PlanFile::parse(&text).map_err(|e| Error::Plans(format!("{}: {e}", path.display())))?;
         let stem = path
@@ -113,9 +113,30 @@ pub fn load_dir_or_empty(dir: &Path) -> Result<Chain> {
     }
     let sum_path = dir.join("strata.sum");
     if sum_path.exists() {
-        chain.sum = Some(std::fs::read_to_string(&sum_path).map_err(|e| Error::io(&sum_path, e))?);
+        chain.sum = Some(read_plan_file(&sum_path)?);
     }
     Ok(chain)
+}
+
+/// Plan files are read only when they are regular files of a sane size: a FIFO or a link
+/// to a device is an error, not a read that never ends.
+fn read_plan_file(path: &Path) -> Result<String> {
+    const LIMIT: u64 = 64 << 20;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Plans(format!(
+            "{}: not a regular file (plan files and strata.sum must be)",
+            path.display()
+        )));
+    }
+    if meta.len() > LIMIT {
+        return Err(Error::Plans(format!(
+            "{}: larger than {} MiB",
+            path.display(),
+            LIMIT >> 20
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
 impl Chain {

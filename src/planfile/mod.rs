@@ -339,6 +339,16 @@ impl PlanFile {
         out
     }
 
+    /// Hand-written revert steps (`custom-sql`) not acknowledged in `revert_acknowledged`:
+    /// their SQL runs only on `revert`, and a reviewer must have read it too.
+    pub fn unacknowledged_revert(&self) -> bool {
+        self.head
+            .revert
+            .iter()
+            .any(|s| s.hazards.contains(&Hazard::CustomSql))
+            && !self.review.revert_acknowledged.contains(&Hazard::CustomSql)
+    }
+
     /// Whether reverting restores everything (no step destroys data).
     pub fn is_reversible(&self) -> bool {
         !self

@@ -59,12 +59,19 @@ impl TargetState {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(self.state.concat())
             .map_err(|e| StateError(format!("not base64: {e}")))?;
-        const LIMIT: u64 = 1 << 30;
+        // A catalog of thousands of tables is tens of megabytes of JSON.
+        const LIMIT: u64 = 256 << 20;
         let mut json = Vec::new();
         flate2::read::GzDecoder::new(bytes.as_slice())
-            .take(LIMIT)
+            .take(LIMIT + 1)
             .read_to_end(&mut json)
             .map_err(|e| StateError(format!("not gzip: {e}")))?;
+        if json.len() as u64 > LIMIT {
+            return Err(StateError(format!(
+                "it inflates to more than {} MiB",
+                LIMIT >> 20
+            )));
+        }
         let value: serde_json::Value =
             serde_json::from_slice(&json).map_err(|e| StateError(format!("not JSON: {e}")))?;
         Catalog::from_stored(&value).ok_or_else(|| StateError("not a catalog".to_owned()))

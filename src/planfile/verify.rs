@@ -5,10 +5,11 @@
 //! hand-written (`custom = true`), which carries the `custom-sql` hazard a reviewer must
 //! acknowledge.
 //!
-//! The planner is versioned ([`PLANNER`]): plans record the version that wrote them. Only
-//! plans of this version are held to exact equality; a plan written by an older planner may
-//! legitimately differ from what this one plans, so differences are reported, not refused
-//! (signing the chain protects those).
+//! The planner is versioned ([`PLANNER`]): plans record the version that wrote them, and
+//! are compared on what that version could record (a format-1 plan has no objects or
+//! checks; hazards a later version introduced are left out). Differences are refused,
+//! whatever the version: a strata whose planner changed the SQL it writes for a state must
+//! say so in its release, and plans it can no longer confirm are re-planned.
 
 use crate::model::Catalog;
 use crate::plan::Hazard;
@@ -70,9 +71,23 @@ pub fn claims(plan: &PlanFile) -> Vec<String> {
     out
 }
 
+/// The hazards a planner version knew: a plan is compared on those only (a later strata
+/// finding a hazard it did not know of is not an edit).
+fn known_hazards(planner: u32) -> &'static [Hazard] {
+    const FIRST: &[Hazard] = &[
+        Hazard::DataLoss,
+        Hazard::Rewrite,
+        Hazard::BlockingLock,
+        Hazard::NonTransactional,
+        Hazard::Irreversible,
+    ];
+    if planner == 0 { FIRST } else { Hazard::ALL }
+}
+
 /// One step as compared: everything but the timeouts (which come from the settings of the
-/// day the plan was written); for a format-1 plan, only what format 1 recorded.
-fn shown(step: &PlannedStep, legacy: bool) -> String {
+/// day the plan was written); for a format-1 plan, only what format 1 recorded and the
+/// hazards its planner knew.
+fn shown(step: &PlannedStep, legacy: bool, planner: u32) -> String {
     let mut step = step.clone();
     step.lock_timeout = String::new();
     step.statement_timeout = String::new();
@@ -81,26 +96,51 @@ fn shown(step: &PlannedStep, legacy: bool) -> String {
         step.object = None;
         step.checks = Vec::new();
     }
+    let known = known_hazards(planner);
+    step.hazards.retain(|h| known.contains(h));
     serde_json::to_string(&step).unwrap_or_default()
 }
 
+/// Compares recorded steps with derived ones: the same steps (custom ones aside), in an
+/// order that keeps every dependency the planner found (`edges`: pairs of positions in
+/// `derived` that must run in that order). Ties the planner breaks one way or another do
+/// not count: a strata that orders independent steps differently still confirms a plan.
 fn compare_steps(
     kind: &str,
     recorded: &[PlannedStep],
     derived: &[PlannedStep],
+    edges: &[(usize, usize)],
     legacy: bool,
+    planner: u32,
 ) -> Vec<String> {
-    let kept: Vec<(usize, &PlannedStep)> = recorded
+    let key = |s: &PlannedStep| shown(s, legacy, planner);
+    let mut unmatched: Vec<(usize, &PlannedStep)> = recorded
         .iter()
         .enumerate()
         .filter(|(_, s)| !s.custom)
         .collect();
-    let mut out = Vec::new();
+    // Where each derived step is in the recorded plan.
+    let mut at: Vec<Option<usize>> = vec![None; derived.len()];
+    let mut missing: Vec<usize> = Vec::new();
     for (k, expected) in derived.iter().enumerate() {
-        match kept.get(k) {
-            Some((i, step)) if shown(step, legacy) == shown(expected, legacy) => {
-                let _ = i;
+        let want = key(expected);
+        // Prefer the step at the same place among the non-custom ones.
+        match unmatched.iter().position(|(_, s)| key(s) == want) {
+            Some(p) => {
+                at[k] = Some(unmatched.remove(p).0);
             }
+            None => missing.push(k),
+        }
+    }
+    let mut out = Vec::new();
+    // A step whose text differs from the step strata plans in its place: show both.
+    for k in &missing {
+        let expected = &derived[*k];
+        let partner = unmatched
+            .iter()
+            .position(|(_, s)| s.summary == expected.summary)
+            .or_else(|| (!unmatched.is_empty()).then_some(0));
+        match partner.map(|p| unmatched.remove(p)) {
             Some((i, step)) => {
                 let what = if step.sql != expected.sql {
                     format!(
@@ -108,7 +148,13 @@ fn compare_steps(
                         step.sql.replace('\n', "\n      "),
                         expected.sql.replace('\n', "\n      ")
                     )
-                } else if step.hazards != expected.hazards {
+                } else if key(&PlannedStep {
+                    hazards: step.hazards.clone(),
+                    ..PlannedStep::default()
+                }) != key(&PlannedStep {
+                    hazards: expected.hazards.clone(),
+                    ..PlannedStep::default()
+                }) {
                     format!(
                         "its hazards are [{}] where strata finds [{}]",
                         ids(&step.hazards),
@@ -118,24 +164,35 @@ fn compare_steps(
                     "its summary, checks or object differ from what strata plans".to_owned()
                 };
                 out.push(format!("{kind} {} ({}): {what}", i + 1, step.summary));
-                return out;
             }
-            None => {
-                out.push(format!(
-                    "{kind} {} is missing: strata plans `{}` there",
-                    recorded.len() + 1,
-                    expected.summary
-                ));
-                return out;
-            }
+            None => out.push(format!(
+                "a {kind} is missing: strata plans `{}`",
+                expected.summary
+            )),
         }
     }
-    for (i, step) in kept.iter().skip(derived.len()) {
+    for (i, step) in unmatched {
         out.push(format!(
             "{kind} {} ({}) is not a step strata plans",
             i + 1,
             step.summary
         ));
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    for &(a, b) in edges {
+        if let (Some(x), Some(y)) = (at[a], at[b])
+            && x > y
+        {
+            out.push(format!(
+                "{kind} {} ({}) must come after {kind} {} ({}), which it depends on",
+                y + 1,
+                recorded[y].summary,
+                x + 1,
+                recorded[x].summary
+            ));
+        }
     }
     out
 }
@@ -148,29 +205,38 @@ fn ids(hazards: &[Hazard]) -> String {
         .join(", ")
 }
 
+/// Steps in order, with the dependency edges between their positions.
+type Ordered = (Vec<PlannedStep>, Vec<(usize, usize)>);
+
 /// Compares a plan with what strata plans from `source` to `target`.
 pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Result<Verdict> {
     let derived = crate::plan::plan(source, target)?;
     let timeouts = StepTimeouts::default();
-    let steps: Vec<PlannedStep> = derived
-        .steps
-        .iter()
-        .map(|s| PlannedStep::from_step(s, &timeouts))
-        .collect();
-    let revert: Vec<PlannedStep> = derived
-        .revert
-        .iter()
-        .map(|s| PlannedStep::from_step(s, &timeouts))
-        .collect();
+    let planned =
+        |from: &Catalog, to: &Catalog| -> crate::Result<(Vec<PlannedStep>, Vec<(usize, usize)>)> {
+            let (steps, edges) = crate::diff::ordered(from, to)?;
+            Ok((
+                steps
+                    .iter()
+                    .map(|s| PlannedStep::from_step(s, &timeouts))
+                    .collect(),
+                edges,
+            ))
+        };
+    let (steps, edges) = planned(source, target)?;
     let legacy = plan.head.format < 2;
-    let mut out = compare_steps("step", &plan.head.steps, &steps, legacy);
+    let planner = plan.head.planner;
+    let mut out = compare_steps("step", &plan.head.steps, &steps, &edges, legacy, planner);
     // A baseline has no way back (it records a database strata did not build).
     if !plan.head.baseline {
+        let (revert, back_edges) = planned(target, source)?;
         out.extend(compare_steps(
             "revert step",
             &plan.head.revert,
             &revert,
+            &back_edges,
             legacy,
+            planner,
         ));
     }
     if legacy {
@@ -199,10 +265,4 @@ pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Re
     } else {
         Verdict::Differs(out)
     })
-}
-
-/// Whether differences in this plan are refused (planned by this planner) or only
-/// reported (an older one, or a format-1 plan).
-pub fn held_to_this_planner(plan: &PlanFile) -> bool {
-    plan.head.planner >= PLANNER
 }

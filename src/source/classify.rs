@@ -38,10 +38,29 @@ pub struct StatementInfo {
     pub creates: Option<(&'static str, &'static str, QualName)>,
     /// Roles the statement names (grantees, policy roles, owners).
     pub roles: Vec<String>,
+    /// Roles it makes owners or acts for (`OWNER TO`, `AUTHORIZATION`, `FOR ROLE`): loading
+    /// it needs membership in them.
+    pub owners: Vec<String>,
     /// Tables it references with `REFERENCES` (a hint for the load order).
     pub references: Vec<QualName>,
     /// What a `CREATE EXTENSION` statement asks for.
     pub extension: Option<ExtensionSpec>,
+    /// `COMMENT ON EXTENSION name IS 'text'` (or `NULL`): the extension and the text.
+    pub extension_comment: Option<(String, Option<String>)>,
+}
+
+fn extension_comment(tokens: &[Tok]) -> Option<(String, Option<String>)> {
+    let [c, on, ext, Tok::Word { name, .. }, is, text] = tokens else {
+        return None;
+    };
+    if !(c.is("COMMENT") && on.is("ON") && ext.is("EXTENSION") && is.is("IS")) {
+        return None;
+    }
+    match text {
+        Tok::Str(s) => Some((name.clone(), Some(s.clone()))),
+        t if t.is("NULL") => Some((name.clone(), None)),
+        _ => None,
+    }
 }
 
 /// `CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] [VERSION v] [CASCADE]`.
@@ -131,8 +150,10 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         leading,
         creates: creates(tokens),
         roles: roles(tokens),
+        owners: owners(tokens),
         references: references(tokens),
         extension: extension(tokens),
+        extension_comment: extension_comment(tokens),
     }
 }
 
@@ -627,6 +648,24 @@ fn roles(tokens: &[Tok]) -> Vec<String> {
         }
     }
     for (i, t) in &top_level {
+        let next = tokens.get(i + 1);
+        if (t.is("OWNER") && next.is_some_and(|n| n.is("TO")))
+            || (t.is("FOR") && next.is_some_and(|n| n.is("ROLE") || n.is("USER")))
+        {
+            out.extend(role_list(tokens.get(i + 2..).unwrap_or(&[])));
+        }
+        if t.is("AUTHORIZATION") {
+            out.extend(role_list(tokens.get(i + 1..).unwrap_or(&[])));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn owners(tokens: &[Tok]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
         let next = tokens.get(i + 1);
         if (t.is("OWNER") && next.is_some_and(|n| n.is("TO")))
             || (t.is("FOR") && next.is_some_and(|n| n.is("ROLE") || n.is("USER")))

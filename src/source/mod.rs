@@ -132,7 +132,25 @@ impl Schema {
         // Symbolic links are followed only to files inside the project (the schema
         // directory's parent): a link to a secret elsewhere is never read.
         let canonical = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
-        let root = canonical.parent().unwrap_or(&canonical).to_path_buf();
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let root = parent.canonicalize().map_err(|e| Error::io(&parent, e))?;
+        // The schema directory itself, a symbolic link out of the project: refused too.
+        if !canonical.starts_with(&root) {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!(
+                        "a symbolic link to outside the project ({}): strata reads schema \
+                         files only from inside it",
+                        root.display()
+                    ),
+                ),
+            ));
+        }
         let mut seen = vec![canonical];
         collect_sql_files(dir, &root, &mut seen, &mut paths)?;
         paths.sort();
@@ -163,11 +181,11 @@ impl Schema {
                         };
                         let info = classify::classify(&piece.tokens);
                         if let Some(reason) = classify::rejection(&piece.tokens, &info) {
-                            // The statement is shown only when it is SQL: a file that is
-                            // not (a secret read by mistake) is never echoed.
+                            // Only the statement's first words are shown (never its text,
+                            // which may hold a password), and only when it is SQL: a file
+                            // that is not (a secret read by mistake) is never echoed.
                             if classify::is_sql_command(&info) {
-                                let headline = text.lines().next().unwrap_or("").trim().to_owned();
-                                problems.push(problem(format!("{reason}: {headline}")));
+                                problems.push(problem(format!("{reason}: {} ...", info.leading)));
                             } else {
                                 problems.push(problem(reason));
                             }
@@ -220,6 +238,18 @@ impl Schema {
             column,
             message,
         }
+    }
+
+    /// The roles statements make owners or act for, which the loader must be a member of.
+    pub fn owner_roles(&self) -> Vec<String> {
+        let mut roles: Vec<String> = self
+            .statements
+            .iter()
+            .flat_map(|s| s.info.owners.iter().cloned())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
     }
 
     /// The roles the statements grant to or name, which a shadow database needs to exist.
@@ -381,7 +411,7 @@ mod tests {
             found[3].starts_with("x.sql:5:1: psql meta-command"),
             "{found:?}"
         );
-        assert!(found[4].contains("TRUNCATE t"), "{found:?}");
+        assert!(found[4].contains("TRUNCATE T ..."), "{found:?}");
     }
 
     #[test]

@@ -90,6 +90,14 @@ pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Resul
     }
     let mut all_acknowledged = true;
     for plan in &order {
+        if plan.unacknowledged_revert() {
+            all_acknowledged = false;
+            report.fail(format!(
+                "plan {}: a hand-written revert step (custom-sql) is not acknowledged in its \
+                 [review] revert_acknowledged",
+                plan.head.id
+            ));
+        }
         let missing = plan.unacknowledged();
         if !missing.is_empty() {
             all_acknowledged = false;

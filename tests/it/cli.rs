@@ -182,7 +182,8 @@ async fn diff_exit_code_json_and_a_database_at_the_desired_state() {
         steps[0]["reverse"],
         "ALTER TABLE public.users DROP COLUMN display_name;"
     );
-    assert_eq!(steps[0]["hazards"], serde_json::json!([]));
+    // The table might have rows: the step fails on them, and says so.
+    assert_eq!(steps[0]["hazards"], serde_json::json!(["may-fail"]));
     assert_eq!(
         json["revert"][0]["hazards"],
         serde_json::json!(["data-loss", "irreversible"])
