@@ -212,17 +212,16 @@ type Ordered = (Vec<PlannedStep>, Vec<(usize, usize)>);
 pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Result<Verdict> {
     let derived = crate::plan::plan(source, target)?;
     let timeouts = StepTimeouts::default();
-    let planned =
-        |from: &Catalog, to: &Catalog| -> crate::Result<(Vec<PlannedStep>, Vec<(usize, usize)>)> {
-            let (steps, edges) = crate::diff::ordered(from, to)?;
-            Ok((
-                steps
-                    .iter()
-                    .map(|s| PlannedStep::from_step(s, &timeouts))
-                    .collect(),
-                edges,
-            ))
-        };
+    let planned = |from: &Catalog, to: &Catalog| -> crate::Result<Ordered> {
+        let (steps, edges) = crate::diff::ordered(from, to)?;
+        Ok((
+            steps
+                .iter()
+                .map(|s| PlannedStep::from_step(s, &timeouts))
+                .collect(),
+            edges,
+        ))
+    };
     let (steps, edges) = planned(source, target)?;
     let legacy = plan.head.format < 2;
     let planner = plan.head.planner;
