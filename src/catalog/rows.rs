@@ -9,10 +9,10 @@ use super::RawCatalog;
 use crate::error::{Error, Result};
 use crate::model::{
     Aggregate, Attribute, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind, Dep,
-    DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index, KeyDetail, Model,
-    NotCompared, ObjectId, PartitionOf, Policy, ReplicaIdentity, RoutineKind, Rule, Schema,
-    Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View,
-    ViewColumn,
+    DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index, InheritedColumn,
+    KeyDetail, Model, NotCompared, ObjectId, PartitionOf, Policy, ReplicaIdentity, RoutineKind,
+    Rule, Schema, Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef,
+    TypeKind, View, ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -137,8 +137,17 @@ struct ColumnRow {
     default: Option<String>,
     generated: Option<String>,
     identity: Option<IdentityRow>,
+    #[serde(default)]
+    inherited: bool,
+    parent: Option<ParentColumnRow>,
     comment: Option<String>,
     grants: Grants,
+}
+
+#[derive(Deserialize)]
+struct ParentColumnRow {
+    default: Option<String>,
+    not_null: bool,
 }
 
 #[derive(Deserialize)]
@@ -429,6 +438,27 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
         let Some(table) = model.tables.get_mut(&table_name) else {
             continue;
         };
+        if row.inherited {
+            // The parent's column: only what this table sets differently is its own.
+            let (parent_default, parent_not_null) = row
+                .parent
+                .map(|p| (p.default, p.not_null))
+                .unwrap_or_default();
+            let own = InheritedColumn {
+                default: row.default,
+                not_null: row.not_null,
+                comment: row.comment,
+                grants: row.grants,
+            };
+            if own.default != parent_default
+                || own.not_null != parent_not_null
+                || own.comment.is_some()
+                || !own.grants.is_empty()
+            {
+                table.inherited_columns.insert(row.name, own);
+            }
+            continue;
+        }
         let column = Column {
             data_type: row.data_type,
             collation: row.collation.map(Into::into),

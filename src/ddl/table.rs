@@ -84,6 +84,10 @@ pub fn create_table(name: &QualName, table: &Table) -> String {
         None if body.is_empty() => format!("CREATE {unlogged}TABLE {name} ()"),
         None => format!("CREATE {unlogged}TABLE {name}{body}"),
     };
+    if table.partition_of.is_none() && !table.inherits.is_empty() {
+        let parents: Vec<String> = table.inherits.iter().map(ToString::to_string).collect();
+        sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
+    }
     if let Some(key) = &table.partitioned_by {
         sql.push_str(&format!(" PARTITION BY {key}"));
     }

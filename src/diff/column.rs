@@ -132,7 +132,10 @@ pub(super) fn emit(d: &mut Differ) {
         let Some(old_table) = d.cur.tables.get(table) else {
             continue;
         };
-        if old_table.partition_of.is_some() || new_table.partition_of.is_some() {
+        if old_table.partition_of.is_some()
+            || new_table.partition_of.is_some()
+            || d.is_rebuilt(table)
+        {
             continue;
         }
         for (name, column) in new_table.ordered_columns() {
@@ -497,7 +500,16 @@ fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Colum
     let id = ObjectId::ColumnDefault(table.clone(), name.to_owned());
     let old_default = old.and_then(|c| c.default.as_deref());
     let new_default = new.default.as_deref();
-    let set = |expr: Option<&str>| ddl::set_default(table, name, expr);
+    let exists = |t: &QualName| d.existing(t);
+    // Tables below this one get the new default too, and set their own again.
+    let set = |model, expr: Option<&str>| {
+        ddl::join(super::inherit::set_default(
+            model, table, name, expr, &exists,
+        ))
+    };
+    let to_new = set(d.des, new_default);
+    let to_none = set(d.des, None);
+    let to_old = set(d.cur, old_default);
     let col = Ident(name);
     match d.decision(&id) {
         Decision::Create | Decision::Alter => {
@@ -506,27 +518,22 @@ fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Colum
             } else {
                 Action::Alter
             };
-            let step = Step::new(format!("set default of {table}.{col}"), set(new_default))
-                .reverse(set(old_default));
+            let step = Step::new(format!("set default of {table}.{col}"), to_new).reverse(to_old);
             d.push(Differ::node(id, action, step));
         }
         Decision::Drop => {
-            let step = Step::new(format!("drop default of {table}.{col}"), set(None))
-                .reverse(set(old_default));
+            let step = Step::new(format!("drop default of {table}.{col}"), to_none).reverse(to_old);
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
         Decision::Replace => {
             let down = Step::new(
                 format!("drop default of {table}.{col} (to restore it afterwards)"),
-                set(None),
+                to_none.clone(),
             )
-            .reverse(set(old_default));
+            .reverse(to_old);
             d.push_drop(Differ::node(id.clone(), Action::Drop, down));
-            let up = Step::new(
-                format!("restore default of {table}.{col}"),
-                set(new_default),
-            )
-            .reverse(set(None));
+            let up =
+                Step::new(format!("restore default of {table}.{col}"), to_new).reverse(to_none);
             d.push(Differ::node(id, Action::Create, up));
         }
         Decision::Keep => {}

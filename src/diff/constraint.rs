@@ -83,6 +83,9 @@ pub(super) fn emit(d: &mut Differ) {
         for (name, c) in &new_table.constraints {
             let id = ObjectId::Constraint(table.clone(), name.clone());
             let old = old_table.and_then(|t| t.constraints.get(name));
+            if d.is_rebuilt(table) && ddl::is_inline_constraint(c) {
+                continue; // created with the rebuilt table
+            }
             match d.decision(&id) {
                 Decision::Create => add(d, table, name, c),
                 Decision::Replace => {

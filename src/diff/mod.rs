@@ -15,6 +15,7 @@ mod constraint;
 mod conversion;
 mod function;
 mod index;
+mod inherit;
 mod objects;
 mod rule;
 mod schema;
@@ -109,6 +110,10 @@ pub(crate) struct Differ<'a> {
     /// Objects that stay but change under their dependents.
     disrupted: BTreeSet<ObjectId>,
     nodes: Vec<Node>,
+    /// Tables rebuilt with their rows, each with the root of the tree rebuilt with it.
+    rebuilt: BTreeMap<QualName, QualName>,
+    /// Rebuilt roots whose rows are copied, with the sequence ownerships set after.
+    copied: Vec<(QualName, Vec<ObjectId>)>,
 }
 
 impl<'a> Differ<'a> {
@@ -121,6 +126,8 @@ impl<'a> Differ<'a> {
             decisions: BTreeMap::new(),
             disrupted: BTreeSet::new(),
             nodes: Vec::new(),
+            rebuilt: BTreeMap::new(),
+            copied: Vec::new(),
         }
     }
 
@@ -169,9 +176,24 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// Whether the table is created by this plan (so it is empty and nobody uses it yet).
+    /// Whether the table is created by this plan, new or rebuilt (so nobody uses it yet).
     pub fn is_new_table(&self, table: &QualName) -> bool {
-        self.decision(&ObjectId::Table(table.clone())) == Decision::Create
+        matches!(
+            self.decision(&ObjectId::Table(table.clone())),
+            Decision::Create | Decision::Replace
+        )
+    }
+
+    /// Whether the table is there before and after the plan, the same table.
+    pub fn existing(&self, table: &QualName) -> bool {
+        self.cur.tables.contains_key(table)
+            && self.des.tables.contains_key(table)
+            && !self.is_new_table(table)
+    }
+
+    /// Whether the table is rebuilt with its rows (its columns are not changed one by one).
+    pub fn is_rebuilt(&self, table: &QualName) -> bool {
+        self.rebuilt.contains_key(table)
     }
 
     /// What drops this object along with itself, if this plan drops that: a table its
@@ -215,7 +237,9 @@ impl<'a> Differ<'a> {
                 if gone(&table) {
                     // ... unless it was decided separately (a foreign key to another
                     // dropped table).
-                    if matches!(id, ObjectId::Constraint(..)) && self.decision(id) == Decision::Drop
+                    if matches!(id, ObjectId::Constraint(..))
+                        && self.decision(id) == Decision::Drop
+                        && !self.rebuilt.contains_key(t)
                     {
                         return None;
                     }
@@ -270,6 +294,12 @@ impl<'a> Differ<'a> {
                 }
             }
             ObjectId::Table(name) => {
+                // A table rebuilt with another is moved aside and dropped with it.
+                if let Some(root) = self.rebuilt.get(name)
+                    && root != name
+                {
+                    return Some(ObjectId::Table(root.clone()));
+                }
                 let parent = &self.cur.tables.get(name)?.partition_of.as_ref()?.parent;
                 let parent = ObjectId::Table(parent.clone());
                 (!self.des.tables.contains_key(name) && gone(&parent)).then_some(parent)
@@ -573,13 +603,16 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
     trigger::decide(&mut d);
     rule::decide(&mut d);
     objects::decide(&mut d);
+    inherit::decide(&mut d);
     d.close_rebuilds();
 
     schema::emit(&mut d);
     types::emit(&mut d);
     sequence::emit(&mut d);
     table::emit(&mut d);
+    inherit::emit(&mut d);
     column::emit(&mut d);
+    inherit::emit_inherited_columns(&mut d);
     constraint::emit(&mut d);
     index::emit(&mut d);
     // Functions after the tables and views their bodies may use (bodies are not tracked by
@@ -591,6 +624,7 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
     objects::emit(&mut d);
     table::emit_late(&mut d);
     sequence::emit_owners(&mut d);
+    inherit::order_after_copy(&mut d);
 
     let edges = d.edges();
     let nodes = &d.nodes;

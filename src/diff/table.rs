@@ -4,7 +4,7 @@
 
 use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Column, ObjectId, Table};
 use crate::plan::{Hazard, Step};
 use crate::sql::QualName;
@@ -53,17 +53,6 @@ pub(super) fn decide(d: &mut Differ) -> Result<()> {
             }
             continue;
         };
-        if old.partitioned_by != new.partitioned_by {
-            return Err(Error::Unsupported {
-                object: format!("table {name}"),
-                reason: format!(
-                    "changing how a table is partitioned ({} to {}) means moving its data: \
-                     create a new table and migrate the rows in a separate change",
-                    old.partitioned_by.as_deref().unwrap_or("not partitioned"),
-                    new.partitioned_by.as_deref().unwrap_or("not partitioned"),
-                ),
-            });
-        }
         // A partition's columns are its parent's (the model leaves them out); a table that
         // becomes or stops being a partition keeps the columns it has.
         if old.partition_of.is_none() && new.partition_of.is_none() {
@@ -183,7 +172,7 @@ pub(super) fn column_decorations(
 }
 
 /// The names a table takes: its own (a relation) and its row type's.
-fn table_names(name: &QualName, table: &Table) -> Vec<Name> {
+pub(super) fn table_names(name: &QualName, table: &Table) -> Vec<Name> {
     let mut names = vec![Name::Relation(name.clone()), Name::Type(name.clone())];
     for column in table.columns.values() {
         if let Some(identity) = &column.identity {
@@ -202,7 +191,7 @@ pub(super) fn emit(d: &mut Differ) {
     for (name, table) in &d.des.tables {
         let id = ObjectId::Table(name.clone());
         match d.decision(&id) {
-            Decision::Create => {
+            Decision::Create | Decision::Replace => {
                 let mut sql = vec![ddl::create_table(name, table)];
                 sql.extend(decorations(name, table));
                 let what = if table.partition_of.is_some() {

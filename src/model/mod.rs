@@ -70,6 +70,98 @@ pub struct Aggregate {
     pub grants: Grants,
 }
 
+impl Model {
+    /// The default and `NOT NULL` a column of `table` has, its own or, for a column it
+    /// inherits, what it sets itself or else what its parents give it.
+    pub fn column_settings(&self, table: &QualName, column: &str) -> Option<(Option<&str>, bool)> {
+        let mut at = table;
+        for _ in 0..64 {
+            let t = self.tables.get(at)?;
+            if let Some(c) = t.columns.get(column) {
+                return Some((c.default.as_deref(), c.not_null));
+            }
+            if let Some(c) = t.inherited_columns.get(column) {
+                return Some((c.default.as_deref(), c.not_null));
+            }
+            at = t
+                .parents()
+                .into_iter()
+                .find(|p| self.has_column(p, column))?;
+        }
+        None
+    }
+
+    /// The table that declares a column `table` has: itself, or the ancestor it inherits
+    /// the column from.
+    pub fn column_owner<'a>(&'a self, table: &'a QualName, column: &str) -> Option<&'a QualName> {
+        let mut at = table;
+        for _ in 0..64 {
+            let t = self.tables.get(at)?;
+            if t.columns.contains_key(column) {
+                return Some(at);
+            }
+            at = t
+                .parents()
+                .into_iter()
+                .find(|p| self.has_column(p, column))?;
+        }
+        None
+    }
+
+    /// Whether `table` has the column, its own or inherited.
+    pub fn has_column(&self, table: &QualName, column: &str) -> bool {
+        self.all_columns(table).iter().any(|(n, _)| n == column)
+    }
+
+    /// Every column of a table in order, its own and the ones it inherits (parents' first,
+    /// as PostgreSQL lays them out), with the table's own settings on inherited ones.
+    pub fn all_columns(&self, table: &QualName) -> Vec<(String, Column)> {
+        self.all_columns_at(table, 0)
+    }
+
+    fn all_columns_at(&self, table: &QualName, depth: usize) -> Vec<(String, Column)> {
+        let Some(t) = self.tables.get(table) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(String, Column)> = Vec::new();
+        if depth < 64 {
+            for parent in t.parents() {
+                for (name, mut column) in self.all_columns_at(parent, depth + 1) {
+                    if out.iter().any(|(n, _)| n == &name) {
+                        continue;
+                    }
+                    // What the parent's identity and comment are stay the parent's.
+                    column.identity = None;
+                    column.comment = None;
+                    column.grants = Grants::new();
+                    if let Some(own) = t.inherited_columns.get(&name) {
+                        column.default.clone_from(&own.default);
+                        column.not_null = own.not_null;
+                        column.comment.clone_from(&own.comment);
+                        column.grants.clone_from(&own.grants);
+                    }
+                    out.push((name, column));
+                }
+            }
+        }
+        for (name, column) in t.ordered_columns() {
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), column.clone()));
+            }
+        }
+        out
+    }
+
+    /// Tables that have columns from `table` (partitions and inheriting tables), directly.
+    pub fn children(&self, table: &QualName) -> Vec<&QualName> {
+        self.tables
+            .iter()
+            .filter(|(_, t)| t.parents().contains(&table))
+            .map(|(n, _)| n)
+            .collect()
+    }
+}
+
 /// A model plus what the planner needs to order changes: the dependencies between objects
 /// as `pg_depend` records them, and the server it was read from.
 #[derive(Clone, Debug, Default)]
@@ -380,6 +472,21 @@ pub struct Table {
     /// declare itself are the parents' (left out of `columns`, as for partitions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inherits: Vec<QualName>,
+    /// What the table sets itself on columns it inherits (from `INHERITS` or as a
+    /// partition): only columns where something differs from the parent's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inherited_columns: BTreeMap<String, InheritedColumn>,
+}
+
+/// A table's own settings on a column it inherits: a partition's `DEFAULT` or `NOT NULL`
+/// (`PARTITION OF t (c DEFAULT 0)`), an inheriting table's `ALTER COLUMN ... SET DEFAULT`,
+/// a comment or privileges on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InheritedColumn {
+    pub default: Option<String>,
+    pub not_null: bool,
+    pub comment: Option<String>,
+    pub grants: Grants,
 }
 
 /// Which old values logical replication records for updates and deletes.
@@ -402,6 +509,15 @@ pub struct Rule {
 }
 
 impl Table {
+    /// The tables this one has columns from: its partitioned parent or the tables it
+    /// inherits from, in order.
+    pub fn parents(&self) -> Vec<&QualName> {
+        match &self.partition_of {
+            Some(p) => vec![&p.parent],
+            None => self.inherits.iter().collect(),
+        }
+    }
+
     /// Columns in their defined order (any column missing from the order list last).
     pub fn ordered_columns(&self) -> Vec<(&String, &Column)> {
         let mut out: Vec<(&String, &Column)> = self
@@ -651,6 +767,11 @@ impl Model {
                 .tables
                 .get(name)
                 .is_some_and(|t| t.replica_identity.is_some()),
+            ObjectId::TableRows(name) => self.tables.contains_key(name),
+            ObjectId::InheritedColumns(name) => self
+                .tables
+                .get(name)
+                .is_some_and(|t| !t.inherited_columns.is_empty()),
             ObjectId::View(name) => self.views.contains_key(name),
             ObjectId::Index(name) => self.indexes.contains_key(name),
         }

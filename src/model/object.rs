@@ -35,6 +35,11 @@ pub enum ObjectId {
     /// A table's `REPLICA IDENTITY` setting (apart from the table, since it may name an
     /// index created after the table).
     ReplicaIdentity(QualName),
+    /// What a table sets itself on the columns it inherits (defaults, `NOT NULL`,
+    /// comments, privileges).
+    InheritedColumns(QualName),
+    /// The rows of a table rebuilt with them (copied from the old table).
+    TableRows(QualName),
     View(QualName),
     Index(QualName),
 }
@@ -72,6 +77,8 @@ impl ObjectId {
             ObjectId::Statistics(_) => "statistics",
             ObjectId::Aggregate(_) => "aggregate",
             ObjectId::ReplicaIdentity(_) => "replica identity",
+            ObjectId::InheritedColumns(_) => "inherited column settings",
+            ObjectId::TableRows(_) => "rows",
             ObjectId::View(_) => "view",
             ObjectId::Index(_) => "index",
         }
@@ -93,6 +100,8 @@ impl fmt::Display for ObjectId {
             | ObjectId::Collation(n)
             | ObjectId::Statistics(n)
             | ObjectId::ReplicaIdentity(n) => write!(f, "{} {n}", self.kind()),
+            ObjectId::InheritedColumns(n) => write!(f, "what {n} sets on inherited columns"),
+            ObjectId::TableRows(n) => write!(f, "rows of {n}"),
             ObjectId::Aggregate(id) => write!(f, "aggregate {id}"),
             ObjectId::Function(id) => write!(f, "function {id}"),
             ObjectId::Column(t, c) | ObjectId::ColumnDefault(t, c) => {
@@ -135,7 +144,17 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
             }
             other => other.clone(),
         };
-        let referenced = dep.referenced;
+        // A column a table inherits is its ancestor's: what uses it depends on that one
+        // (a type change there reaches it).
+        let owned = |id: ObjectId| match id {
+            ObjectId::Column(t, c) => match model.column_owner(&t, &c) {
+                Some(owner) => ObjectId::Column(owner.clone(), c),
+                None => ObjectId::Column(t, c),
+            },
+            other => other,
+        };
+        let dependent = owned(dependent);
+        let referenced = owned(dep.referenced);
         let is_part = |a: &ObjectId, b: &ObjectId| {
             let mut parent = a.parent();
             while let Some(p) = parent {
@@ -220,8 +239,8 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
     for (name, table) in &model.tables {
         let tid = ObjectId::Table(name.clone());
         add(tid.clone(), ObjectId::Schema(name.schema.clone()));
-        if let Some(p) = &table.partition_of {
-            add(tid.clone(), ObjectId::Table(p.parent.clone()));
+        for parent in table.parents() {
+            add(tid.clone(), ObjectId::Table(parent.clone()));
         }
         for (column, c) in &table.columns {
             let cid = ObjectId::Column(name.clone(), column.clone());

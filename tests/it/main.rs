@@ -13,6 +13,7 @@ mod chart;
 mod cli;
 mod lifecycle;
 mod project;
+mod rebuild;
 mod robustness;
 mod safety;
 mod tampering;

@@ -1,6 +1,7 @@
 -- Columns of tables: type, collation, default, identity (with its sequence), generation.
--- Columns a partition or an inheriting table inherits from its parent(s) and does not
--- declare itself are not its own and are left out.
+-- A column a partition or an inheriting table has from a parent (inherited, even when the
+-- table also declares it) is marked `inherited`, with the default and NOT NULL of the
+-- first parent that has it: the reader keeps only what the table sets differently.
 -- $1: schema names to leave out (text[]).
 SELECT jsonb_build_object(
     'schema', n.nspname,
@@ -30,6 +31,17 @@ SELECT jsonb_build_object(
         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
           AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
         LIMIT 1) END,
+    'inherited', a.attinhcount > 0,
+    'parent', CASE WHEN a.attinhcount > 0 THEN (
+        SELECT jsonb_build_object('default', pg_get_expr(pd.adbin, pd.adrelid),
+                                  'not_null', pa.attnotnull)
+        FROM pg_inherits i
+        JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
+                            AND NOT pa.attisdropped
+        LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+        WHERE i.inhrelid = c.oid
+        ORDER BY i.inhseqno
+        LIMIT 1) END,
     'comment', col_description(c.oid, a.attnum),
     'grants', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -47,7 +59,6 @@ LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE c.relkind IN ('r', 'p')
   AND a.attnum > 0
   AND NOT a.attisdropped
-  AND (a.attislocal OR a.attinhcount = 0)
   AND n.nspname <> ALL ($1::text[])
   AND n.nspname NOT LIKE 'pg\_%'
   AND n.nspname <> 'information_schema'

@@ -1,0 +1,2 @@
+CREATE TABLE named (name text NOT NULL);
+CREATE TABLE dated (created date DEFAULT current_date);

@@ -1,0 +1,4 @@
+CREATE TABLE measures (id bigint PRIMARY KEY, amount int NOT NULL);
+CREATE TABLE weights (unit text) INHERITS (measures);
+CREATE VIEW heavy AS SELECT id, amount FROM weights WHERE amount > 100;
+CREATE INDEX weights_amount_idx ON weights (amount);

@@ -1,0 +1,5 @@
+CREATE TABLE logs (id bigint NOT NULL, at date NOT NULL, line text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE logs_old PARTITION OF logs FOR VALUES FROM (MINVALUE) TO ('2026-01-01');
+CREATE TABLE logs_new PARTITION OF logs FOR VALUES FROM ('2026-01-01') TO (MAXVALUE);
+CREATE INDEX logs_at_idx ON logs (at);
+CREATE VIEW recent_logs AS SELECT id, line FROM logs WHERE at > '2026-06-01';
