@@ -46,6 +46,11 @@ pub enum Error {
     #[error("{object}: {reason}")]
     Unsupported { object: String, reason: String },
 
+    /// Objects of kinds strata does not manage (or that its reader missed): a plan could
+    /// not include them, so nothing is planned.
+    #[error("{}", render_unmanaged(.0))]
+    Unmanaged(Vec<Unmanaged>),
+
     #[error("invalid configuration: {0}")]
     Config(String),
 
@@ -72,6 +77,40 @@ pub enum Error {
 
     #[error("interrupted")]
     Interrupted,
+}
+
+/// An object strata does not manage, and where the schema files create it (when known).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unmanaged {
+    /// The object as shown: kind and qualified name.
+    pub object: String,
+    /// Its bare name, to find the statement that created it.
+    pub name: String,
+    /// Whether the last statement naming it made it (a setting), rather than the first.
+    pub latest: bool,
+    /// `file:line` of the statement that created it.
+    pub location: Option<String>,
+}
+
+fn render_unmanaged(objects: &[Unmanaged]) -> String {
+    let mut out = String::from(
+        "strata does not manage these objects yet, so no plan can include them \
+         (nothing was planned or changed):",
+    );
+    for o in objects.iter().take(50) {
+        match &o.location {
+            Some(at) => out.push_str(&format!("\n  {at}: {}", o.object)),
+            None => out.push_str(&format!("\n  {}", o.object)),
+        }
+    }
+    if objects.len() > 50 {
+        out.push_str(&format!("\n  ... and {} more", objects.len() - 50));
+    }
+    out.push_str(
+        "\nremove them from the schema files (or from the database), or keep them in a \
+         schema strata leaves out; docs/object-kinds.md lists what strata manages",
+    );
+    out
 }
 
 /// What failed while applying or reverting, and what had been done before.

@@ -11,7 +11,7 @@ use futures_util::future::try_join_all;
 use tokio_postgres::Client;
 use tokio_postgres::types::{Json, ToSql};
 
-use crate::error::{Error, Result, describe_pg_error};
+use crate::error::{Error, Result, Unmanaged, describe_pg_error};
 use crate::model::Catalog;
 
 /// The schema strata keeps its ledger in; never part of a model.
@@ -36,6 +36,7 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("statistics", include_str!("queries/statistics.sql")),
     ("aggregates", include_str!("queries/aggregates.sql")),
     ("dependencies", include_str!("queries/dependencies.sql")),
+    ("inventory", include_str!("queries/inventory.sql")),
 ];
 
 const SERVER_QUERY: &str = include_str!("queries/server.sql");
@@ -79,6 +80,31 @@ pub async fn introspect_in_transaction(client: &Client) -> Result<Catalog> {
         .map_err(|e| introspection_error("server", &e))?;
     let (server_version, raw) = result?;
     rows::assemble(raw, server_version)
+}
+
+/// The objects of the database `client` is connected to that `model` does not hold: the
+/// inventory check every read makes, against any model (to show that it catches a kind
+/// the reader leaves out).
+pub async fn unseen(client: &Client, model: &crate::model::Model) -> Result<Vec<Unmanaged>> {
+    let excluded: Vec<String> = vec![LEDGER_SCHEMA.to_owned()];
+    let sql = QUERIES
+        .iter()
+        .find(|(name, _)| *name == "inventory")
+        .map(|(_, sql)| *sql)
+        .unwrap_or_default();
+    let rows = client
+        .query(sql, &[&excluded])
+        .await
+        .map_err(|e| introspection_error("inventory", &e))?;
+    let docs = rows
+        .iter()
+        .map(|row| {
+            row.try_get::<_, Json<serde_json::Value>>(0)
+                .map(|json| json.0)
+                .map_err(|e| introspection_error("inventory", &e))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    rows::unseen(model, docs)
 }
 
 /// What the backend `pid` waits for and who holds it, if it waits.

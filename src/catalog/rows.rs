@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::RawCatalog;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Unmanaged};
 use crate::model::{
     Aggregate, Attribute, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind, Dep,
     DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index, InheritedColumn,
@@ -670,6 +670,13 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
         });
     }
     let deps = crate::model::normalise_deps(&model, deps);
+    let unseen = unmanaged(
+        &model,
+        parse::<InventoryRow>("inventory", take("inventory"))?,
+    );
+    if !unseen.is_empty() {
+        return Err(Error::Unmanaged(unseen));
+    }
     Ok(Catalog {
         model,
         deps,
@@ -705,4 +712,98 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         }),
         _ => return None,
     })
+}
+
+/// The inventory's objects (rows of `inventory.sql`) that `model` does not hold.
+pub(crate) fn unseen(model: &Model, docs: Vec<serde_json::Value>) -> Result<Vec<Unmanaged>> {
+    Ok(unmanaged(model, parse::<InventoryRow>("inventory", docs)?))
+}
+
+/// An object of the database, of any kind (`inventory.sql`).
+#[derive(Deserialize)]
+struct InventoryRow {
+    kind: String,
+    schema: Option<String>,
+    name: String,
+    /// The table (or view) a constraint, trigger, rule, policy or setting is on.
+    on: Option<String>,
+    /// A routine's identity arguments, an operator's operand types.
+    args: Option<String>,
+}
+
+/// The objects of the inventory that `model` does not hold: kinds strata does not manage
+/// yet, or objects its reader missed.
+fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
+    let mut out = Vec::new();
+    for row in rows {
+        let schema = row.schema.clone().unwrap_or_default();
+        let qual = || QualName::new(schema.clone(), row.name.clone());
+        let on = || QualName::new(schema.clone(), row.on.clone().unwrap_or_default());
+        let routine = || FunctionId {
+            name: qual(),
+            args: row.args.clone().unwrap_or_default(),
+        };
+        let held = match row.kind.as_str() {
+            "table" => model.tables.contains_key(&qual()),
+            "view" | "materialized view" => model.views.contains_key(&qual()),
+            "sequence" => model.sequences.contains_key(&qual()),
+            "composite type" | "domain" | "enum type" | "range type" => {
+                model.types.contains_key(&qual())
+            }
+            "index" => model.indexes.contains_key(&qual()),
+            "function" | "procedure" => model.functions.contains_key(&routine()),
+            "aggregate" => model.aggregates.contains_key(&routine()),
+            "constraint" => model.contains(&ObjectId::Constraint(on(), row.name.clone())),
+            "trigger" => {
+                model.contains(&ObjectId::Trigger(on(), row.name.clone()))
+                    || model
+                        .views
+                        .get(&on())
+                        .is_some_and(|v| v.triggers.contains_key(&row.name))
+            }
+            "rule" => model.contains(&ObjectId::Rule(on(), row.name.clone())),
+            "policy" => model.contains(&ObjectId::Policy(on(), row.name.clone())),
+            "statistics" => model.statistics.contains_key(&qual()),
+            "collation" => model.collations.contains_key(&qual()),
+            _ => false,
+        };
+        if held {
+            continue;
+        }
+        let object = match (&row.kind[..], &row.schema, &row.on, &row.args) {
+            ("setting", _, Some(on), _) => {
+                format!(
+                    "{} on {}",
+                    row.name,
+                    QualName::new(schema.clone(), on.clone())
+                )
+            }
+            (_, Some(_), Some(_), _) => {
+                format!("{} {} on {}", row.kind, crate::sql::Ident(&row.name), on())
+            }
+            ("operator", Some(_), None, Some(args)) => {
+                format!(
+                    "operator {}.{} ({args})",
+                    crate::sql::Ident(&schema),
+                    row.name
+                )
+            }
+            (_, Some(_), None, Some(args)) => format!("{} {}({args})", row.kind, qual()),
+            (_, Some(_), None, None) => format!("{} {}", row.kind, qual()),
+            (_, None, _, _) => format!("{} {}", row.kind, row.name),
+        };
+        // A setting was most likely made by the last statement on its table.
+        let setting = row.kind == "setting";
+        out.push(Unmanaged {
+            object,
+            name: if setting {
+                row.on.unwrap_or_default()
+            } else {
+                row.name
+            },
+            latest: setting,
+            location: None,
+        });
+    }
+    out
 }

@@ -735,8 +735,31 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
             started.elapsed()
         );
         let started = std::time::Instant::now();
-        let catalog = crate::catalog::introspect(&client).await?;
+        let catalog = crate::catalog::introspect(&client)
+            .await
+            .map_err(|e| locate_unmanaged(e, schema))?;
         tracing::debug!("read the desired catalog in {:.2?}", started.elapsed());
+        // strata's own schema is left out of every model: what a schema file puts there
+        // would be dropped silently.
+        let ledger = client
+            .query_opt(
+                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                &[&crate::catalog::LEDGER_SCHEMA],
+            )
+            .await
+            .map_err(|e| Error::database("reading the desired catalog", &e))?;
+        if ledger.is_some() {
+            let at = schema
+                .locate(crate::catalog::LEDGER_SCHEMA, false)
+                .map(|at| format!("{at}: "))
+                .unwrap_or_default();
+            return Err(Error::Config(format!(
+                "{at}the schema files create the schema {0:?}, which is strata's own (its \
+                 ledger): strata never reads it, so nothing in it would be planned; use \
+                 another schema",
+                crate::catalog::LEDGER_SCHEMA
+            )));
+        }
         // A function the schema calls while loading can create a trusted extension as the
         // loader: only listed extensions may be in the desired state, however they came.
         let allowed = &dev.options().extensions;
@@ -762,6 +785,19 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     .await;
     shadow.drop_now().await?;
     result
+}
+
+/// Names the schema file and line that made each object strata does not manage.
+fn locate_unmanaged(error: Error, schema: &Schema) -> Error {
+    match error {
+        Error::Unmanaged(mut objects) => {
+            for o in &mut objects {
+                o.location = schema.locate(&o.name, o.latest);
+            }
+            Error::Unmanaged(objects)
+        }
+        other => other,
+    }
 }
 
 /// The catalog of an empty database on `dev` (what a new database starts with).

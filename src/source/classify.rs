@@ -36,6 +36,8 @@ pub struct StatementInfo {
     /// What the statement creates, if it creates a named table, view, index, sequence,
     /// type, domain or schema: (namespace, kind word, name).
     pub creates: Option<(&'static str, &'static str, QualName)>,
+    /// Whether it says `IF NOT EXISTS` (a second definition PostgreSQL skips silently).
+    pub if_not_exists: bool,
     /// Roles the statement names (grantees, policy roles, owners).
     pub roles: Vec<String>,
     /// Roles it makes owners or acts for (`OWNER TO`, `AUTHORIZATION`, `FOR ROLE`): loading
@@ -149,6 +151,11 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         kind,
         leading,
         creates: creates(tokens),
+        if_not_exists: tokens.first().is_some_and(|t| t.is("CREATE"))
+            && tokens
+                .windows(3)
+                .take(8)
+                .any(|w| w[0].is("IF") && w[1].is("NOT") && w[2].is("EXISTS")),
         roles: roles(tokens),
         owners: owners(tokens),
         references: references(tokens),
@@ -561,7 +568,7 @@ fn creates(tokens: &[Tok]) -> Option<(&'static str, &'static str, QualName)> {
         i += 1;
     }
     if tokens.get(i).is_some_and(|t| t.is("IF")) {
-        return None; // IF NOT EXISTS: a repeat is deliberate
+        i += 3; // IF NOT EXISTS
     }
     if kind == "schema" {
         if tokens.get(i).is_some_and(|t| t.is("AUTHORIZATION")) {
@@ -731,7 +738,9 @@ fn role_list(tokens: &[Tok]) -> Vec<String> {
     }
 }
 
-/// Two statements creating the same table, view, index, sequence, type or schema.
+/// Two statements creating the same table, view, index, sequence, type or schema (also
+/// when the second says `IF NOT EXISTS`, which PostgreSQL would skip without a word), and
+/// objects put in strata's own schema or in `information_schema`.
 pub(crate) fn duplicates(files: &[SourceFile], statements: &[Statement]) -> Vec<Problem> {
     let mut seen: BTreeMap<(&str, &QualName), &Statement> = BTreeMap::new();
     let mut problems = Vec::new();
@@ -739,21 +748,44 @@ pub(crate) fn duplicates(files: &[SourceFile], statements: &[Statement]) -> Vec<
         let Some((namespace, kind, name)) = &statement.info.creates else {
             continue;
         };
+        let problem = |message: String| Problem {
+            file: files[statement.file].name.clone(),
+            line: statement.line,
+            column: statement.column,
+            message,
+        };
+        let shown = if *namespace == "schema" {
+            crate::sql::Ident(&name.name).to_string()
+        } else {
+            name.to_string()
+        };
+        let schema = if *namespace == "schema" {
+            &name.name
+        } else {
+            &name.schema
+        };
+        if schema == crate::catalog::LEDGER_SCHEMA || schema == "information_schema" {
+            problems.push(problem(format!(
+                "{kind} {shown} is in schema {schema:?}, which strata never reads (it is {}): \
+                 nothing in it would be planned; use another schema",
+                if schema == "information_schema" {
+                    "PostgreSQL's own"
+                } else {
+                    "strata's ledger"
+                }
+            )));
+            continue;
+        }
         if let Some(first) = seen.get(&(*namespace, name)) {
-            let shown = if *namespace == "schema" {
-                crate::sql::Ident(&name.name).to_string()
+            let hidden = if statement.info.if_not_exists {
+                " (IF NOT EXISTS would skip this definition silently)"
             } else {
-                name.to_string()
+                ""
             };
-            problems.push(Problem {
-                file: files[statement.file].name.clone(),
-                line: statement.line,
-                column: statement.column,
-                message: format!(
-                    "duplicate {kind} {shown}: already created at {}:{}:{}",
-                    files[first.file].name, first.line, first.column
-                ),
-            });
+            problems.push(problem(format!(
+                "duplicate {kind} {shown}: already created at {}:{}:{}{hidden}",
+                files[first.file].name, first.line, first.column
+            )));
         } else {
             seen.insert((*namespace, name), statement);
         }

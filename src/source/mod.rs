@@ -252,6 +252,41 @@ impl Schema {
         roles
     }
 
+    /// `file:line` of the statement that most likely made an object named `name` (as the
+    /// catalog prints it): the first `CREATE` that mentions it, else the first statement
+    /// (or, with `latest`, the last statement that mentions it).
+    pub fn locate(&self, name: &str, latest: bool) -> Option<String> {
+        let folded = name.to_lowercase();
+        let mentions = |s: &&Statement| {
+            let text = s.text.to_lowercase();
+            let bytes = text.as_bytes();
+            let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+            text.match_indices(&folded).any(|(at, _)| {
+                let before = at.checked_sub(1).map(|i| bytes[i]);
+                let after = bytes.get(at + folded.len()).copied();
+                // Operators are not words: any mention counts.
+                let op = !folded.bytes().all(word);
+                op || (!before.is_some_and(word) && !after.is_some_and(word))
+            })
+        };
+        let creates = |s: &&Statement| {
+            s.text
+                .trim_start()
+                .get(..6)
+                .is_some_and(|w| w.eq_ignore_ascii_case("create"))
+        };
+        let found = if latest {
+            self.statements.iter().rev().find(mentions)?
+        } else {
+            self.statements
+                .iter()
+                .filter(mentions)
+                .find(creates)
+                .or_else(|| self.statements.iter().find(mentions))?
+        };
+        Some(format!("{}:{}", self.files[found.file].name, found.line))
+    }
+
     /// The roles the statements grant to or name, which a shadow database needs to exist.
     pub fn roles(&self) -> Vec<String> {
         let mut roles: Vec<String> = self

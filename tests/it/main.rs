@@ -11,6 +11,7 @@ mod cases;
 mod catalog;
 mod chart;
 mod cli;
+mod inventory;
 mod lifecycle;
 mod project;
 mod rebuild;

@@ -1,0 +1,231 @@
+-- Every object in the schemas strata reads, and every object of the database that no
+-- schema holds, whatever its kind: the reader checks that its model has each one, and
+-- names those it does not (a kind strata does not manage) instead of leaving them unseen.
+-- Objects of extensions are the extension's. Parts that come with their whole (a
+-- constraint's index, an identity's sequence, a table's row type, array types, what a
+-- partition inherits) are left out. Settings strata does not model are listed as objects
+-- of kind 'setting'.
+-- $1: schema names to leave out (text[]).
+WITH ns AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+    WHERE n.nspname <> ALL ($1::text[])
+      AND n.nspname NOT LIKE 'pg\_%'
+      AND n.nspname <> 'information_schema'
+), ext AS (
+    SELECT d.classid, d.objid FROM pg_depend d WHERE d.deptype = 'e'
+), rel AS (
+    SELECT c.*, ns.nspname FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass
+                                         AND ext.objid = c.oid)
+)
+SELECT jsonb_build_object('kind', kind, 'schema', schema, 'name', name, 'on', on_table,
+                          'args', args)
+FROM (
+    SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
+                          WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'
+                          WHEN 'c' THEN 'composite type' WHEN 'f' THEN 'foreign table'
+                          WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+                          ELSE 'relation' END AS kind,
+           c.nspname AS schema, c.relname AS name, NULL::text AS on_table, NULL::text AS args
+    FROM rel c
+    WHERE c.relkind <> 't'
+      AND NOT (c.relkind IN ('i', 'I') AND (
+              c.relispartition
+              OR EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid
+                                                       AND k.contype IN ('p', 'u', 'x'))
+              OR EXISTS (SELECT 1 FROM pg_index i JOIN ext ON ext.classid = 'pg_class'::regclass
+                                                         AND ext.objid = i.indrelid
+                         WHERE i.indexrelid = c.oid)))
+      AND NOT (c.relkind = 'S' AND EXISTS (
+              SELECT 1 FROM pg_depend d
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i'))
+    UNION ALL
+    -- Types that are not a relation's row type, an array type, or a range's multirange.
+    SELECT CASE t.typtype WHEN 'd' THEN 'domain' WHEN 'e' THEN 'enum type'
+                          WHEN 'r' THEN 'range type' WHEN 'm' THEN 'multirange type'
+                          WHEN 'b' THEN 'base type' WHEN 'p' THEN 'shell type'
+                          ELSE 'type' END,
+           ns.nspname, t.typname, NULL, NULL
+    FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+    WHERE t.typtype <> 'c'
+      AND NOT EXISTS (SELECT 1 FROM pg_type e WHERE e.typarray = t.oid)
+      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass
+                                         AND ext.objid = t.oid)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid
+                        AND d.deptype = 'i' AND d.refclassid = 'pg_type'::regclass)
+    UNION ALL
+    -- Functions, procedures, aggregates, window functions (not a range's constructors).
+    SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window function'
+                          WHEN 'p' THEN 'procedure' ELSE 'function' END,
+           ns.nspname, p.proname, NULL, pg_get_function_identity_arguments(p.oid)
+    FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass
+                                         AND ext.objid = p.oid)
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                        AND d.deptype = 'i' AND d.refclassid = 'pg_type'::regclass)
+    UNION ALL
+    -- Constraints a table declares itself (foreign tables are reported themselves).
+    SELECT 'constraint', c.nspname, k.conname, c.relname, NULL
+    FROM pg_constraint k JOIN rel c ON c.oid = k.conrelid
+    WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND k.conislocal AND k.conparentid = 0
+      AND c.relkind IN ('r', 'p')
+    UNION ALL
+    SELECT 'trigger', c.nspname, t.tgname, c.relname, NULL
+    FROM pg_trigger t JOIN rel c ON c.oid = t.tgrelid
+    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p', 'v', 'm')
+    UNION ALL
+    SELECT 'rule', c.nspname, r.rulename, c.relname, NULL
+    FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class
+    WHERE r.rulename <> '_RETURN'
+    UNION ALL
+    SELECT 'policy', c.nspname, p.polname, c.relname, NULL
+    FROM pg_policy p JOIN rel c ON c.oid = p.polrelid
+    UNION ALL
+    SELECT 'statistics', ns.nspname, s.stxname, NULL, NULL
+    FROM pg_statistic_ext s JOIN ns ON ns.oid = s.stxnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_statistic_ext'::regclass
+                                         AND ext.objid = s.oid)
+    UNION ALL
+    SELECT 'collation', ns.nspname, co.collname, NULL, NULL
+    FROM pg_collation co JOIN ns ON ns.oid = co.collnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass
+                                         AND ext.objid = co.oid)
+    UNION ALL
+    SELECT 'operator', ns.nspname, o.oprname, NULL,
+           format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL)
+    FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass
+                                         AND ext.objid = o.oid)
+    UNION ALL
+    SELECT 'operator class', ns.nspname, oc.opcname, NULL, NULL
+    FROM pg_opclass oc JOIN ns ON ns.oid = oc.opcnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opclass'::regclass
+                                         AND ext.objid = oc.oid)
+    UNION ALL
+    SELECT 'operator family', ns.nspname, f.opfname, NULL, NULL
+    FROM pg_opfamily f JOIN ns ON ns.oid = f.opfnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_opfamily'::regclass
+                                         AND ext.objid = f.oid)
+      AND NOT EXISTS (SELECT 1 FROM pg_opclass oc
+                      WHERE oc.opcfamily = f.oid AND oc.opcname = f.opfname
+                        AND oc.opcnamespace = f.opfnamespace)
+    UNION ALL
+    SELECT 'conversion', ns.nspname, cv.conname, NULL, NULL
+    FROM pg_conversion cv JOIN ns ON ns.oid = cv.connamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_conversion'::regclass
+                                         AND ext.objid = cv.oid)
+    UNION ALL
+    SELECT 'text search configuration', ns.nspname, x.cfgname, NULL, NULL
+    FROM pg_ts_config x JOIN ns ON ns.oid = x.cfgnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_config'::regclass
+                                         AND ext.objid = x.oid)
+    UNION ALL
+    SELECT 'text search dictionary', ns.nspname, x.dictname, NULL, NULL
+    FROM pg_ts_dict x JOIN ns ON ns.oid = x.dictnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_dict'::regclass
+                                         AND ext.objid = x.oid)
+    UNION ALL
+    SELECT 'text search parser', ns.nspname, x.prsname, NULL, NULL
+    FROM pg_ts_parser x JOIN ns ON ns.oid = x.prsnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_parser'::regclass
+                                         AND ext.objid = x.oid)
+    UNION ALL
+    SELECT 'text search template', ns.nspname, x.tmplname, NULL, NULL
+    FROM pg_ts_template x JOIN ns ON ns.oid = x.tmplnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_ts_template'::regclass
+                                         AND ext.objid = x.oid)
+    UNION ALL
+    -- Objects of the database that no schema holds (made after initdb, not an extension's).
+    SELECT 'cast', NULL, format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL),
+           NULL, NULL
+    FROM pg_cast c
+    WHERE c.oid >= 16384
+      -- the cast a range type makes to its multirange
+      AND NOT EXISTS (SELECT 1 FROM pg_range r
+                      WHERE r.rngtypid = c.castsource AND r.rngmultitypid = c.casttarget)
+      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_cast'::regclass
+                                         AND ext.objid = c.oid)
+    UNION ALL
+    SELECT 'foreign-data wrapper', NULL, w.fdwname, NULL, NULL
+    FROM pg_foreign_data_wrapper w
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_foreign_data_wrapper'::regclass
+                                         AND ext.objid = w.oid)
+    UNION ALL
+    SELECT 'foreign server', NULL, s.srvname, NULL, NULL
+    FROM pg_foreign_server s
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_foreign_server'::regclass
+                                         AND ext.objid = s.oid)
+    UNION ALL
+    SELECT 'publication', NULL, p.pubname, NULL, NULL FROM pg_publication p
+    UNION ALL
+    SELECT 'event trigger', NULL, e.evtname, NULL, NULL
+    FROM pg_event_trigger e
+    WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_event_trigger'::regclass
+                                         AND ext.objid = e.oid)
+    UNION ALL
+    SELECT 'default privileges', dn.nspname,
+           'for role ' || pg_get_userbyid(a.defaclrole) || ' on '
+               || CASE a.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
+                                       WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types'
+                                       WHEN 'n' THEN 'schemas' ELSE a.defaclobjtype::text END,
+           NULL, NULL
+    FROM pg_default_acl a LEFT JOIN pg_namespace dn ON dn.oid = a.defaclnamespace
+    WHERE a.defaclnamespace = 0 OR dn.oid IN (SELECT oid FROM ns)
+    UNION ALL
+    SELECT 'language', NULL, l.lanname, NULL, NULL
+    FROM pg_language l
+    WHERE l.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_language'::regclass
+                                         AND ext.objid = l.oid)
+    UNION ALL
+    SELECT 'access method', NULL, am.amname, NULL, NULL
+    FROM pg_am am
+    WHERE am.oid >= 16384
+      AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_am'::regclass
+                                         AND ext.objid = am.oid)
+    UNION ALL
+    -- Settings strata does not model, on tables, columns and indexes it does.
+    SELECT 'setting', c.nspname, s.what, c.relname, NULL
+    FROM rel c
+    CROSS JOIN LATERAL (
+        SELECT 'typed table (OF ' || format_type(c.reloftype, NULL) || ')' AS what
+        WHERE c.reloftype <> 0
+        UNION ALL
+        SELECT 'tablespace ' || (SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace)
+        WHERE c.reltablespace <> 0
+        UNION ALL
+        SELECT 'table access method ' || (SELECT amname FROM pg_am WHERE oid = c.relam)
+        WHERE c.relkind IN ('r', 'm') AND c.relam <> 0
+          AND (SELECT amname FROM pg_am WHERE oid = c.relam) <> 'heap'
+        UNION ALL
+        SELECT 'TOAST storage options ' || array_to_string(t.reloptions, ', ')
+        FROM pg_class t WHERE t.oid = c.reltoastrelid AND t.reloptions IS NOT NULL
+        UNION ALL
+        SELECT 'CLUSTER ON ' || quote_ident(ic.relname)
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisclustered
+        UNION ALL
+        SELECT 'column ' || quote_ident(a.attname) || ' ' || x.what
+        FROM pg_attribute a
+        JOIN pg_type ty ON ty.oid = a.atttypid
+        CROSS JOIN LATERAL (
+            SELECT 'SET STATISTICS ' || a.attstattarget AS what
+            WHERE coalesce(a.attstattarget, -1) >= 0
+            UNION ALL
+            SELECT 'SET (' || array_to_string(a.attoptions, ', ') || ')'
+            WHERE a.attoptions IS NOT NULL
+            UNION ALL
+            SELECT 'SET STORAGE ' || CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                                       WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
+            WHERE a.attstorage <> ty.typstorage
+            UNION ALL
+            SELECT 'SET COMPRESSION ' || CASE a.attcompression WHEN 'p' THEN 'pglz'
+                                                               WHEN 'l' THEN 'lz4' END
+            WHERE a.attcompression IN ('p', 'l')
+        ) x
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          AND c.relkind IN ('r', 'p', 'm')
+    ) s
+) o
