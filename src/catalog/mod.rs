@@ -37,6 +37,7 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("aggregates", include_str!("queries/aggregates.sql")),
     ("dependencies", include_str!("queries/dependencies.sql")),
     ("inventory", include_str!("queries/inventory.sql")),
+    ("casts", include_str!("queries/casts.sql")),
 ];
 
 const SERVER_QUERY: &str = include_str!("queries/server.sql");

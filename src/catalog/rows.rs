@@ -472,6 +472,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             generated: row.generated,
             comment: row.comment,
             grants: row.grants,
+            using: NotCompared(None),
         };
         table.column_order.0.push(row.name.clone());
         table.columns.insert(row.name, column);
@@ -670,6 +671,9 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
         });
     }
     let deps = crate::model::normalise_deps(&model, deps);
+    let casts = parse::<(String, String)>("casts", take("casts"))?
+        .into_iter()
+        .collect();
     let unseen = unmanaged(
         &model,
         parse::<InventoryRow>("inventory", take("inventory"))?,
@@ -681,6 +685,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
         model,
         deps,
         server_version,
+        casts,
     })
 }
 

@@ -735,9 +735,10 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
             started.elapsed()
         );
         let started = std::time::Instant::now();
-        let catalog = crate::catalog::introspect(&client)
+        let mut catalog = crate::catalog::introspect(&client)
             .await
             .map_err(|e| locate_unmanaged(e, schema))?;
+        attach_conversions(&mut catalog, schema)?;
         tracing::debug!("read the desired catalog in {:.2?}", started.elapsed());
         // strata's own schema is left out of every model: what a schema file puts there
         // would be dropped silently.
@@ -785,6 +786,31 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     .await;
     shadow.drop_now().await?;
     result
+}
+
+/// Gives the desired state's columns the `-- strata:using` expressions of the schema
+/// files (how to convert their values when a type changes and no cast does).
+pub fn attach_conversions(catalog: &mut crate::model::Catalog, schema: &Schema) -> Result<()> {
+    for c in schema
+        .conversions()
+        .map_err(|p| Error::Config(p.to_string()))?
+    {
+        let column = catalog
+            .model
+            .tables
+            .get_mut(&c.table)
+            .and_then(|t| t.columns.get_mut(&c.column))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: strata:using: table {} has no column {}",
+                    c.location,
+                    c.table,
+                    Ident(&c.column)
+                ))
+            })?;
+        column.using.0 = Some(c.expression);
+    }
+    Ok(())
 }
 
 /// Names the schema file and line that made each object strata does not manage.

@@ -435,7 +435,34 @@ pub fn alter_sequence(
     to: &SequenceOptions,
 ) -> Option<String> {
     let changes = sequence_option_changes(from, to);
-    (!changes.is_empty()).then(|| format!("ALTER SEQUENCE {name} {};", changes.join(" ")))
+    (!changes.is_empty()).then(|| {
+        let alter = format!("ALTER SEQUENCE {name} {};", changes.join(" "));
+        join(move_into_bounds(name, from, to).into_iter().chain([alter]))
+    })
+}
+
+/// PostgreSQL refuses new bounds that leave a sequence's current value behind (a new
+/// `MINVALUE` above it): the value moves up to the new start of the range first. (An
+/// ascending sequence never moves down: a `MAXVALUE` below its value stays an error.)
+pub fn move_into_bounds(
+    name: &QualName,
+    from: &SequenceOptions,
+    to: &SequenceOptions,
+) -> Option<String> {
+    let seq = Literal(&name.to_string()).to_string();
+    if to.increment > 0 && to.min > from.min && to.min <= from.max {
+        Some(format!(
+            "SELECT setval({seq}, {min}, false) FROM {name} WHERE last_value < {min};",
+            min = to.min
+        ))
+    } else if to.increment < 0 && to.max < from.max && to.max >= from.min {
+        Some(format!(
+            "SELECT setval({seq}, {max}, false) FROM {name} WHERE last_value > {max};",
+            max = to.max
+        ))
+    } else {
+        None
+    }
 }
 
 pub fn sequence_owned_by(name: &QualName, owner: Option<(&QualName, &str)>) -> String {

@@ -115,9 +115,11 @@ pub fn drop_column(table: &QualName, name: &str) -> String {
 
 /// The `USING` cast of a column type change: `col::type`, or `col::via::type` for values
 /// that have no direct cast (enums convert through `text`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Using {
     pub via: Option<&'static str>,
+    /// An expression written in the schema file (`-- strata:using expr`) instead of a cast.
+    pub expr: Option<String>,
 }
 
 /// `ALTER COLUMN ... TYPE`, with a `USING` cast when the type itself changes.
@@ -134,6 +136,13 @@ pub fn alter_column_type(
     );
     if let Some(collation) = &column.collation {
         sql.push_str(&format!(" COLLATE {collation}"));
+    }
+    if let Some(Using {
+        expr: Some(expr), ..
+    }) = &using
+    {
+        sql.push_str(&format!(" USING ({expr});"));
+        return sql;
     }
     if let Some(using) = using {
         sql.push_str(&format!(" USING {}", Ident(name)));
@@ -222,6 +231,11 @@ pub fn alter_identity(table: &QualName, name: &str, from: &Identity, to: &Identi
         }
     }
     if !sets.is_empty() {
+        out.extend(super::move_into_bounds(
+            &to.sequence,
+            &from.options,
+            &to.options,
+        ));
         out.push(format!(
             "ALTER TABLE {table} ALTER COLUMN {} {};",
             Ident(name),

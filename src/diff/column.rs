@@ -334,6 +334,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
 pub(super) struct Types<'a> {
     cur: &'a crate::model::Model,
     des: &'a crate::model::Model,
+    casts: &'a std::collections::BTreeSet<(String, String)>,
 }
 
 impl<'a> Types<'a> {
@@ -341,7 +342,52 @@ impl<'a> Types<'a> {
         Self {
             cur: d.cur,
             des: d.des,
+            casts: d.casts,
         }
+    }
+
+    /// Whether PostgreSQL can convert values of `from` into `to` with a cast (as `USING
+    /// col::to` does): the same type, a cast the server has, a conversion through text
+    /// (to or from a string type, enums, composite types), element by element for arrays,
+    /// through its base type for a domain. Unknown casts (an old stored catalog) count as
+    /// castable.
+    pub(super) fn castable(&self, from: &str, to: &str) -> bool {
+        if self.casts.is_empty() {
+            return true;
+        }
+        self.castable_at(from, to, 0)
+    }
+
+    fn castable_at(&self, from: &str, to: &str, depth: usize) -> bool {
+        let from = strip_typmods(from);
+        let to = strip_typmods(to);
+        if from == to || depth > 16 {
+            return true;
+        }
+        const STRINGS: &[&str] = &["text", "character varying", "character", "name"];
+        if STRINGS.contains(&from.as_str()) || STRINGS.contains(&to.as_str()) {
+            return true;
+        }
+        match (from.strip_suffix("[]"), to.strip_suffix("[]")) {
+            (Some(a), Some(b)) => return self.castable_at(a, b, depth + 1),
+            (Some(_), None) | (None, Some(_)) => return false,
+            (None, None) => {}
+        }
+        if let Some(base) = self.domain_base(&from) {
+            return self.castable_at(&base, &to, depth + 1);
+        }
+        if let Some(base) = self.domain_base(&to) {
+            return self.castable_at(&from, &base, depth + 1);
+        }
+        let through_text = |t: &str| {
+            self.get(t).is_some_and(|d| {
+                matches!(
+                    d.kind,
+                    crate::model::TypeKind::Enum { .. } | crate::model::TypeKind::Composite { .. }
+                )
+            })
+        };
+        through_text(&from) || through_text(&to) || self.casts.contains(&(from, to))
     }
 
     fn get(&self, name: &str) -> Option<&'a crate::model::TypeDef> {
@@ -374,6 +420,22 @@ impl<'a> Types<'a> {
     }
 }
 
+/// A type name without its modifiers (`numeric(10,2)` is `numeric`, `timestamp(3) with
+/// time zone` is `timestamp with time zone`), as `format_type` prints it without them.
+fn strip_typmods(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut depth = 0;
+    for c in t.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The `USING` clause for converting a column from `from` to `to`: none where assignment
 /// semantics must apply (length-limited types, which an explicit cast would truncate),
 /// else an explicit cast (through `text` for enums).
@@ -383,6 +445,14 @@ fn using_clause(
     from: &Column,
     to: &Column,
 ) -> Option<ddl::Using> {
+    if let Some(expr) = &to.using.0
+        && from.data_type != to.data_type
+    {
+        return Some(ddl::Using {
+            via: None,
+            expr: Some(expr.clone()),
+        });
+    }
     if from.data_type == to.data_type
         || Types::of(d).needs_assignment(&from.data_type, &to.data_type)
     {
@@ -390,6 +460,7 @@ fn using_clause(
     }
     Some(ddl::Using {
         via: cast_via(model, &from.data_type),
+        expr: None,
     })
 }
 
@@ -397,7 +468,14 @@ fn using_clause(
 fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Column) -> Step {
     let col = Ident(name);
     let cost = type_change_cost(d, old, new);
-    let conversion = Types::of(d).classify(&old.data_type, &new.data_type);
+    let types = Types::of(d);
+    let conversion = if new.using.0.is_some() {
+        Conversion::Lossy("converted by the schema file's strata:using expression")
+    } else if !types.castable(&old.data_type, &new.data_type) {
+        Conversion::Lossy("no cast does it: this step fails when it runs")
+    } else {
+        types.classify(&old.data_type, &new.data_type)
+    };
     let mut summary = format!(
         "change type of {table}.{col} from {} to {}",
         old.data_type, new.data_type

@@ -72,6 +72,9 @@ pub(crate) struct Node {
     /// Objects whose drop must come after this node (an index a table stops using as its
     /// replica identity).
     pub before_drop_of: Vec<ObjectId>,
+    /// Objects whose nodes, whatever they do, must all come before this one (the old
+    /// version of a type built on another is dropped before that one's).
+    pub after: Vec<ObjectId>,
     pub step: Step,
 }
 
@@ -114,10 +117,20 @@ pub(crate) struct Differ<'a> {
     rebuilt: BTreeMap<QualName, QualName>,
     /// Rebuilt roots whose rows are copied, with the sequence ownerships set after.
     copied: Vec<(QualName, Vec<ObjectId>)>,
+    /// Types swapped (renamed aside and created again) because a type they are built on
+    /// is, each with the types it is built on.
+    swapped_with: BTreeMap<QualName, Vec<QualName>>,
+    /// Collations swapped because columns use them.
+    collation_swaps: Vec<QualName>,
+    /// The casts the server has (see [`Catalog::casts`]).
+    pub casts: &'a BTreeSet<(String, String)>,
+    /// Whether a type change no cast can make is an error (planning forward from schema
+    /// files) or planned as a cast that fails when it runs (a way back, marked lossy).
+    pub strict: bool,
 }
 
 impl<'a> Differ<'a> {
-    fn new(cur: &'a Catalog, des: &'a Catalog) -> Self {
+    fn new(cur: &'a Catalog, des: &'a Catalog, strict: bool) -> Self {
         Self {
             cur: &cur.model,
             des: &des.model,
@@ -128,6 +141,14 @@ impl<'a> Differ<'a> {
             nodes: Vec::new(),
             rebuilt: BTreeMap::new(),
             copied: Vec::new(),
+            swapped_with: BTreeMap::new(),
+            collation_swaps: Vec::new(),
+            casts: if des.casts.is_empty() {
+                &cur.casts
+            } else {
+                &des.casts
+            },
+            strict,
         }
     }
 
@@ -336,6 +357,7 @@ impl<'a> Differ<'a> {
             after_alters: Vec::new(),
             needs: Vec::new(),
             before_drop_of: Vec::new(),
+            after: Vec::new(),
             step,
         }
     }
@@ -560,6 +582,11 @@ impl<'a> Differ<'a> {
                     edges.push((i, t));
                 }
             }
+            for x in &node.after {
+                for &u in own.get(x).into_iter().flatten() {
+                    edges.push((u, i));
+                }
+            }
         }
         let mut freed: BTreeMap<&Name, Vec<usize>> = BTreeMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
@@ -583,16 +610,18 @@ mod proptests;
 
 /// The ordered steps from `current` to `desired`.
 pub(crate) fn steps(current: &Catalog, desired: &Catalog) -> Result<Vec<Step>> {
-    Ok(ordered(current, desired)?.0)
+    Ok(ordered(current, desired, true)?.0)
 }
 
 /// Steps in order, and the edges between them as pairs of positions.
 pub(crate) type Ordered = (Vec<Step>, Vec<(usize, usize)>);
 
 /// The ordered steps, with the dependency edges between them as pairs of positions in
-/// that order (each pair must be increasing).
-pub(crate) fn ordered(current: &Catalog, desired: &Catalog) -> Result<Ordered> {
-    let mut d = Differ::new(current, desired);
+/// that order (each pair must be increasing). With `strict`, a column type change that no
+/// cast makes and no `strata:using` directive explains is an error; without (a way back),
+/// it is planned as a cast, marked lossy.
+pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Result<Ordered> {
+    let mut d = Differ::new(current, desired, strict);
     schema::decide(&mut d);
     types::decide(&mut d)?;
     sequence::decide(&mut d);

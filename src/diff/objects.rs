@@ -25,6 +25,26 @@ pub(super) fn decide(d: &mut Differ) {
             }
         },
     );
+    // A collation that columns use is swapped, not dropped: renamed aside, created again,
+    // the columns moved to the new one, the old one dropped.
+    let replaced: Vec<QualName> = d
+        .cur
+        .collations
+        .keys()
+        .filter(|n| d.decision(&ObjectId::Collation((*n).clone())) == Decision::Replace)
+        .cloned()
+        .collect();
+    for name in replaced {
+        let users = collation_users(d, &name);
+        if users.is_empty() {
+            continue;
+        }
+        d.set(ObjectId::Collation(name.clone()), Decision::Alter);
+        for (table, column) in users {
+            d.disrupt(ObjectId::Column(table, column));
+        }
+        d.collation_swaps.push(name);
+    }
     d.decide_map(
         &d.cur.statistics,
         &d.des.statistics,
@@ -87,6 +107,82 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
     }
 }
 
+/// The columns that use a collation now and keep it.
+fn collation_users(d: &Differ, name: &QualName) -> Vec<(QualName, String)> {
+    let mut out = Vec::new();
+    for (table, t) in &d.cur.tables {
+        for (column, c) in &t.columns {
+            let kept = d
+                .des
+                .tables
+                .get(table)
+                .and_then(|t| t.columns.get(column))
+                .is_some_and(|n| n.collation.as_ref() == Some(name) && n.data_type == c.data_type);
+            if c.collation.as_ref() == Some(name) && kept {
+                out.push((table.clone(), column.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Rename a collation aside, create it anew, move the columns that use it, drop the old.
+fn emit_collation_swap(d: &mut Differ, name: &QualName) {
+    let (Some(old), Some(new)) = (d.cur.collations.get(name), d.des.collations.get(name)) else {
+        return;
+    };
+    let users = collation_users(d, name);
+    let aside = name.sibling(ddl::temp_name(
+        "old",
+        &format!("{name} {}", ddl::create_collation(name, old)),
+    ));
+    let mut sql = vec![
+        format!(
+            "ALTER COLLATION {name} RENAME TO {};",
+            crate::sql::Ident(&aside.name)
+        ),
+        ddl::create_collation(name, new),
+    ];
+    let mut also = Vec::new();
+    for (table, column) in &users {
+        if let Some(c) = d.des.tables.get(table).and_then(|t| t.columns.get(column)) {
+            sql.push(ddl::alter_column_type(table, column, c, None));
+            also.push(ObjectId::Column(table.clone(), column.clone()));
+        }
+    }
+    let step = Step::new(
+        format!(
+            "rebuild collation {name} and move the {} column(s) using it",
+            users.len()
+        ),
+        ddl::join(sql),
+    )
+    .hazards(&[
+        crate::plan::Hazard::Rewrite,
+        crate::plan::Hazard::BlockingLock,
+    ]);
+    let id = ObjectId::Collation(name.clone());
+    d.push(Differ::node(id.clone(), Action::Alter, step).also(also));
+    let drop_step = Step::new(
+        format!("drop the old version of collation {name}"),
+        ddl::drop_collation(&aside),
+    );
+    let mut node = Differ::node(ObjectId::Collation(aside), Action::Drop, drop_step);
+    node.after_alters.push(id);
+    // Columns that leave the collation do so before the old one goes.
+    for (table, t) in &d.cur.tables {
+        for (column, c) in &t.columns {
+            if c.collation.as_ref() == Some(name)
+                && !users.contains(&(table.clone(), column.clone()))
+            {
+                node.after_alters
+                    .push(ObjectId::Column(table.clone(), column.clone()));
+            }
+        }
+    }
+    d.push(node);
+}
+
 fn alter_collation(name: &QualName, from: &Collation, to: &Collation) -> Vec<String> {
     ddl::comment_change(
         Target::Collation(name),
@@ -124,6 +220,9 @@ fn alter_aggregate(id: &FunctionId, from: &Aggregate, to: &Aggregate) -> Vec<Str
 }
 
 pub(super) fn emit(d: &mut Differ) {
+    for name in d.collation_swaps.clone() {
+        emit_collation_swap(d, &name);
+    }
     let (cur, des) = (d.cur, d.des);
     emit_kind(
         d,

@@ -4,7 +4,7 @@
 
 use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Column, ObjectId, Table};
 use crate::plan::{Hazard, Step};
 use crate::sql::QualName;
@@ -56,7 +56,7 @@ pub(super) fn decide(d: &mut Differ) -> Result<()> {
         // A partition's columns are its parent's (the model leaves them out); a table that
         // becomes or stops being a partition keeps the columns it has.
         if old.partition_of.is_none() && new.partition_of.is_none() {
-            decide_columns(d, name, old, new);
+            decide_columns(d, name, old, new)?;
         }
         d.decide_map(
             &old.constraints,
@@ -89,7 +89,7 @@ pub(super) fn decide(d: &mut Differ) -> Result<()> {
     Ok(())
 }
 
-fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
+fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) -> Result<()> {
     d.decide_map(
         &old.columns,
         &new.columns,
@@ -107,6 +107,22 @@ fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
         if a.data_type != b.data_type || a.collation != b.collation {
             d.disrupt(id);
         }
+        if a.data_type != b.data_type
+            && b.using.0.is_none()
+            && d.strict
+            && !super::column::Types::of(d).castable(&a.data_type, &b.data_type)
+        {
+            let col = crate::sql::Ident(column);
+            return Err(Error::Unsupported {
+                object: format!("column {name}.{col}"),
+                reason: format!(
+                    "no cast converts {} to {}: say how in the schema file, with a comment \
+                     on the column's line in CREATE TABLE {name}, e.g. `{col} {}, -- \
+                     strata:using <expression of the old {col}>` (docs/schema-files.md)",
+                    a.data_type, b.data_type, b.data_type
+                ),
+            });
+        }
         let default = ObjectId::ColumnDefault(name.clone(), column.clone());
         match (&a.default, &b.default) {
             (None, Some(_)) => d.set(default, Decision::Create),
@@ -115,6 +131,7 @@ fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
             _ => {}
         }
     }
+    Ok(())
 }
 
 /// Statements that give a new table its flags, comments and privileges.

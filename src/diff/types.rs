@@ -31,10 +31,55 @@ pub(super) fn decide(d: &mut Differ) -> Result<()> {
         })
         .map(|(name, _)| name.clone())
         .collect();
-    for name in swaps {
+    for name in &swaps {
+        d.disrupt(ObjectId::Type(name.clone()));
+    }
+    // Domains and composite types built on a swapped type are swapped with it: PostgreSQL
+    // cannot point them at the new one.
+    let mut swapped: Vec<QualName> = swaps;
+    let mut i = 0;
+    while i < swapped.len() {
+        let base = swapped[i].clone();
+        for (name, def) in &d.cur.types {
+            let unchanged = d.des.types.get(name) == Some(def);
+            if !unchanged || swapped.contains(name) || !built_on(def, &base) {
+                continue;
+            }
+            d.swapped_with
+                .entry(name.clone())
+                .or_default()
+                .push(base.clone());
+            swapped.push(name.clone());
+        }
+        i += 1;
+    }
+    let dependents: Vec<QualName> = d.swapped_with.keys().cloned().collect();
+    for name in dependents {
+        d.set(ObjectId::Type(name.clone()), Decision::Alter);
         d.disrupt(ObjectId::Type(name));
     }
     Ok(())
+}
+
+/// Whether a domain's base type or one of a composite type's attributes is `base` (or an
+/// array of it).
+fn built_on(def: &TypeDef, base: &QualName) -> bool {
+    let scalar = base.to_string();
+    let array = format!("{scalar}[]");
+    let is = |t: &str| t == scalar || t == array;
+    match &def.kind {
+        TypeKind::Domain { base, .. } => is(base),
+        TypeKind::Composite { attributes } => attributes.iter().any(|a| is(&a.data_type)),
+        _ => false,
+    }
+}
+
+/// The name a type takes while it is swapped (stable for the same type).
+fn aside_name(name: &QualName, def: &TypeDef) -> QualName {
+    name.sibling(ddl::temp_name(
+        "old",
+        &format!("{name} {}", ddl::create_type(name, def)),
+    ))
 }
 
 fn is_subsequence(small: &[String], big: &[String]) -> bool {
@@ -173,7 +218,7 @@ fn swap_sql(
     columns: &[(QualName, String, bool)],
     assign: bool,
 ) -> (String, String, QualName) {
-    let aside = ddl::temp_name("old", &format!("{name} {}", ddl::create_type(name, from)));
+    let aside = aside_name(name, from).name;
     let mut sql = vec![format!("ALTER TYPE {name} RENAME TO {};", Ident(&aside))];
     // A range's multirange keeps its name when the range is renamed: it moves aside too.
     if let TypeKind::Range {
@@ -183,6 +228,11 @@ fn swap_sql(
     {
         sql.push(format!(
             "ALTER TYPE {multi} RENAME TO {};",
+            Ident(&format!("{aside}_multirange"))
+        ));
+        // Its constructor without arguments would clash with the new one's.
+        sql.push(format!(
+            "ALTER FUNCTION {multi}() RENAME TO {};",
             Ident(&format!("{aside}_multirange"))
         ));
     }
@@ -387,7 +437,7 @@ pub(super) fn emit(d: &mut Differ) {
 
 fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
     let id = ObjectId::Type(name.clone());
-    if needs_swap(old, new) {
+    if needs_swap(old, new) || d.swapped_with.contains_key(name) {
         let (columns, leaving) = columns_using(d, name);
         let also: Vec<ObjectId> = columns
             .iter()
@@ -470,6 +520,15 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         let mut node = Differ::node(ObjectId::Type(aside), Action::Drop, drop_step);
         node.after_alters = leaving;
         node.after_alters.push(id);
+        // Types built on this one go first (their old versions use the old one), and the
+        // types this one is built on are swapped before it.
+        for (dependent, bases) in &d.swapped_with {
+            if bases.contains(name)
+                && let Some(def) = d.cur.types.get(dependent)
+            {
+                node.after.push(ObjectId::Type(aside_name(dependent, def)));
+            }
+        }
         d.push(node);
         return;
     }

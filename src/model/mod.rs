@@ -170,6 +170,8 @@ pub struct Catalog {
     pub deps: BTreeSet<Dep>,
     /// `server_version_num` of the server the catalog was read from (0 when unknown).
     pub server_version: u32,
+    /// The casts the server has, as (source, target) type names (empty when unknown).
+    pub casts: BTreeSet<(String, String)>,
 }
 
 impl Catalog {
@@ -206,6 +208,16 @@ impl Catalog {
             .filter(|(_, i)| i.detail.0 != KeyDetail::default())
             .map(|(n, i)| (n, &i.detail.0))
             .collect();
+        let conversions: BTreeMap<String, &String> = self
+            .model
+            .tables
+            .iter()
+            .flat_map(|(t, table)| {
+                table.columns.iter().filter_map(move |(c, column)| {
+                    column.using.0.as_ref().map(|u| (format!("{t} {c}"), u))
+                })
+            })
+            .collect();
         serde_json::json!({
             "model": self.model,
             "deps": self.deps,
@@ -213,6 +225,8 @@ impl Catalog {
             "column_order": order,
             "constraint_keys": constraints,
             "index_keys": indexes,
+            "casts": self.casts,
+            "conversions": conversions,
         })
     }
 
@@ -229,6 +243,10 @@ impl Catalog {
             constraint_keys: BTreeMap<String, KeyDetail>,
             #[serde(default)]
             index_keys: BTreeMap<QualName, KeyDetail>,
+            #[serde(default)]
+            casts: BTreeSet<(String, String)>,
+            #[serde(default)]
+            conversions: BTreeMap<String, String>,
         }
         let stored: Stored = serde_json::from_value(value.clone()).ok()?;
         let mut model = stored.model;
@@ -244,6 +262,11 @@ impl Catalog {
                     constraint.detail.0 = detail.clone();
                 }
             }
+            for (c, column) in &mut table.columns {
+                if let Some(using) = stored.conversions.get(&format!("{prefix}{c}")) {
+                    column.using.0 = Some(using.clone());
+                }
+            }
         }
         for (name, detail) in stored.index_keys {
             if let Some(index) = model.indexes.get_mut(&name) {
@@ -254,6 +277,7 @@ impl Catalog {
             model,
             deps: stored.deps,
             server_version: stored.server_version,
+            casts: stored.casts,
         })
     }
 }
@@ -553,6 +577,10 @@ pub struct Column {
     pub generated: Option<String>,
     pub comment: Option<String>,
     pub grants: Grants,
+    /// How to convert its values when its type changes and no cast does: the expression
+    /// of a `-- strata:using <expr>` directive in the schema file (not part of the state).
+    #[serde(skip)]
+    pub using: NotCompared<Option<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -743,10 +771,15 @@ impl Model {
                 .tables
                 .get(table)
                 .is_some_and(|t| t.constraints.contains_key(name)),
-            ObjectId::Trigger(table, name) => self
-                .tables
-                .get(table)
-                .is_some_and(|t| t.triggers.contains_key(name)),
+            ObjectId::Trigger(relation, name) => {
+                self.tables
+                    .get(relation)
+                    .is_some_and(|t| t.triggers.contains_key(name))
+                    || self
+                        .views
+                        .get(relation)
+                        .is_some_and(|v| v.triggers.contains_key(name))
+            }
             ObjectId::Policy(table, name) => self
                 .tables
                 .get(table)
@@ -793,6 +826,7 @@ mod tests {
             generated: None,
             comment: None,
             grants: Grants::new(),
+            using: Default::default(),
         };
         let mut a = Table::default();
         a.columns.insert("x".into(), column.clone());

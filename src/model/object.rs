@@ -144,17 +144,7 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
             }
             other => other.clone(),
         };
-        // A column a table inherits is its ancestor's: what uses it depends on that one
-        // (a type change there reaches it).
-        let owned = |id: ObjectId| match id {
-            ObjectId::Column(t, c) => match model.column_owner(&t, &c) {
-                Some(owner) => ObjectId::Column(owner.clone(), c),
-                None => ObjectId::Column(t, c),
-            },
-            other => other,
-        };
-        let dependent = owned(dependent);
-        let referenced = owned(dep.referenced);
+        let referenced = dep.referenced;
         let is_part = |a: &ObjectId, b: &ObjectId| {
             let mut parent = a.parent();
             while let Some(p) = parent {
@@ -166,9 +156,20 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
             false
         };
         // A whole depending on its own part is an artefact (a partition key's column).
-        if is_part(&referenced, &dependent) {
+        if is_part(&referenced, &dependent) || is_part(&dependent, &referenced) {
             continue;
         }
+        // A column a table inherits is its ancestor's: what uses it depends on that one
+        // (a type change there reaches it).
+        let owned = |id: ObjectId| match id {
+            ObjectId::Column(t, c) => match model.column_owner(&t, &c) {
+                Some(owner) => ObjectId::Column(owner.clone(), c),
+                None => ObjectId::Column(t, c),
+            },
+            other => other,
+        };
+        let dependent = owned(dependent);
+        let referenced = owned(referenced);
         if model.contains(&dependent) && model.contains(&referenced) {
             deps.insert(Dep {
                 dependent,

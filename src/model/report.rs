@@ -147,6 +147,7 @@ mod tests {
             generated: None,
             comment: None,
             grants: Grants::new(),
+            using: Default::default(),
         }
     }
 

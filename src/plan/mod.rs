@@ -152,7 +152,7 @@ pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
     let steps = crate::diff::steps(current, desired)?;
     tracing::debug!("planned {} steps in {:.2?}", steps.len(), started.elapsed());
     let started = std::time::Instant::now();
-    let revert = crate::diff::steps(desired, current)?;
+    let revert = crate::diff::ordered(desired, current, false)?.0;
     tracing::debug!(
         "planned {} revert steps in {:.2?}",
         revert.len(),

@@ -91,6 +91,7 @@ mod tests {
             model,
             deps: Default::default(),
             server_version: 150_004,
+            casts: Default::default(),
         };
         let state = TargetState::encode(&catalog);
         assert!(state.state.iter().all(|l| l.len() <= LINE));

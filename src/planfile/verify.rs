@@ -212,8 +212,8 @@ type Ordered = (Vec<PlannedStep>, Vec<(usize, usize)>);
 pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Result<Verdict> {
     let derived = crate::plan::plan(source, target)?;
     let timeouts = StepTimeouts::default();
-    let planned = |from: &Catalog, to: &Catalog| -> crate::Result<Ordered> {
-        let (steps, edges) = crate::diff::ordered(from, to)?;
+    let planned = |from: &Catalog, to: &Catalog, strict: bool| -> crate::Result<Ordered> {
+        let (steps, edges) = crate::diff::ordered(from, to, strict)?;
         Ok((
             steps
                 .iter()
@@ -222,13 +222,13 @@ pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Re
             edges,
         ))
     };
-    let (steps, edges) = planned(source, target)?;
+    let (steps, edges) = planned(source, target, true)?;
     let legacy = plan.head.format < 2;
     let planner = plan.head.planner;
     let mut out = compare_steps("step", &plan.head.steps, &steps, &edges, legacy, planner);
     // A baseline has no way back (it records a database strata did not build).
     if !plan.head.baseline {
-        let (revert, back_edges) = planned(target, source)?;
+        let (revert, back_edges) = planned(target, source, false)?;
         out.extend(compare_steps(
             "revert step",
             &plan.head.revert,

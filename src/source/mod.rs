@@ -12,6 +12,8 @@ mod split;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::sql::QualName;
+
 use crate::error::{Error, Result};
 
 pub use classify::{Kind, StatementInfo};
@@ -287,6 +289,67 @@ impl Schema {
         Some(format!("{}:{}", self.files[found.file].name, found.line))
     }
 
+    /// The `-- strata:using <expression>` directives: how to convert a column's values when
+    /// its type changes and no cast does, written on the column's line in `CREATE TABLE`
+    /// (or alone on the line before it). By table and column, with `file:line`.
+    pub fn conversions(&self) -> std::result::Result<Vec<Conversion>, Problem> {
+        const MARK: &str = "-- strata:using";
+        let mut out = Vec::new();
+        for statement in &self.statements {
+            if !statement.text.contains(MARK) {
+                continue;
+            }
+            let file = &self.files[statement.file].name;
+            let lines: Vec<&str> = statement.text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let Some(at) = line.find(MARK) else {
+                    continue;
+                };
+                let line_no = statement.line + i;
+                let problem = |message: String| Problem {
+                    file: file.clone(),
+                    line: line_no,
+                    column: at + 1,
+                    message,
+                };
+                let expr = line[at + MARK.len()..].trim();
+                if expr.is_empty() {
+                    return Err(problem("strata:using needs an expression".to_owned()));
+                }
+                // One expression, nothing after it: it goes into a planned step.
+                if !is_one_expression(expr) {
+                    return Err(problem(
+                        "strata:using takes one SQL expression (no statement, semicolon or \
+                         comment)"
+                            .to_owned(),
+                    ));
+                }
+                let table = match &statement.info.creates {
+                    Some((_, "table", name)) => name.clone(),
+                    _ => {
+                        return Err(problem(
+                            "strata:using belongs on a column's line in CREATE TABLE".to_owned(),
+                        ));
+                    }
+                };
+                // The column defined on this line, or on the next line with one.
+                let column = std::iter::once(&line[..at])
+                    .chain(lines[i + 1..].iter().copied())
+                    .find_map(column_at_start)
+                    .ok_or_else(|| {
+                        problem("strata:using: no column definition on this line".to_owned())
+                    })?;
+                out.push(Conversion {
+                    table,
+                    column,
+                    expression: expr.to_owned(),
+                    location: format!("{file}:{line_no}"),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// The roles the statements grant to or name, which a shadow database needs to exist.
     pub fn roles(&self) -> Vec<String> {
         let mut roles: Vec<String> = self
@@ -298,6 +361,58 @@ impl Schema {
         roles.dedup();
         roles
     }
+}
+
+/// A `-- strata:using` directive: the expression that converts a column's values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conversion {
+    pub table: QualName,
+    pub column: String,
+    pub expression: String,
+    /// `file:line` of the directive.
+    pub location: String,
+}
+
+/// Whether `text` is exactly one SQL expression (as PostgreSQL's grammar has it, read by
+/// sqlparser), with no comment, semicolon or second statement hidden after it.
+fn is_one_expression(text: &str) -> bool {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::parser::Parser;
+    use sqlparser::tokenizer::Token;
+    if text.contains(';') || text.contains("--") || text.contains("/*") {
+        return false;
+    }
+    let dialect = PostgreSqlDialect {};
+    let Ok(mut parser) = Parser::new(&dialect).try_with_sql(text) else {
+        return false;
+    };
+    parser.parse_expr().is_ok() && parser.peek_token().token == Token::EOF
+}
+
+/// The column name a line of `CREATE TABLE` starts with (`"Name"` as written, other names
+/// folded to lower case), if it starts with one (not a constraint or a parenthesis).
+fn column_at_start(line: &str) -> Option<String> {
+    let line = line.trim_start().trim_start_matches('(').trim_start();
+    if let Some(rest) = line.strip_prefix('"') {
+        let end = rest.find('"')?;
+        return Some(rest[..end].to_owned());
+    }
+    let word: String = line
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '$')
+        .collect();
+    const NOT_COLUMNS: &[&str] = &[
+        "constraint",
+        "primary",
+        "unique",
+        "check",
+        "foreign",
+        "exclude",
+        "like",
+        "create",
+    ];
+    let lower = word.to_lowercase();
+    (!word.is_empty() && !NOT_COLUMNS.contains(&lower.as_str())).then_some(lower)
 }
 
 /// Splits a file into statements without judging them (for queries and seed data).

@@ -88,8 +88,13 @@ pub async fn run(kind: &str, name: &str) {
 
     let shadow = fresh_db().await;
     load_sql(shadow.url(), "desired.sql", &desired_sql).await;
-    let desired = introspect(shadow.url()).await;
+    let mut desired = introspect(shadow.url()).await;
     shadow.drop_now().await.unwrap();
+    strata::db::shadow::attach_conversions(
+        &mut desired,
+        &crate::harness::schema_from_sql("desired.sql", &desired_sql),
+    )
+    .unwrap();
 
     let plan = strata::plan::plan(&current, &desired).unwrap_or_else(|e| panic!("planning: {e}"));
     // Snapshots hold the plan as PostgreSQL REFERENCE_MAJOR prints it; other majors

@@ -130,3 +130,61 @@ async fn partitioning_a_table_and_back_keeps_every_row() {
     let out = p.expect(0, &["diff"]);
     assert!(out.contains("no changes"), "{out}");
 }
+
+/// A type change no cast makes is reported by `plan` with the column and both types; a
+/// `-- strata:using` directive says how, and the rows are converted by it. A directive
+/// that is more than one expression is refused with its file and line.
+#[tokio::test]
+async fn a_type_change_without_a_cast_needs_a_using_directive() {
+    let p = Project::new().await;
+    p.schema(
+        "a.sql",
+        "CREATE TABLE events (id int PRIMARY KEY, created bigint NOT NULL);",
+    );
+    p.plan("events");
+    p.expect(0, &["apply"]);
+    p.sql("INSERT INTO events SELECT i, 1700000000 + i * 3600 FROM generate_series(1, 100) i")
+        .await;
+
+    p.schema(
+        "a.sql",
+        "CREATE TABLE events (id int PRIMARY KEY, created timestamptz NOT NULL);",
+    );
+    let out = p.expect(1, &["plan", "-m", "timestamps"]);
+    assert!(
+        out.contains("column public.events.created")
+            && out.contains("no cast converts bigint to timestamp with time zone")
+            && out.contains("strata:using"),
+        "{out}"
+    );
+
+    p.schema(
+        "a.sql",
+        "CREATE TABLE events (\n    id int PRIMARY KEY,\n    created timestamptz NOT NULL -- strata:using to_timestamp(created); DROP TABLE events\n);",
+    );
+    let out = p.expect(1, &["plan", "-m", "timestamps"]);
+    assert!(
+        out.contains("a.sql:3:") && out.contains("one SQL expression"),
+        "{out}"
+    );
+
+    p.schema(
+        "a.sql",
+        "CREATE TABLE events (\n    id int PRIMARY KEY,\n    created timestamptz NOT NULL -- strata:using to_timestamp(created)\n);",
+    );
+    p.plan("timestamps");
+    p.acknowledge(
+        &p.head(),
+        &["data-loss", "rewrite", "blocking-lock", "irreversible"],
+    );
+    p.expect(0, &["apply"]);
+    assert_eq!(
+        p.query_one_i64(
+            "SELECT count(*) FROM events WHERE extract(epoch FROM created)::bigint = 1700000000 + id * 3600"
+        )
+        .await,
+        100
+    );
+    let out = p.expect(0, &["diff"]);
+    assert!(out.contains("no changes"), "{out}");
+}

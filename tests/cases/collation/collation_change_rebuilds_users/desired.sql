@@ -1,0 +1,3 @@
+CREATE COLLATION sortable (provider = icu, locale = 'de-DE');
+CREATE TABLE words (w text COLLATE sortable);
+CREATE INDEX words_w_idx ON words (w);

@@ -1,0 +1,1 @@
+CREATE TABLE events (id int PRIMARY KEY, created bigint NOT NULL, flag int);

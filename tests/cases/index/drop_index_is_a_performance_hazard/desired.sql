@@ -1,0 +1,2 @@
+CREATE TABLE visits (id bigint PRIMARY KEY, page text, at timestamptz);
+CREATE INDEX visits_at_idx ON visits (at);

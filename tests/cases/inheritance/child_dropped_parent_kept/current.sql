@@ -1,0 +1,3 @@
+CREATE TABLE shapes (id int PRIMARY KEY, area numeric);
+CREATE TABLE circles (radius numeric) INHERITS (shapes);
+CREATE TABLE squares (side numeric) INHERITS (shapes);

@@ -1,0 +1,2 @@
+CREATE AGGREGATE product(numeric) (sfunc = numeric_mul, stype = numeric, initcond = '10');
+CREATE VIEW one AS SELECT product(x) FROM (VALUES (2::numeric), (3)) v(x);

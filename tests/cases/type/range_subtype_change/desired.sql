@@ -1,0 +1,2 @@
+CREATE TYPE span AS RANGE (subtype = int8);
+CREATE TABLE bookings (id int, during span);
