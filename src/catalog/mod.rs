@@ -36,6 +36,11 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("statistics", include_str!("queries/statistics.sql")),
     ("aggregates", include_str!("queries/aggregates.sql")),
     ("dependencies", include_str!("queries/dependencies.sql")),
+    (
+        "default_privileges",
+        include_str!("queries/default_privileges.sql"),
+    ),
+    ("publications", include_str!("queries/publications.sql")),
     ("inventory", include_str!("queries/inventory.sql")),
     ("casts", include_str!("queries/casts.sql")),
 ];

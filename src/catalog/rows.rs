@@ -8,11 +8,11 @@ use serde::de::DeserializeOwned;
 use super::RawCatalog;
 use crate::error::{Error, Result, Unmanaged};
 use crate::model::{
-    Aggregate, Attribute, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind, Dep,
-    DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index, InheritedColumn,
-    KeyDetail, Model, NotCompared, ObjectId, PartitionOf, Policy, ReplicaIdentity, RoutineKind,
-    Rule, Schema, Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef,
-    TypeKind, View, ViewColumn,
+    Aggregate, Attribute, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind,
+    DefaultPrivileges, Dep, DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index,
+    InheritedColumn, KeyDetail, Model, NotCompared, ObjectId, PartitionOf, Policy, Publication,
+    ReplicaIdentity, RoutineKind, Rule, Schema, Sequence, SequenceOptions, Statistics, Table,
+    Trigger, TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -660,6 +660,43 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             table.policies.insert(row.name, policy);
         }
     }
+    for p in parse::<DefaultPrivileges>("default_privileges", take("default_privileges"))? {
+        model.default_privileges.insert(p.key(), p);
+    }
+    let mut filtered = Vec::new();
+    for row in parse::<PublicationRow>("publications", take("publications"))? {
+        if row.filtered {
+            filtered.push(Unmanaged {
+                object: format!(
+                    "publication {} (with row filters, column lists or schemas)",
+                    crate::sql::Ident(&row.name)
+                ),
+                name: row.name.clone(),
+                latest: false,
+                location: None,
+            });
+        }
+        let publish = [
+            ("insert", row.insert),
+            ("update", row.update),
+            ("delete", row.delete),
+            ("truncate", row.truncate),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(op, _)| (*op).to_owned())
+        .collect();
+        model.publications.insert(
+            row.name,
+            Publication {
+                all_tables: row.all_tables,
+                tables: row.tables.into_iter().map(Into::into).collect(),
+                publish,
+                via_root: row.via_root,
+                comment: row.comment,
+            },
+        );
+    }
     let mut deps = BTreeSet::new();
     for (from, to) in parse::<(DepEnd, DepEnd)>("dependencies", take("dependencies"))? {
         let (Some(dependent), Some(referenced)) = (object_id(from), object_id(to)) else {
@@ -678,6 +715,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
         &model,
         parse::<InventoryRow>("inventory", take("inventory"))?,
     );
+    let unseen: Vec<Unmanaged> = filtered.into_iter().chain(unseen).collect();
     if !unseen.is_empty() {
         return Err(Error::Unmanaged(unseen));
     }
@@ -717,6 +755,20 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         }),
         _ => return None,
     })
+}
+
+#[derive(Deserialize)]
+struct PublicationRow {
+    name: String,
+    all_tables: bool,
+    insert: bool,
+    update: bool,
+    delete: bool,
+    truncate: bool,
+    via_root: bool,
+    tables: Vec<Name>,
+    filtered: bool,
+    comment: Option<String>,
 }
 
 /// The inventory's objects (rows of `inventory.sql`) that `model` does not hold.
@@ -770,12 +822,15 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
             "policy" => model.contains(&ObjectId::Policy(on(), row.name.clone())),
             "statistics" => model.statistics.contains_key(&qual()),
             "collation" => model.collations.contains_key(&qual()),
+            "default privileges" => model.default_privileges.contains_key(&row.name),
+            "publication" => model.publications.contains_key(&row.name),
             _ => false,
         };
         if held {
             continue;
         }
         let object = match (&row.kind[..], &row.schema, &row.on, &row.args) {
+            ("default privileges", ..) => crate::model::DefaultPrivileges::describe(&row.name),
             ("setting", _, Some(on), _) => {
                 format!(
                     "{} on {}",

@@ -113,6 +113,32 @@ pub fn grant_changes(
         other => other.to_string(),
     };
     let cols = column.map_or(String::new(), |c| format!(" ({})", Ident(c)));
+    grant_statements(&on, &cols, from, to)
+}
+
+/// `ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s]` statements turning one set of
+/// default privileges on a kind of object (`TABLES`, `FUNCTIONS`, ...) into another.
+pub fn default_privilege_changes(
+    role: Option<&str>,
+    schema: Option<&str>,
+    on: &str,
+    from: &Grants,
+    to: &Grants,
+) -> Vec<String> {
+    let mut prefix = "ALTER DEFAULT PRIVILEGES".to_owned();
+    if let Some(role) = role {
+        prefix.push_str(&format!(" FOR ROLE {}", Ident(role)));
+    }
+    if let Some(schema) = schema {
+        prefix.push_str(&format!(" IN SCHEMA {}", Ident(schema)));
+    }
+    grant_statements(&on.to_uppercase(), "", from, to)
+        .into_iter()
+        .map(|s| format!("{prefix} {s}"))
+        .collect()
+}
+
+fn grant_statements(on: &str, cols: &str, from: &Grants, to: &Grants) -> Vec<String> {
     let key = |g: &Grant| (g.grantee.clone(), g.privilege.clone());
     let from_map: BTreeMap<_, bool> = from.iter().map(|g| (key(g), g.grantable)).collect();
     let to_map: BTreeMap<_, bool> = to.iter().map(|g| (key(g), g.grantable)).collect();

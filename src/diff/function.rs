@@ -15,14 +15,14 @@ pub(super) fn decide(d: &mut Differ) {
     );
 }
 
-fn create_sql(id: &FunctionId, f: &Function) -> String {
+fn create_sql(model: &crate::model::Model, id: &FunctionId, f: &Function) -> String {
     let target = Target::Function(id, f.kind);
     let mut sql = vec![ddl::create_function(f)];
     sql.extend(ddl::comment_change(target, None, f.comment.as_deref()));
     sql.extend(ddl::grant_changes(
         target,
         None,
-        &ddl::default_grants(target),
+        &super::creation_grants(model, target),
         &f.grants,
     ));
     ddl::join(sql)
@@ -58,7 +58,7 @@ pub(super) fn emit(d: &mut Differ) {
                 format!("drop {} {id}", kind_word(f)),
                 ddl::drop_function(id, f.kind),
             )
-            .reverse(create_sql(id, f));
+            .reverse(create_sql(d.cur, id, f));
             d.push_drop(Differ::node(oid, Action::Drop, step));
         }
     }
@@ -66,8 +66,11 @@ pub(super) fn emit(d: &mut Differ) {
         let oid = ObjectId::Function(id.clone());
         match d.decision(&oid) {
             Decision::Create | Decision::Replace => {
-                let step = Step::new(format!("create {} {id}", kind_word(f)), create_sql(id, f))
-                    .reverse(ddl::drop_function(id, f.kind));
+                let step = Step::new(
+                    format!("create {} {id}", kind_word(f)),
+                    create_sql(d.des, id, f),
+                )
+                .reverse(ddl::drop_function(id, f.kind));
                 d.push(Differ::node(oid, Action::Create, step));
             }
             Decision::Alter => {

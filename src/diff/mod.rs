@@ -17,6 +17,7 @@ mod function;
 mod index;
 mod inherit;
 mod objects;
+mod privileges;
 mod rule;
 mod schema;
 mod sequence;
@@ -608,6 +609,33 @@ impl<'a> Differ<'a> {
 #[cfg(test)]
 mod proptests;
 
+/// The privileges an object gets when a plan creates it, besides its owner's: the
+/// built-in defaults, or the default privileges of `model` for the connecting role (they
+/// change before anything is created).
+pub(crate) fn creation_grants(
+    model: &Model,
+    target: crate::ddl::Target<'_>,
+) -> crate::model::Grants {
+    use crate::ddl::Target;
+    let builtin = crate::ddl::default_grants(target);
+    let (on, schema) = match target {
+        Target::Table(n) | Target::View(n, _) => ("tables", Some(&n.schema)),
+        Target::Sequence(n) => ("sequences", Some(&n.schema)),
+        Target::Function(id, _) | Target::Aggregate(id) => ("functions", Some(&id.name.schema)),
+        Target::Type(n, _) => ("types", Some(&n.schema)),
+        Target::Schema(_) => ("schemas", None),
+        _ => return builtin,
+    };
+    let mut grants = model
+        .default_privileges
+        .get(&format!("||{on}"))
+        .map_or(builtin, |p| p.grants.clone());
+    if let Some(p) = schema.and_then(|s| model.default_privileges.get(&format!("|{s}|{on}"))) {
+        grants.extend(p.grants.iter().cloned());
+    }
+    grants
+}
+
 /// The ordered steps from `current` to `desired`.
 pub(crate) fn steps(current: &Catalog, desired: &Catalog) -> Result<Vec<Step>> {
     Ok(ordered(current, desired, true)?.0)
@@ -632,6 +660,8 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
     trigger::decide(&mut d);
     rule::decide(&mut d);
     objects::decide(&mut d);
+    privileges::decide(&mut d);
+    privileges::decide_publications(&mut d);
     inherit::decide(&mut d);
     d.close_rebuilds();
 
@@ -653,7 +683,10 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
     objects::emit(&mut d);
     table::emit_late(&mut d);
     sequence::emit_owners(&mut d);
+    privileges::emit(&mut d);
+    privileges::emit_publications(&mut d);
     inherit::order_after_copy(&mut d);
+    privileges::order_creations(&mut d);
 
     let edges = d.edges();
     let nodes = &d.nodes;

@@ -29,7 +29,12 @@ pub(super) fn emit(d: &mut Differ) {
             Decision::Create => {
                 let mut sql = vec![ddl::create_schema(name)];
                 sql.extend(ddl::comment_change(target, None, schema.comment.as_deref()));
-                sql.extend(ddl::grant_changes(target, None, &none, &schema.grants));
+                sql.extend(ddl::grant_changes(
+                    target,
+                    None,
+                    &super::creation_grants(d.des, target),
+                    &schema.grants,
+                ));
                 let step = Step::new(
                     format!("create schema {}", crate::sql::Ident(name)),
                     ddl::join(sql),

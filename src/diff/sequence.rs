@@ -26,14 +26,14 @@ pub(super) fn decide(d: &mut Differ) {
     }
 }
 
-fn create_sql(name: &QualName, seq: &Sequence) -> String {
+fn create_sql(model: &crate::model::Model, name: &QualName, seq: &Sequence) -> String {
     let target = Target::Sequence(name);
     let mut sql = vec![ddl::create_sequence(name, seq)];
     sql.extend(ddl::comment_change(target, None, seq.comment.as_deref()));
     sql.extend(ddl::grant_changes(
         target,
         None,
-        &ddl::default_grants(target),
+        &super::creation_grants(model, target),
         &seq.grants,
     ));
     ddl::join(sql)
@@ -58,8 +58,11 @@ pub(super) fn emit(d: &mut Differ) {
         let id = ObjectId::Sequence(name.clone());
         match d.decision(&id) {
             Decision::Create => {
-                let step = Step::new(format!("create sequence {name}"), create_sql(name, seq))
-                    .reverse(ddl::drop_sequence(name));
+                let step = Step::new(
+                    format!("create sequence {name}"),
+                    create_sql(d.des, name, seq),
+                )
+                .reverse(ddl::drop_sequence(name));
                 d.push(Differ::node(id, Action::Create, step).claims(Name::Relation(name.clone())));
             }
             Decision::Alter => {

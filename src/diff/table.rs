@@ -135,7 +135,7 @@ fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) -> 
 }
 
 /// Statements that give a new table its flags, comments and privileges.
-fn decorations(name: &QualName, table: &Table) -> Vec<String> {
+fn decorations(model: &crate::model::Model, name: &QualName, table: &Table) -> Vec<String> {
     let target = Target::Table(name);
     let mut sql = Vec::new();
     if table.row_security {
@@ -148,7 +148,7 @@ fn decorations(name: &QualName, table: &Table) -> Vec<String> {
     sql.extend(ddl::grant_changes(
         target,
         None,
-        &ddl::default_grants(target),
+        &super::creation_grants(model, target),
         &table.grants,
     ));
     for (constraint, c) in table.constraints.iter() {
@@ -210,7 +210,7 @@ pub(super) fn emit(d: &mut Differ) {
         match d.decision(&id) {
             Decision::Create | Decision::Replace => {
                 let mut sql = vec![ddl::create_table(name, table)];
-                sql.extend(decorations(name, table));
+                sql.extend(decorations(d.des, name, table));
                 let what = if table.partition_of.is_some() {
                     "partition"
                 } else {

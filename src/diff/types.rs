@@ -170,14 +170,14 @@ fn is_domain(def: &TypeDef) -> bool {
 }
 
 /// `CREATE TYPE` plus its comment and privileges.
-fn create_sql(name: &QualName, def: &TypeDef) -> String {
+fn create_sql(model: &crate::model::Model, name: &QualName, def: &TypeDef) -> String {
     let target = Target::Type(name, is_domain(def));
     let mut sql = vec![ddl::create_type(name, def)];
     sql.extend(ddl::comment_change(target, None, def.comment.as_deref()));
     sql.extend(ddl::grant_changes(
         target,
         None,
-        &ddl::default_grants(target),
+        &super::creation_grants(model, target),
         &def.grants,
     ));
     ddl::join(sql)
@@ -212,6 +212,7 @@ fn columns_using(d: &Differ, name: &QualName) -> (Vec<(QualName, String, bool)>,
 /// length limit: an explicit cast would truncate, assignment raises); otherwise through
 /// `text`.
 fn swap_sql(
+    model: &crate::model::Model,
     name: &QualName,
     from: &TypeDef,
     to: &TypeDef,
@@ -236,7 +237,7 @@ fn swap_sql(
             Ident(&format!("{aside}_multirange"))
         ));
     }
-    sql.push(create_sql(name, to));
+    sql.push(create_sql(model, name, to));
     for (table, column, array) in columns {
         let (via, target) = if *array {
             ("text[]".to_owned(), format!("{name}[]"))
@@ -258,13 +259,14 @@ fn swap_sql(
 
 /// The whole swap as one script (for a reverse step).
 fn swap_script(
+    model: &crate::model::Model,
     name: &QualName,
     from: &TypeDef,
     to: &TypeDef,
     columns: &[(QualName, String, bool)],
     assign: bool,
 ) -> String {
-    let (convert, drop_old, _) = swap_sql(name, from, to, columns, assign);
+    let (convert, drop_old, _) = swap_sql(model, name, from, to, columns, assign);
     ddl::join([convert, drop_old])
 }
 
@@ -406,7 +408,7 @@ pub(super) fn emit(d: &mut Differ) {
         let id = ObjectId::Type(name.clone());
         match d.decision(&id) {
             Decision::Create => {
-                let step = Step::new(format!("create type {name}"), create_sql(name, def))
+                let step = Step::new(format!("create type {name}"), create_sql(d.des, name, def))
                     .reverse(ddl::drop_type(name, is_domain(def)));
                 let node = Differ::node(id, Action::Create, step).claims(Name::Type(name.clone()));
                 d.push(node);
@@ -427,7 +429,7 @@ pub(super) fn emit(d: &mut Differ) {
                 format!("drop type {name}"),
                 ddl::drop_type(name, is_domain(def)),
             )
-            .reverse(create_sql(name, def))
+            .reverse(create_sql(d.des, name, def))
             .hazard(Hazard::DataLoss);
             let node = Differ::node(id, Action::Drop, step).frees(Name::Type(name.clone()));
             d.push_drop(node);
@@ -456,7 +458,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             .as_ref()
             .map_or((false, false), |(a, b)| (assign(a, b), assign(b, a)));
         let conversion = bases.as_ref().map(|(a, b)| types.classify(a, b));
-        let (convert, drop_old, aside) = swap_sql(name, old, new, &columns, forward);
+        let (convert, drop_old, aside) = swap_sql(d.des, name, old, new, &columns, forward);
         let mut summary = format!(
             "rebuild type {name} and convert the {} column(s) using it",
             columns.len()
@@ -466,8 +468,8 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         {
             summary.push_str(&format!(" (lossy: {why})"));
         }
-        let mut step =
-            Step::new(summary, convert).reverse(swap_script(name, new, old, &columns, backward));
+        let mut step = Step::new(summary, convert)
+            .reverse(swap_script(d.cur, name, new, old, &columns, backward));
         if !columns.is_empty() {
             step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
             match conversion {
@@ -537,7 +539,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             let (columns, _) = columns_using(d, name);
             for (i, sql) in added_values(name, a, b).into_iter().enumerate() {
                 let reverse = if i == 0 {
-                    swap_script(name, new, old, &columns, false)
+                    swap_script(d.cur, name, new, old, &columns, false)
                 } else {
                     String::new()
                 };

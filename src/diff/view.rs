@@ -28,9 +28,14 @@ fn names(name: &QualName) -> Vec<Name> {
     vec![Name::Relation(name.clone()), Name::Type(name.clone())]
 }
 
-fn decorations(name: &QualName, from: Option<&View>, to: &View) -> Vec<String> {
+fn decorations(
+    model: &crate::model::Model,
+    name: &QualName,
+    from: Option<&View>,
+    to: &View,
+) -> Vec<String> {
     let target = Target::View(name, to.materialized);
-    let no_grants = crate::model::Grants::new();
+    let no_grants = super::creation_grants(model, target);
     let mut sql: Vec<String> = ddl::comment_change(
         target,
         from.and_then(|v| v.comment.as_deref()),
@@ -62,9 +67,9 @@ fn decorations(name: &QualName, from: Option<&View>, to: &View) -> Vec<String> {
     sql
 }
 
-fn create_sql(name: &QualName, view: &View) -> String {
+fn create_sql(model: &crate::model::Model, name: &QualName, view: &View) -> String {
     let mut sql = vec![ddl::create_view(name, view, false)];
-    sql.extend(decorations(name, None, view));
+    sql.extend(decorations(model, name, None, view));
     ddl::join(sql)
 }
 
@@ -76,7 +81,7 @@ fn kind(view: &View) -> &'static str {
     }
 }
 
-fn alter_sql(name: &QualName, from: &View, to: &View) -> Vec<String> {
+fn alter_sql(model: &crate::model::Model, name: &QualName, from: &View, to: &View) -> Vec<String> {
     let mut sql = Vec::new();
     if from.definition != to.definition || from.columns != to.columns {
         let keep_options = View {
@@ -91,7 +96,7 @@ fn alter_sql(name: &QualName, from: &View, to: &View) -> Vec<String> {
         &from.options,
         &to.options,
     ));
-    sql.extend(decorations(name, Some(from), to));
+    sql.extend(decorations(model, name, Some(from), to));
     sql
 }
 
@@ -103,7 +108,7 @@ pub(super) fn emit(d: &mut Differ) {
                 format!("drop {} {name}", kind(view)),
                 ddl::drop_view(name, view.materialized),
             )
-            .reverse(create_sql(name, view));
+            .reverse(create_sql(d.cur, name, view));
             let mut node = Differ::node(id, Action::Drop, step);
             node.frees = names(name);
             d.push_drop(node);
@@ -115,7 +120,7 @@ pub(super) fn emit(d: &mut Differ) {
             Decision::Create | Decision::Replace => {
                 let mut step = Step::new(
                     format!("create {} {name}", kind(view)),
-                    create_sql(name, view),
+                    create_sql(d.des, name, view),
                 )
                 .reverse(ddl::drop_view(name, view.materialized));
                 if view.materialized && !view.unpopulated && d.decision(&id) == Decision::Replace {
@@ -142,15 +147,15 @@ pub(super) fn emit(d: &mut Differ) {
                     .hazard(crate::plan::Hazard::Recompute);
                     d.push(Differ::node(id.clone(), Action::Alter, step));
                 }
-                let forward = alter_sql(name, old, view);
+                let forward = alter_sql(d.des, name, old, view);
                 if forward.is_empty() {
                     continue;
                 }
                 // Going back may drop columns, which OR REPLACE cannot: recreate instead.
                 let back = if old.columns.starts_with(&view.columns) {
-                    ddl::join(alter_sql(name, view, old))
+                    ddl::join(alter_sql(d.cur, name, view, old))
                 } else {
-                    ddl::join([ddl::drop_view(name, false), create_sql(name, old)])
+                    ddl::join([ddl::drop_view(name, false), create_sql(d.cur, name, old)])
                 };
                 let step = Step::new(
                     format!("replace {} {}", kind(view), name),

@@ -36,6 +36,65 @@ pub struct Model {
     pub statistics: BTreeMap<QualName, Statistics>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub aggregates: BTreeMap<FunctionId, Aggregate>,
+    /// `ALTER DEFAULT PRIVILEGES`, by [`DefaultPrivileges::key`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub default_privileges: BTreeMap<String, DefaultPrivileges>,
+    /// Publications (logical replication), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub publications: BTreeMap<String, Publication>,
+}
+
+/// `CREATE PUBLICATION name [FOR ALL TABLES | FOR TABLE ...] WITH (...)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication {
+    pub all_tables: bool,
+    pub tables: BTreeSet<QualName>,
+    /// The operations it publishes: `insert`, `update`, `delete`, `truncate`.
+    pub publish: Vec<String>,
+    pub via_root: bool,
+    pub comment: Option<String>,
+}
+
+/// The privileges objects of a kind get when a role creates them (`ALTER DEFAULT
+/// PRIVILEGES [FOR ROLE r] [IN SCHEMA s] GRANT ... ON TABLES TO ...`), besides their
+/// owner's. Everywhere (no schema), they replace the built-in defaults (`EXECUTE` to
+/// `PUBLIC` on functions, `USAGE` on types); in a schema, they add to them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultPrivileges {
+    /// The creating role; none for the role strata connects as.
+    pub role: Option<String>,
+    pub schema: Option<String>,
+    /// `tables`, `sequences`, `functions`, `types` or `schemas`.
+    pub on: String,
+    pub grants: Grants,
+}
+
+impl DefaultPrivileges {
+    /// `role|schema|kind`, empty for none.
+    pub fn key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.role.as_deref().unwrap_or(""),
+            self.schema.as_deref().unwrap_or(""),
+            self.on
+        )
+    }
+
+    /// How a key reads in messages.
+    pub fn describe(key: &str) -> String {
+        let mut parts = key.splitn(3, '|');
+        let role = parts.next().unwrap_or("");
+        let schema = parts.next().unwrap_or("");
+        let on = parts.next().unwrap_or("");
+        let mut out = format!("default privileges on {on}");
+        if !role.is_empty() {
+            out.push_str(&format!(" for role {}", crate::sql::Ident(role)));
+        }
+        if !schema.is_empty() {
+            out.push_str(&format!(" in schema {}", crate::sql::Ident(schema)));
+        }
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -730,7 +789,13 @@ impl Model {
         grants.extend(self.sequences.values().map(|s| &s.grants));
         grants.extend(self.functions.values().map(|f| &f.grants));
         grants.extend(self.views.values().map(|v| &v.grants));
+        grants.extend(self.default_privileges.values().map(|p| &p.grants));
         let mut out = BTreeSet::new();
+        out.extend(
+            self.default_privileges
+                .values()
+                .filter_map(|p| p.role.clone()),
+        );
         for table in self.tables.values() {
             grants.push(&table.grants);
             grants.extend(table.columns.values().map(|c| &c.grants));
@@ -801,6 +866,8 @@ impl Model {
                 .get(name)
                 .is_some_and(|t| t.replica_identity.is_some()),
             ObjectId::TableRows(name) => self.tables.contains_key(name),
+            ObjectId::DefaultPrivileges(key) => self.default_privileges.contains_key(key),
+            ObjectId::Publication(name) => self.publications.contains_key(name),
             ObjectId::InheritedColumns(name) => self
                 .tables
                 .get(name)

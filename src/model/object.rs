@@ -40,6 +40,10 @@ pub enum ObjectId {
     InheritedColumns(QualName),
     /// The rows of a table rebuilt with them (copied from the old table).
     TableRows(QualName),
+    /// `ALTER DEFAULT PRIVILEGES` for a role, schema and kind of object (by
+    /// [`super::DefaultPrivileges::key`]).
+    DefaultPrivileges(String),
+    Publication(String),
     View(QualName),
     Index(QualName),
 }
@@ -79,6 +83,8 @@ impl ObjectId {
             ObjectId::ReplicaIdentity(_) => "replica identity",
             ObjectId::InheritedColumns(_) => "inherited column settings",
             ObjectId::TableRows(_) => "rows",
+            ObjectId::DefaultPrivileges(_) => "default privileges",
+            ObjectId::Publication(_) => "publication",
             ObjectId::View(_) => "view",
             ObjectId::Index(_) => "index",
         }
@@ -88,7 +94,7 @@ impl ObjectId {
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ObjectId::Schema(n) | ObjectId::Extension(n) => {
+            ObjectId::Schema(n) | ObjectId::Extension(n) | ObjectId::Publication(n) => {
                 write!(f, "{} {}", self.kind(), Ident(n))
             }
             ObjectId::Type(n)
@@ -102,6 +108,9 @@ impl fmt::Display for ObjectId {
             | ObjectId::ReplicaIdentity(n) => write!(f, "{} {n}", self.kind()),
             ObjectId::InheritedColumns(n) => write!(f, "what {n} sets on inherited columns"),
             ObjectId::TableRows(n) => write!(f, "rows of {n}"),
+            ObjectId::DefaultPrivileges(key) => {
+                write!(f, "{}", super::DefaultPrivileges::describe(key))
+            }
             ObjectId::Aggregate(id) => write!(f, "aggregate {id}"),
             ObjectId::Function(id) => write!(f, "function {id}"),
             ObjectId::Column(t, c) | ObjectId::ColumnDefault(t, c) => {

@@ -166,7 +166,9 @@ FROM (
                                          AND ext.objid = e.oid)
     UNION ALL
     SELECT 'default privileges', dn.nspname,
-           'for role ' || pg_get_userbyid(a.defaclrole) || ' on '
+           coalesce(CASE WHEN a.defaclrole <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                         THEN pg_get_userbyid(a.defaclrole) END, '') || '|'
+               || coalesce(dn.nspname, '') || '|'
                || CASE a.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
                                        WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types'
                                        WHEN 'n' THEN 'schemas' ELSE a.defaclobjtype::text END,

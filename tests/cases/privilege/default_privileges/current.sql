@@ -1,0 +1,3 @@
+CREATE SCHEMA reports;
+ALTER DEFAULT PRIVILEGES IN SCHEMA reports GRANT SELECT ON TABLES TO strata_reader;
+CREATE TABLE reports.old (id int);

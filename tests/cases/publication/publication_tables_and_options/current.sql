@@ -1,0 +1,5 @@
+CREATE TABLE orders (id int PRIMARY KEY);
+CREATE TABLE refunds (id int PRIMARY KEY);
+CREATE TABLE legacy (id int PRIMARY KEY);
+CREATE PUBLICATION shop FOR TABLE orders, legacy;
+CREATE PUBLICATION gone FOR TABLE refunds;
