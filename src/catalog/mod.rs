@@ -41,6 +41,8 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
         include_str!("queries/default_privileges.sql"),
     ),
     ("publications", include_str!("queries/publications.sql")),
+    ("operators", include_str!("queries/operators.sql")),
+    ("user_casts", include_str!("queries/user_casts.sql")),
     ("inventory", include_str!("queries/inventory.sql")),
     ("casts", include_str!("queries/casts.sql")),
 ];

@@ -8,11 +8,11 @@ use serde::de::DeserializeOwned;
 use super::RawCatalog;
 use crate::error::{Error, Result, Unmanaged};
 use crate::model::{
-    Aggregate, Attribute, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind,
+    Aggregate, Attribute, Cast, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind,
     DefaultPrivileges, Dep, DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index,
-    InheritedColumn, KeyDetail, Model, NotCompared, ObjectId, PartitionOf, Policy, Publication,
-    ReplicaIdentity, RoutineKind, Rule, Schema, Sequence, SequenceOptions, Statistics, Table,
-    Trigger, TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
+    InheritedColumn, KeyDetail, Model, NotCompared, ObjectId, Operator, PartitionOf, Policy,
+    Publication, ReplicaIdentity, RoutineKind, Rule, Schema, Sequence, SequenceOptions, Statistics,
+    Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -697,6 +697,29 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             },
         );
     }
+    for row in parse::<OperatorRow>("operators", take("operators"))? {
+        let id = FunctionId {
+            name: QualName::new(row.schema, row.name),
+            args: row.args,
+        };
+        model.operators.insert(
+            id,
+            Operator {
+                options: row.options,
+                comment: row.comment,
+            },
+        );
+    }
+    for row in parse::<CastRow>("user_casts", take("user_casts"))? {
+        model.user_casts.insert(
+            format!("{} AS {}", row.source, row.target),
+            Cast {
+                method: row.method,
+                context: row.context,
+                comment: row.comment,
+            },
+        );
+    }
     let mut deps = BTreeSet::new();
     for (from, to) in parse::<(DepEnd, DepEnd)>("dependencies", take("dependencies"))? {
         let (Some(dependent), Some(referenced)) = (object_id(from), object_id(to)) else {
@@ -748,6 +771,11 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         "policy" => ObjectId::Policy(qual(), sub?),
         "rule" => ObjectId::Rule(qual(), sub?),
         "collation" => ObjectId::Collation(qual()),
+        "operator" => ObjectId::Operator(FunctionId {
+            name: qual(),
+            args: sub?,
+        }),
+        "cast" => ObjectId::Cast(name),
         "statistics" => ObjectId::Statistics(qual()),
         "aggregate" => ObjectId::Aggregate(FunctionId {
             name: qual(),
@@ -755,6 +783,24 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         }),
         _ => return None,
     })
+}
+
+#[derive(Deserialize)]
+struct OperatorRow {
+    schema: String,
+    name: String,
+    args: String,
+    options: String,
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CastRow {
+    source: String,
+    target: String,
+    method: String,
+    context: String,
+    comment: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -824,6 +870,8 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
             "collation" => model.collations.contains_key(&qual()),
             "default privileges" => model.default_privileges.contains_key(&row.name),
             "publication" => model.publications.contains_key(&row.name),
+            "operator" => model.operators.contains_key(&routine()),
+            "cast" => model.user_casts.contains_key(&row.name),
             _ => false,
         };
         if held {

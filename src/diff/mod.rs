@@ -429,6 +429,8 @@ impl<'a> Differ<'a> {
             | ObjectId::Rule(..)
             | ObjectId::Statistics(_)
             | ObjectId::Aggregate(_)
+            | ObjectId::Operator(_)
+            | ObjectId::Cast(_)
             | ObjectId::ColumnDefault(..)
             | ObjectId::Function(_) => Some(Cause::Teardown),
             ObjectId::Column(t, c) => {

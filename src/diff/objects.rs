@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Action, Decision, Differ};
 use crate::ddl::{self, Target};
-use crate::model::{Aggregate, Collation, FunctionId, ObjectId, Statistics};
+use crate::model::{Aggregate, Cast, Collation, FunctionId, ObjectId, Operator, Statistics};
 use crate::plan::Step;
 use crate::sql::QualName;
 
@@ -57,11 +57,90 @@ pub(super) fn decide(d: &mut Differ) {
         |id| ObjectId::Aggregate(id.clone()),
         |a, b| a.options != b.options,
     );
+    d.decide_map(
+        &d.cur.operators,
+        &d.des.operators,
+        |id| ObjectId::Operator(id.clone()),
+        |a, b| a.options != b.options,
+    );
+    d.decide_map(
+        &d.cur.user_casts,
+        &d.des.user_casts,
+        |key| ObjectId::Cast(key.clone()),
+        |a, b| a.method != b.method || a.context != b.context,
+    );
+}
+
+/// `schema.op`, as operator names are written (never quoted).
+fn operator_name(id: &FunctionId) -> String {
+    format!("{}.{}", crate::sql::Ident(&id.name.schema), id.name.name)
+}
+
+fn comment_on(what: &str, comment: Option<&str>) -> String {
+    format!(
+        "COMMENT ON {what} IS {};",
+        comment.map_or("NULL".to_owned(), |c| crate::sql::Literal(c).to_string())
+    )
+}
+
+fn create_operator(id: &FunctionId, op: &Operator) -> String {
+    let mut sql = vec![format!(
+        "CREATE OPERATOR {} ({});",
+        operator_name(id),
+        op.options
+    )];
+    if op.comment.is_some() {
+        sql.push(comment_on(
+            &format!("OPERATOR {} ({})", operator_name(id), id.args),
+            op.comment.as_deref(),
+        ));
+    }
+    ddl::join(sql)
+}
+
+fn drop_operator(id: &FunctionId) -> String {
+    format!("DROP OPERATOR {} ({});", operator_name(id), id.args)
+}
+
+fn alter_operator(id: &FunctionId, from: &Operator, to: &Operator) -> Vec<String> {
+    if from.comment == to.comment {
+        return Vec::new();
+    }
+    vec![comment_on(
+        &format!("OPERATOR {} ({})", operator_name(id), id.args),
+        to.comment.as_deref(),
+    )]
+}
+
+fn create_cast(key: &String, cast: &Cast) -> String {
+    let context = match cast.context.as_str() {
+        "assignment" => " AS ASSIGNMENT",
+        "implicit" => " AS IMPLICIT",
+        _ => "",
+    };
+    let mut sql = vec![format!("CREATE CAST ({key}) {}{context};", cast.method)];
+    if cast.comment.is_some() {
+        sql.push(comment_on(
+            &format!("CAST ({key})"),
+            cast.comment.as_deref(),
+        ));
+    }
+    ddl::join(sql)
+}
+
+fn drop_cast(key: &String) -> String {
+    format!("DROP CAST ({key});")
+}
+
+fn alter_cast(key: &String, from: &Cast, to: &Cast) -> Vec<String> {
+    if from.comment == to.comment {
+        return Vec::new();
+    }
+    vec![comment_on(&format!("CAST ({key})"), to.comment.as_deref())]
 }
 
 /// One kind: how to create, drop and change in place.
 struct Kind<'a, K, V> {
-    word: &'static str,
     cur: &'a BTreeMap<K, V>,
     des: &'a BTreeMap<K, V>,
     id: fn(&K) -> ObjectId,
@@ -74,7 +153,7 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
     for (key, value) in kind.cur {
         let id = (kind.id)(key);
         if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
-            let step = Step::new(format!("drop {} {key}", kind.word), (kind.drop)(key))
+            let step = Step::new(format!("drop {id}"), (kind.drop)(key))
                 .reverse((kind.create)(key, value));
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
@@ -83,11 +162,8 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
         let id = (kind.id)(key);
         match d.decision(&id) {
             Decision::Create | Decision::Replace => {
-                let step = Step::new(
-                    format!("create {} {key}", kind.word),
-                    (kind.create)(key, value),
-                )
-                .reverse((kind.drop)(key));
+                let step = Step::new(format!("create {id}"), (kind.create)(key, value))
+                    .reverse((kind.drop)(key));
                 d.push(Differ::node(id, Action::Create, step));
             }
             Decision::Alter => {
@@ -98,7 +174,7 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
                 if forward.is_empty() {
                     continue;
                 }
-                let step = Step::new(format!("alter {} {key}", kind.word), ddl::join(forward))
+                let step = Step::new(format!("alter {id}"), ddl::join(forward))
                     .reverse(ddl::join((kind.alter)(key, value, old)));
                 d.push(Differ::node(id, Action::Alter, step));
             }
@@ -227,7 +303,6 @@ pub(super) fn emit(d: &mut Differ) {
     emit_kind(
         d,
         Kind {
-            word: "collation",
             cur: &cur.collations,
             des: &des.collations,
             id: |n| ObjectId::Collation(n.clone()),
@@ -239,7 +314,6 @@ pub(super) fn emit(d: &mut Differ) {
     emit_kind(
         d,
         Kind {
-            word: "statistics",
             cur: &cur.statistics,
             des: &des.statistics,
             id: |n| ObjectId::Statistics(n.clone()),
@@ -251,13 +325,34 @@ pub(super) fn emit(d: &mut Differ) {
     emit_kind(
         d,
         Kind {
-            word: "aggregate",
             cur: &cur.aggregates,
             des: &des.aggregates,
             id: |id| ObjectId::Aggregate(id.clone()),
             create: ddl::create_aggregate,
             drop: ddl::drop_aggregate,
             alter: alter_aggregate,
+        },
+    );
+    emit_kind(
+        d,
+        Kind {
+            cur: &cur.operators,
+            des: &des.operators,
+            id: |id| ObjectId::Operator(id.clone()),
+            create: create_operator,
+            drop: drop_operator,
+            alter: alter_operator,
+        },
+    );
+    emit_kind(
+        d,
+        Kind {
+            cur: &cur.user_casts,
+            des: &des.user_casts,
+            id: |key| ObjectId::Cast(key.clone()),
+            create: create_cast,
+            drop: drop_cast,
+            alter: alter_cast,
         },
     );
 }

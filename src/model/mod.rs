@@ -39,9 +39,33 @@ pub struct Model {
     /// `ALTER DEFAULT PRIVILEGES`, by [`DefaultPrivileges::key`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub default_privileges: BTreeMap<String, DefaultPrivileges>,
+    /// Operators, by name and operand types (`NONE` for a missing one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operators: BTreeMap<FunctionId, Operator>,
+    /// Casts between types (`CREATE CAST`), by `source AS target`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub user_casts: BTreeMap<String, Cast>,
     /// Publications (logical replication), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub publications: BTreeMap<String, Publication>,
+}
+
+/// `CREATE OPERATOR name (options)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operator {
+    /// `FUNCTION = f, LEFTARG = t, ...` as `CREATE OPERATOR` takes them.
+    pub options: String,
+    pub comment: Option<String>,
+}
+
+/// `CREATE CAST (source AS target) method [AS ASSIGNMENT | AS IMPLICIT]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cast {
+    /// `WITH FUNCTION f(args)`, `WITHOUT FUNCTION` or `WITH INOUT`.
+    pub method: String,
+    /// `explicit`, `assignment` or `implicit`.
+    pub context: String,
+    pub comment: Option<String>,
 }
 
 /// `CREATE PUBLICATION name [FOR ALL TABLES | FOR TABLE ...] WITH (...)`.
@@ -868,6 +892,8 @@ impl Model {
             ObjectId::TableRows(name) => self.tables.contains_key(name),
             ObjectId::DefaultPrivileges(key) => self.default_privileges.contains_key(key),
             ObjectId::Publication(name) => self.publications.contains_key(name),
+            ObjectId::Operator(id) => self.operators.contains_key(id),
+            ObjectId::Cast(key) => self.user_casts.contains_key(key),
             ObjectId::InheritedColumns(name) => self
                 .tables
                 .get(name)

@@ -44,6 +44,10 @@ pub enum ObjectId {
     /// [`super::DefaultPrivileges::key`]).
     DefaultPrivileges(String),
     Publication(String),
+    /// An operator: its name and operand types (`NONE` for a missing one).
+    Operator(FunctionId),
+    /// A cast, by `source AS target`.
+    Cast(String),
     View(QualName),
     Index(QualName),
 }
@@ -85,6 +89,8 @@ impl ObjectId {
             ObjectId::TableRows(_) => "rows",
             ObjectId::DefaultPrivileges(_) => "default privileges",
             ObjectId::Publication(_) => "publication",
+            ObjectId::Operator(_) => "operator",
+            ObjectId::Cast(_) => "cast",
             ObjectId::View(_) => "view",
             ObjectId::Index(_) => "index",
         }
@@ -112,6 +118,14 @@ impl fmt::Display for ObjectId {
                 write!(f, "{}", super::DefaultPrivileges::describe(key))
             }
             ObjectId::Aggregate(id) => write!(f, "aggregate {id}"),
+            ObjectId::Operator(id) => write!(
+                f,
+                "operator {}.{} ({})",
+                Ident(&id.name.schema),
+                id.name.name,
+                id.args
+            ),
+            ObjectId::Cast(key) => write!(f, "cast ({key})"),
             ObjectId::Function(id) => write!(f, "function {id}"),
             ObjectId::Column(t, c) | ObjectId::ColumnDefault(t, c) => {
                 write!(f, "{} {t}.{}", self.kind(), Ident(c))

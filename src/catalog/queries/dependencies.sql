@@ -121,6 +121,15 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
     WHERE p.prokind = 'a'
     UNION ALL
+    SELECT 'pg_operator'::regclass::oid, o.oid, 0, 'operator', ns.nspname, o.oprname,
+           coalesce(format_type(nullif(o.oprleft, 0), NULL), 'NONE') || ', '
+               || coalesce(format_type(nullif(o.oprright, 0), NULL), 'NONE')
+    FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
+    UNION ALL
+    SELECT 'pg_cast'::regclass::oid, c.oid, 0, 'cast', NULL,
+           format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL), NULL
+    FROM pg_cast c WHERE c.oid >= 16384
+    UNION ALL
     SELECT 'pg_extension'::regclass::oid, e.oid, 0, 'extension', NULL, e.extname, NULL
     FROM pg_extension e
     UNION ALL

@@ -93,8 +93,10 @@ FROM (
     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_collation'::regclass
                                          AND ext.objid = co.oid)
     UNION ALL
-    SELECT 'operator', ns.nspname, o.oprname, NULL,
-           format_type(o.oprleft, NULL) || ', ' || format_type(o.oprright, NULL)
+    SELECT CASE WHEN o.oprcode = 0 THEN 'shell operator' ELSE 'operator' END,
+           ns.nspname, o.oprname, NULL,
+           coalesce(format_type(nullif(o.oprleft, 0), NULL), 'NONE') || ', '
+               || coalesce(format_type(nullif(o.oprright, 0), NULL), 'NONE')
     FROM pg_operator o JOIN ns ON ns.oid = o.oprnamespace
     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_operator'::regclass
                                          AND ext.objid = o.oid)

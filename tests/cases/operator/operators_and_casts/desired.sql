@@ -1,0 +1,10 @@
+CREATE FUNCTION approx_eq(numeric, numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT abs($1 - $2) < 0.01 $$;
+CREATE OPERATOR =~ (FUNCTION = approx_eq, LEFTARG = numeric, RIGHTARG = numeric, COMMUTATOR = =~);
+COMMENT ON OPERATOR =~ (numeric, numeric) IS 'about equal';
+CREATE FUNCTION negate(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT -$1 $$;
+CREATE OPERATOR ~- (FUNCTION = negate, RIGHTARG = numeric);
+CREATE TYPE pair AS (a int, b int);
+CREATE FUNCTION pair_sum(pair) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1.a + $1.b $$;
+CREATE CAST (pair AS int) WITH FUNCTION pair_sum(pair) AS ASSIGNMENT;
+CREATE CAST (pair AS text) WITH INOUT;
+CREATE VIEW close_enough AS SELECT 1.001 =~ 1.0 AS yes, ~- 5 AS minus_five;
