@@ -822,6 +822,55 @@ pub(crate) fn unseen(model: &Model, docs: Vec<serde_json::Value>) -> Result<Vec<
     Ok(unmanaged(model, parse::<InventoryRow>("inventory", docs)?))
 }
 
+/// The kinds of object the inventory reports, and which of them the model holds (every
+/// other kind is named as unmanaged wherever it is found). `docs/object-kinds.md` lists
+/// them; a test keeps the two in step.
+pub(crate) const INVENTORY_KINDS: &[(&str, bool)] = &[
+    ("table", true),
+    ("view", true),
+    ("materialized view", true),
+    ("sequence", true),
+    ("composite type", true),
+    ("domain", true),
+    ("enum type", true),
+    ("range type", true),
+    ("index", true),
+    ("function", true),
+    ("procedure", true),
+    ("aggregate", true),
+    ("constraint", true),
+    ("trigger", true),
+    ("rule", true),
+    ("policy", true),
+    ("statistics", true),
+    ("collation", true),
+    ("operator", true),
+    ("cast", true),
+    ("publication", true),
+    ("default privileges", true),
+    ("window function", false),
+    ("multirange type", false),
+    ("base type", false),
+    ("shell type", false),
+    ("shell operator", false),
+    ("foreign table", false),
+    ("relation", false),
+    ("type", false),
+    ("operator class", false),
+    ("operator family", false),
+    ("conversion", false),
+    ("text search configuration", false),
+    ("text search dictionary", false),
+    ("text search parser", false),
+    ("text search template", false),
+    ("foreign-data wrapper", false),
+    ("foreign server", false),
+    ("event trigger", false),
+    ("language", false),
+    ("access method", false),
+    ("setting", false),
+];
+
 /// An object of the database, of any kind (`inventory.sql`).
 #[derive(Deserialize)]
 struct InventoryRow {
@@ -914,4 +963,118 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod inventory_tests {
+    use super::*;
+
+    /// The kind words `inventory.sql` can report (its string literals in the kind column).
+    fn reported_kinds() -> BTreeSet<String> {
+        let sql = include_str!("queries/inventory.sql");
+        let mut out = BTreeSet::new();
+        for (marker, quote) in [("THEN '", '\''), ("SELECT '", '\''), ("ELSE '", '\'')] {
+            for (at, _) in sql.match_indices(marker) {
+                let rest = &sql[at + marker.len()..];
+                let word: String = rest.chars().take_while(|c| *c != quote).collect();
+                // Only kind words: lower case letters, spaces and hyphens.
+                if !word.is_empty()
+                    && word
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == ' ' || c == '-')
+                {
+                    out.insert(word);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_kind_the_inventory_reports_is_listed() {
+        let listed: BTreeSet<String> = INVENTORY_KINDS
+            .iter()
+            .map(|(k, _)| (*k).to_owned())
+            .collect();
+        let reported = reported_kinds();
+        // Words that are not kinds (statement keywords the same shape) are left out.
+        let not_kinds = [
+            "tables",
+            "sequences",
+            "functions",
+            "types",
+            "schemas",
+            "for role ",
+            "pglz",
+            "lz4",
+            "heap",
+        ];
+        let reported: BTreeSet<String> = reported
+            .into_iter()
+            .filter(|w| {
+                !not_kinds
+                    .iter()
+                    .any(|n| w == n || w.starts_with(n) || w.contains(" on "))
+            })
+            .filter(|w| {
+                !w.starts_with("set ")
+                    && !w.starts_with("column ")
+                    && !w.starts_with("typed ")
+                    && !w.starts_with("tablespace")
+                    && !w.starts_with("table access")
+                    && !w.starts_with("toast")
+                    && !w.starts_with("cluster")
+            })
+            .collect();
+        let missing: Vec<&String> = reported.difference(&listed).collect();
+        assert!(
+            missing.is_empty(),
+            "inventory kinds not in INVENTORY_KINDS: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn unmanaged_kinds_are_always_named() {
+        let model = Model::default();
+        for (kind, managed) in INVENTORY_KINDS {
+            let row = InventoryRow {
+                kind: (*kind).to_owned(),
+                schema: Some("public".into()),
+                name: "x".into(),
+                on: Some("t".into()),
+                args: Some(String::new()),
+            };
+            // An empty model holds nothing: every kind is named, managed or not.
+            assert_eq!(
+                unmanaged(&model, vec![row]).len(),
+                1,
+                "{kind} (managed: {managed})"
+            );
+        }
+    }
+
+    #[test]
+    fn object_kinds_doc_is_true() {
+        let doc = include_str!("../../docs/object-kinds.md");
+        let mut rows = BTreeMap::new();
+        for line in doc
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| Kind"))
+        {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            rows.insert(cells[1].to_owned(), cells[2].to_owned());
+        }
+        for (kind, managed) in INVENTORY_KINDS {
+            let want = if *managed { "yes" } else { "no" };
+            assert_eq!(
+                rows.remove(*kind).as_deref(),
+                Some(want),
+                "docs/object-kinds.md: {kind} should be listed as managed: {want}"
+            );
+        }
+        assert!(
+            rows.is_empty(),
+            "docs/object-kinds.md lists kinds the code does not: {rows:?}"
+        );
+    }
 }
