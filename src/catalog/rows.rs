@@ -895,34 +895,38 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
             name: qual(),
             args: row.args.clone().unwrap_or_default(),
         };
-        let held = match row.kind.as_str() {
-            "table" => model.tables.contains_key(&qual()),
-            "view" | "materialized view" => model.views.contains_key(&qual()),
-            "sequence" => model.sequences.contains_key(&qual()),
-            "composite type" | "domain" | "enum type" | "range type" => {
-                model.types.contains_key(&qual())
-            }
-            "index" => model.indexes.contains_key(&qual()),
-            "function" | "procedure" => model.functions.contains_key(&routine()),
-            "aggregate" => model.aggregates.contains_key(&routine()),
-            "constraint" => model.contains(&ObjectId::Constraint(on(), row.name.clone())),
-            "trigger" => {
-                model.contains(&ObjectId::Trigger(on(), row.name.clone()))
-                    || model
-                        .views
-                        .get(&on())
-                        .is_some_and(|v| v.triggers.contains_key(&row.name))
-            }
-            "rule" => model.contains(&ObjectId::Rule(on(), row.name.clone())),
-            "policy" => model.contains(&ObjectId::Policy(on(), row.name.clone())),
-            "statistics" => model.statistics.contains_key(&qual()),
-            "collation" => model.collations.contains_key(&qual()),
-            "default privileges" => model.default_privileges.contains_key(&row.name),
-            "publication" => model.publications.contains_key(&row.name),
-            "operator" => model.operators.contains_key(&routine()),
-            "cast" => model.user_casts.contains_key(&row.name),
-            _ => false,
-        };
+        let managed = INVENTORY_KINDS
+            .iter()
+            .any(|(kind, managed)| *kind == row.kind && *managed);
+        let held = managed
+            && match row.kind.as_str() {
+                "table" => model.tables.contains_key(&qual()),
+                "view" | "materialized view" => model.views.contains_key(&qual()),
+                "sequence" => model.sequences.contains_key(&qual()),
+                "composite type" | "domain" | "enum type" | "range type" => {
+                    model.types.contains_key(&qual())
+                }
+                "index" => model.indexes.contains_key(&qual()),
+                "function" | "procedure" => model.functions.contains_key(&routine()),
+                "aggregate" => model.aggregates.contains_key(&routine()),
+                "constraint" => model.contains(&ObjectId::Constraint(on(), row.name.clone())),
+                "trigger" => {
+                    model.contains(&ObjectId::Trigger(on(), row.name.clone()))
+                        || model
+                            .views
+                            .get(&on())
+                            .is_some_and(|v| v.triggers.contains_key(&row.name))
+                }
+                "rule" => model.contains(&ObjectId::Rule(on(), row.name.clone())),
+                "policy" => model.contains(&ObjectId::Policy(on(), row.name.clone())),
+                "statistics" => model.statistics.contains_key(&qual()),
+                "collation" => model.collations.contains_key(&qual()),
+                "default privileges" => model.default_privileges.contains_key(&row.name),
+                "publication" => model.publications.contains_key(&row.name),
+                "operator" => model.operators.contains_key(&routine()),
+                "cast" => model.user_casts.contains_key(&row.name),
+                _ => false,
+            };
         if held {
             continue;
         }
