@@ -139,6 +139,8 @@ struct ColumnRow {
     identity: Option<IdentityRow>,
     #[serde(default)]
     inherited: bool,
+    #[serde(default)]
+    local: bool,
     parent: Option<ParentColumnRow>,
     comment: Option<String>,
     grants: Grants,
@@ -439,6 +441,12 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             continue;
         };
         if row.inherited {
+            if row.local {
+                table
+                    .merged
+                    .0
+                    .insert(row.name.clone(), row.data_type.clone());
+            }
             // The parent's column: only what this table sets differently is its own.
             let (parent_default, parent_not_null) = row
                 .parent

@@ -55,6 +55,16 @@ pub fn is_inline_constraint(constraint: &Constraint) -> bool {
 /// `CREATE TABLE` with its columns and inline constraints (or `PARTITION OF`).
 pub fn create_table(name: &QualName, table: &Table) -> String {
     let mut elements: Vec<String> = Vec::new();
+    // Inherited columns it declares itself too (so they stay if a parent drops them).
+    if table.partition_of.is_none() {
+        elements.extend(
+            table
+                .merged
+                .0
+                .iter()
+                .map(|(n, t)| format!("{} {t}", Ident(n))),
+        );
+    }
     if table.partition_of.is_none() {
         elements.extend(
             table

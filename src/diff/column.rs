@@ -210,6 +210,13 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
         step,
     );
     node.claims = identity_name(column);
+    // A column the table had from a parent that drops it comes back after that drop.
+    if let Some(owner) = d.cur.column_owner(table, name)
+        && owner != table
+    {
+        node.after
+            .push(ObjectId::Column(owner.clone(), name.to_owned()));
+    }
     d.push(node);
 }
 

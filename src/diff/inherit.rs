@@ -240,6 +240,7 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
     let mut needs = Vec::new();
     let mut forced = BTreeSet::new();
     let mut copies = Vec::new();
+    let mut kept = Vec::new();
     for m in members {
         let old = &d.cur.tables[m];
         if old.partitioned_by.is_some() {
@@ -259,6 +260,16 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
         for (c, column) in d.cur.all_columns(m) {
             match wanted.iter().find(|(n, _)| n == &c) {
                 Some((_, w)) if w.generated.is_none() => {
+                    // A column a parent gains or changes in this plan is there first; one
+                    // the old table has from a parent that drops it goes only after.
+                    if let Some(owner) = d.des.column_owner(&dest, &c) {
+                        needs.push(ObjectId::Column(owner.clone(), c.clone()));
+                    }
+                    if let Some(owner) = d.cur.column_owner(m, &c)
+                        && !d.rebuilt.contains_key(owner)
+                    {
+                        kept.push(ObjectId::Column(owner.clone(), c.clone()));
+                    }
                     names.push(Ident(&c).to_string());
                     if w.data_type == column.data_type && w.collation == column.collation {
                         values.push(Ident(&c).to_string());
@@ -358,6 +369,7 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
         }
     }
     node.needs.extend(needs);
+    node.before_drop_of.extend(kept);
     d.push(node);
     d.copied.push((root.clone(), owners));
 }

@@ -96,6 +96,18 @@ fn decide_columns(d: &mut Differ, name: &QualName, old: &Table, new: &Table) -> 
         |c| ObjectId::Column(name.clone(), c.clone()),
         |a, b| b.generated.is_some() && a.generated != b.generated,
     );
+    // A column the table declares and inherits stays when its parent drops it (it is there
+    // already), and merges with a parent's new one of the same name (it is not dropped).
+    for c in old.merged.0.keys() {
+        if new.columns.contains_key(c) && !old.columns.contains_key(c) {
+            d.set(ObjectId::Column(name.clone(), c.clone()), Decision::Keep);
+        }
+    }
+    for c in new.merged.0.keys() {
+        if old.columns.contains_key(c) && !new.columns.contains_key(c) {
+            d.set(ObjectId::Column(name.clone(), c.clone()), Decision::Keep);
+        }
+    }
     for (column, b) in &new.columns {
         let Some(a) = old.columns.get(column) else {
             continue;

@@ -291,6 +291,13 @@ impl Catalog {
             .filter(|(_, i)| i.detail.0 != KeyDetail::default())
             .map(|(n, i)| (n, &i.detail.0))
             .collect();
+        let merged: BTreeMap<&QualName, &BTreeMap<String, String>> = self
+            .model
+            .tables
+            .iter()
+            .filter(|(_, t)| !t.merged.0.is_empty())
+            .map(|(name, t)| (name, &t.merged.0))
+            .collect();
         let conversions: BTreeMap<String, &String> = self
             .model
             .tables
@@ -310,6 +317,7 @@ impl Catalog {
             "index_keys": indexes,
             "casts": self.casts,
             "conversions": conversions,
+            "merged": merged,
         })
     }
 
@@ -330,12 +338,19 @@ impl Catalog {
             casts: BTreeSet<(String, String)>,
             #[serde(default)]
             conversions: BTreeMap<String, String>,
+            #[serde(default)]
+            merged: BTreeMap<QualName, BTreeMap<String, String>>,
         }
         let stored: Stored = serde_json::from_value(value.clone()).ok()?;
         let mut model = stored.model;
         for (name, order) in stored.column_order {
             if let Some(table) = model.tables.get_mut(&name) {
                 table.column_order.0 = order;
+            }
+        }
+        for (name, merged) in stored.merged {
+            if let Some(table) = model.tables.get_mut(&name) {
+                table.merged.0 = merged;
             }
         }
         for (name, table) in &mut model.tables {
@@ -583,6 +598,11 @@ pub struct Table {
     /// partition): only columns where something differs from the parent's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub inherited_columns: BTreeMap<String, InheritedColumn>,
+    /// Columns it inherits and also declares itself (`CREATE TABLE c (x int) INHERITS
+    /// (p)` where `p` has `x`), with their type: they stay when the parent drops them.
+    /// Not compared (nothing can change it but recreating the table).
+    #[serde(skip)]
+    pub merged: NotCompared<BTreeMap<String, String>>,
 }
 
 /// A table's own settings on a column it inherits: a partition's `DEFAULT` or `NOT NULL`

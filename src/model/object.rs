@@ -191,6 +191,19 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
             },
             other => other,
         };
+        // ... and still on the table it reads the column through (it goes with that).
+        if let ObjectId::Column(t, c) = &referenced
+            && model.column_owner(t, c).is_some_and(|owner| owner != t)
+        {
+            let dependent = owned(dependent.clone());
+            let table = ObjectId::Table(t.clone());
+            if model.contains(&dependent) && dependent != table {
+                deps.insert(Dep {
+                    dependent,
+                    referenced: table,
+                });
+            }
+        }
         let dependent = owned(dependent);
         let referenced = owned(referenced);
         if model.contains(&dependent) && model.contains(&referenced) {

@@ -11,6 +11,7 @@ mod cases;
 mod catalog;
 mod chart;
 mod cli;
+mod generated;
 mod inventory;
 mod lifecycle;
 mod project;

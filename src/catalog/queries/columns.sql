@@ -32,6 +32,7 @@ SELECT jsonb_build_object(
           AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
         LIMIT 1) END,
     'inherited', a.attinhcount > 0,
+    'local', a.attislocal,
     'parent', CASE WHEN a.attinhcount > 0 THEN (
         SELECT jsonb_build_object('default', pg_get_expr(pd.adbin, pd.adrelid),
                                   'not_null', pa.attnotnull)

@@ -1,0 +1,1 @@
+CREATE TABLE t0 (id integer NOT NULL, a integer, c numeric);
