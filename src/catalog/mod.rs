@@ -43,6 +43,11 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("publications", include_str!("queries/publications.sql")),
     ("operators", include_str!("queries/operators.sql")),
     ("user_casts", include_str!("queries/user_casts.sql")),
+    (
+        "foreign_servers",
+        include_str!("queries/foreign_servers.sql"),
+    ),
+    ("foreign_tables", include_str!("queries/foreign_tables.sql")),
     ("inventory", include_str!("queries/inventory.sql")),
     ("casts", include_str!("queries/casts.sql")),
 ];

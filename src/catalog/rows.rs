@@ -9,10 +9,11 @@ use super::RawCatalog;
 use crate::error::{Error, Result, Unmanaged};
 use crate::model::{
     Aggregate, Attribute, Cast, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind,
-    DefaultPrivileges, Dep, DomainCheck, Extension, Function, FunctionId, Grants, Identity, Index,
-    InheritedColumn, KeyDetail, Model, NotCompared, ObjectId, Operator, PartitionOf, Policy,
-    Publication, ReplicaIdentity, RoutineKind, Rule, Schema, Sequence, SequenceOptions, Statistics,
-    Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View, ViewColumn,
+    DefaultPrivileges, Dep, DomainCheck, Extension, ForeignServer, ForeignTable, Function,
+    FunctionId, Grants, Identity, Index, InheritedColumn, KeyDetail, Model, NotCompared, ObjectId,
+    Operator, PartitionOf, Policy, Publication, ReplicaIdentity, RoutineKind, Rule, Schema,
+    Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View,
+    ViewColumn,
 };
 use crate::sql::QualName;
 
@@ -718,6 +719,14 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
             },
         );
     }
+    for row in parse::<ForeignServerRow>("foreign_servers", take("foreign_servers"))? {
+        model.foreign_servers.insert(row.name, row.server);
+    }
+    for row in parse::<ForeignTableRow>("foreign_tables", take("foreign_tables"))? {
+        model
+            .foreign_tables
+            .insert(QualName::new(row.schema, row.name), row.table);
+    }
     for row in parse::<CastRow>("user_casts", take("user_casts"))? {
         model.user_casts.insert(
             format!("{} AS {}", row.source, row.target),
@@ -779,6 +788,8 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         "policy" => ObjectId::Policy(qual(), sub?),
         "rule" => ObjectId::Rule(qual(), sub?),
         "collation" => ObjectId::Collation(qual()),
+        "foreign table" => ObjectId::ForeignTable(qual()),
+        "foreign server" => ObjectId::ForeignServer(name),
         "operator" => ObjectId::Operator(FunctionId {
             name: qual(),
             args: sub?,
@@ -800,6 +811,21 @@ struct OperatorRow {
     args: String,
     options: String,
     comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ForeignServerRow {
+    name: String,
+    #[serde(flatten)]
+    server: ForeignServer,
+}
+
+#[derive(Deserialize)]
+struct ForeignTableRow {
+    schema: String,
+    name: String,
+    #[serde(flatten)]
+    table: ForeignTable,
 }
 
 #[derive(Deserialize)]
@@ -856,12 +882,13 @@ pub(crate) const INVENTORY_KINDS: &[(&str, bool)] = &[
     ("cast", true),
     ("publication", true),
     ("default privileges", true),
+    ("foreign server", true),
+    ("foreign table", true),
     ("window function", false),
     ("multirange type", false),
     ("base type", false),
     ("shell type", false),
     ("shell operator", false),
-    ("foreign table", false),
     ("relation", false),
     ("type", false),
     ("operator class", false),
@@ -872,7 +899,6 @@ pub(crate) const INVENTORY_KINDS: &[(&str, bool)] = &[
     ("text search parser", false),
     ("text search template", false),
     ("foreign-data wrapper", false),
-    ("foreign server", false),
     ("event trigger", false),
     ("language", false),
     ("access method", false),
@@ -933,6 +959,8 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
                 "publication" => model.publications.contains_key(&row.name),
                 "operator" => model.operators.contains_key(&routine()),
                 "cast" => model.user_casts.contains_key(&row.name),
+                "foreign table" => model.foreign_tables.contains_key(&qual()),
+                "foreign server" => model.foreign_servers.contains_key(&row.name),
                 _ => false,
             };
         if held {

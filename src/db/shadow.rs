@@ -568,7 +568,37 @@ async fn run_statement(
     admin
         .batch_execute(&sql)
         .await
-        .map_err(StatementError::Server)
+        .map_err(StatementError::Server)?;
+    // The foreign-data wrappers it brings (postgres_fdw) are the loader's to use, so that
+    // schema files can declare servers and foreign tables.
+    let loader: String = loading
+        .client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(StatementError::Server)?;
+    let wrappers = admin
+        .query(
+            "SELECT w.fdwname::text FROM pg_foreign_data_wrapper w \
+             JOIN pg_depend d ON d.classid = 'pg_foreign_data_wrapper'::regclass \
+                             AND d.objid = w.oid AND d.deptype = 'e' \
+             JOIN pg_extension e ON e.oid = d.refobjid WHERE e.extname = $1",
+            &[&spec.name],
+        )
+        .await
+        .map_err(StatementError::Server)?;
+    for row in wrappers {
+        let wrapper: String = row.try_get(0).map_err(StatementError::Server)?;
+        admin
+            .batch_execute(&format!(
+                "GRANT USAGE ON FOREIGN DATA WRAPPER {} TO {}",
+                Ident(&wrapper),
+                Ident(&loader)
+            ))
+            .await
+            .map_err(StatementError::Server)?;
+    }
+    Ok(())
 }
 
 /// How long one statement of the desired state may run (the loader role's

@@ -4,6 +4,7 @@
 //!
 //! Every function returns complete statements, each ending with `;`, one per line group.
 
+mod foreign;
 mod table;
 
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use crate::model::{
 };
 use crate::sql::{Ident, Literal, QualName};
 
+pub use foreign::*;
 pub use table::*;
 
 /// What a `COMMENT ON` or `GRANT ... ON` statement names.
@@ -35,6 +37,8 @@ pub enum Target<'a> {
     Collation(&'a QualName),
     Statistics(&'a QualName),
     Aggregate(&'a FunctionId),
+    ForeignServer(&'a str),
+    ForeignTable(&'a QualName),
 }
 
 impl fmt::Display for Target<'_> {
@@ -58,6 +62,8 @@ impl fmt::Display for Target<'_> {
             Target::Collation(n) => write!(f, "COLLATION {n}"),
             Target::Statistics(n) => write!(f, "STATISTICS {n}"),
             Target::Aggregate(id) => write!(f, "AGGREGATE {id}"),
+            Target::ForeignServer(n) => write!(f, "SERVER {}", Ident(n)),
+            Target::ForeignTable(n) => write!(f, "FOREIGN TABLE {n}"),
         }
     }
 }
@@ -110,6 +116,8 @@ pub fn grant_changes(
         Target::View(n, _) => format!("TABLE {n}"),
         Target::Type(n, _) => format!("TYPE {n}"),
         Target::Aggregate(id) => format!("FUNCTION {id}"),
+        Target::ForeignServer(n) => format!("FOREIGN SERVER {}", Ident(n)),
+        Target::ForeignTable(n) => format!("TABLE {n}"),
         other => other.to_string(),
     };
     let cols = column.map_or(String::new(), |c| format!(" ({})", Ident(c)));

@@ -431,6 +431,7 @@ impl<'a> Differ<'a> {
             | ObjectId::Aggregate(_)
             | ObjectId::Operator(_)
             | ObjectId::Cast(_)
+            | ObjectId::ForeignTable(_)
             | ObjectId::ColumnDefault(..)
             | ObjectId::Function(_) => Some(Cause::Teardown),
             ObjectId::Column(t, c) => {

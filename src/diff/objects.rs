@@ -1,5 +1,5 @@
-//! Objects strata manages by their whole definition: collations, extended statistics and
-//! aggregates. Created from it, dropped, and dropped and created again when the definition
+//! Objects strata manages by their whole definition: collations, extended statistics,
+//! aggregates, operators, casts, foreign servers and foreign tables. Created from it, dropped, and dropped and created again when the definition
 //! changes; their comment (and an aggregate's privileges) change in place.
 
 use std::collections::BTreeMap;
@@ -68,6 +68,25 @@ pub(super) fn decide(d: &mut Differ) {
         &d.des.user_casts,
         |key| ObjectId::Cast(key.clone()),
         |a, b| a.method != b.method || a.context != b.context,
+    );
+    // A foreign server is made again when its wrapper or type changes or it loses its
+    // version (taking its foreign tables along); the rest changes in place.
+    d.decide_map(
+        &d.cur.foreign_servers,
+        &d.des.foreign_servers,
+        |n| ObjectId::ForeignServer(n.clone()),
+        |a, b| {
+            a.wrapper != b.wrapper
+                || a.server_type != b.server_type
+                || (a.version.is_some() && b.version.is_none())
+        },
+    );
+    // A foreign table's rows are its server's: a new shape drops it and creates it again.
+    d.decide_map(
+        &d.cur.foreign_tables,
+        &d.des.foreign_tables,
+        |n| ObjectId::ForeignTable(n.clone()),
+        |a, b| a.shape() != b.shape(),
     );
 }
 
@@ -353,6 +372,28 @@ pub(super) fn emit(d: &mut Differ) {
             create: create_cast,
             drop: drop_cast,
             alter: alter_cast,
+        },
+    );
+    emit_kind(
+        d,
+        Kind {
+            cur: &cur.foreign_servers,
+            des: &des.foreign_servers,
+            id: |n| ObjectId::ForeignServer(n.clone()),
+            create: |n, v| ddl::create_foreign_server(n, v),
+            drop: |n| ddl::drop_foreign_server(n),
+            alter: |n, a, b| ddl::alter_foreign_server(n, a, b),
+        },
+    );
+    emit_kind(
+        d,
+        Kind {
+            cur: &cur.foreign_tables,
+            des: &des.foreign_tables,
+            id: |n| ObjectId::ForeignTable(n.clone()),
+            create: ddl::create_foreign_table,
+            drop: ddl::drop_foreign_table,
+            alter: ddl::alter_foreign_table,
         },
     );
 }

@@ -48,6 +48,79 @@ pub struct Model {
     /// Publications (logical replication), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub publications: BTreeMap<String, Publication>,
+    /// Foreign servers (`CREATE SERVER`), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub foreign_servers: BTreeMap<String, ForeignServer>,
+    /// Foreign tables, by name (not partitions, not in an inheritance tree).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub foreign_tables: BTreeMap<QualName, ForeignTable>,
+}
+
+/// `CREATE SERVER name [TYPE t] [VERSION v] FOREIGN DATA WRAPPER w OPTIONS (...)`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignServer {
+    pub wrapper: String,
+    #[serde(rename = "type")]
+    pub server_type: Option<String>,
+    pub version: Option<String>,
+    /// `key=value`, as the catalog keeps them.
+    pub options: Vec<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+/// `CREATE FOREIGN TABLE name (columns, checks) SERVER s OPTIONS (...)`. Its rows are the
+/// server's: dropping and creating it again loses nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignTable {
+    pub server: String,
+    /// `key=value`, as the catalog keeps them.
+    pub options: Vec<String>,
+    pub columns: Vec<ForeignColumn>,
+    pub checks: Vec<ForeignCheck>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+impl ForeignTable {
+    /// The same table without what changes in place (table options, comments, privileges).
+    pub fn shape(&self) -> ForeignTable {
+        ForeignTable {
+            options: Vec::new(),
+            comment: None,
+            grants: Grants::new(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| ForeignColumn {
+                    comment: None,
+                    grants: Grants::new(),
+                    ..c.clone()
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignColumn {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub data_type: String,
+    pub options: Vec<String>,
+    /// The collation when not the type's default (quoted, qualified).
+    pub collation: Option<String>,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignCheck {
+    pub name: String,
+    pub definition: String,
 }
 
 /// `CREATE OPERATOR name (options)`.
@@ -912,6 +985,8 @@ impl Model {
             ObjectId::TableRows(name) => self.tables.contains_key(name),
             ObjectId::DefaultPrivileges(key) => self.default_privileges.contains_key(key),
             ObjectId::Publication(name) => self.publications.contains_key(name),
+            ObjectId::ForeignServer(name) => self.foreign_servers.contains_key(name),
+            ObjectId::ForeignTable(name) => self.foreign_tables.contains_key(name),
             ObjectId::Operator(id) => self.operators.contains_key(id),
             ObjectId::Cast(key) => self.user_casts.contains_key(key),
             ObjectId::InheritedColumns(name) => self

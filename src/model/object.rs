@@ -44,6 +44,8 @@ pub enum ObjectId {
     /// [`super::DefaultPrivileges::key`]).
     DefaultPrivileges(String),
     Publication(String),
+    ForeignServer(String),
+    ForeignTable(QualName),
     /// An operator: its name and operand types (`NONE` for a missing one).
     Operator(FunctionId),
     /// A cast, by `source AS target`.
@@ -89,6 +91,8 @@ impl ObjectId {
             ObjectId::TableRows(_) => "rows",
             ObjectId::DefaultPrivileges(_) => "default privileges",
             ObjectId::Publication(_) => "publication",
+            ObjectId::ForeignServer(_) => "foreign server",
+            ObjectId::ForeignTable(_) => "foreign table",
             ObjectId::Operator(_) => "operator",
             ObjectId::Cast(_) => "cast",
             ObjectId::View(_) => "view",
@@ -100,7 +104,10 @@ impl ObjectId {
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ObjectId::Schema(n) | ObjectId::Extension(n) | ObjectId::Publication(n) => {
+            ObjectId::Schema(n)
+            | ObjectId::Extension(n)
+            | ObjectId::Publication(n)
+            | ObjectId::ForeignServer(n) => {
                 write!(f, "{} {}", self.kind(), Ident(n))
             }
             ObjectId::Type(n)
@@ -111,6 +118,7 @@ impl fmt::Display for ObjectId {
             | ObjectId::Index(n)
             | ObjectId::Collation(n)
             | ObjectId::Statistics(n)
+            | ObjectId::ForeignTable(n)
             | ObjectId::ReplicaIdentity(n) => write!(f, "{} {n}", self.kind()),
             ObjectId::InheritedColumns(n) => write!(f, "what {n} sets on inherited columns"),
             ObjectId::TableRows(n) => write!(f, "rows of {n}"),

@@ -374,7 +374,10 @@ pub(crate) fn rejection(tokens: &[Tok], info: &StatementInfo) -> Option<String> 
                     created.to_uppercase()
                 )
             } else if created == "user" && word(2) == "mapping" {
-                return None;
+                "CREATE USER MAPPING holds a role's credentials for a foreign server, which \
+                 have no place in schema files under review: create user mappings outside \
+                 schema/ (strata neither plans nor checks them)"
+                    .to_owned()
             } else if created == "event" {
                 "CREATE EVENT TRIGGER needs superuser rights, which the shadow database that \
                  loads schema files does not have: create event triggers outside schema/"
@@ -393,9 +396,10 @@ pub(crate) fn rejection(tokens: &[Tok], info: &StatementInfo) -> Option<String> 
         "ALTER" => {
             let second = word(1);
             if second == "user" && word(2) == "mapping" {
-                return None;
-            }
-            if second == "event" {
+                "ALTER USER MAPPING: user mappings hold credentials, which have no place in \
+                 schema files (strata neither plans nor checks them)"
+                    .to_owned()
+            } else if second == "event" {
                 "ALTER EVENT TRIGGER needs superuser rights: manage event triggers outside \
                  schema/"
                     .to_owned()

@@ -672,6 +672,14 @@ mod tests {
             ),
             ("SECURITY LABEL ON TABLE t IS 'x';", "SECURITY has no place"),
             ("VACUUM;", "VACUUM has no place"),
+            (
+                "CREATE USER MAPPING FOR CURRENT_USER SERVER s OPTIONS (password 'x');",
+                "credentials",
+            ),
+            (
+                "ALTER USER MAPPING FOR app SERVER s OPTIONS (SET password 'y');",
+                "credentials",
+            ),
         ] {
             let found = problems(&[("p.sql", sql)]);
             assert!(
@@ -689,7 +697,8 @@ mod tests {
             "GRANT SELECT ON t TO reader;",
             "REVOKE ALL ON FUNCTION f() FROM PUBLIC;",
             "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader;",
-            "CREATE USER MAPPING FOR CURRENT_USER SERVER s;",
+            "CREATE SERVER s FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'x');",
+            "CREATE FOREIGN TABLE ft (id int) SERVER s;",
         ] {
             assert!(schema(&[("ok.sql", sql)]).is_ok(), "{sql}");
         }

@@ -234,3 +234,68 @@ async fn hidden_second_definitions_and_reserved_schemas_are_errors() {
         assert!(!p.path("plans").exists() || p.plan_ids().is_empty());
     }
 }
+
+/// Foreign servers and foreign tables declared in schema files load through the shadow's
+/// unprivileged loader (given the use of the wrappers of an allowed extension), are
+/// planned, applied and then seen as no change; user mappings (credentials) are refused.
+#[tokio::test]
+async fn foreign_servers_and_tables_are_planned_from_schema_files() {
+    let p = Project::new().await;
+    std::fs::write(
+        p.path("strata.toml"),
+        "[shadow]\nextensions = [\"postgres_fdw\"]\n",
+    )
+    .unwrap();
+    p.schema(
+        "remote.sql",
+        "CREATE EXTENSION postgres_fdw;
+CREATE SERVER sales FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'sales');
+CREATE FOREIGN TABLE remote_orders (id bigint NOT NULL, total numeric)
+    SERVER sales OPTIONS (table_name 'orders');
+CREATE VIEW big_orders AS SELECT id FROM remote_orders WHERE total > 100;
+",
+    );
+    p.plan("remote orders");
+    p.expect(0, &["apply"]);
+    assert_eq!(
+        p.query_one_i64(
+            "SELECT count(*) FROM pg_foreign_table ft JOIN pg_foreign_server s \
+             ON s.oid = ft.ftserver WHERE s.srvname = 'sales' \
+             AND ft.ftoptions = '{table_name=orders}'"
+        )
+        .await,
+        1
+    );
+    let out = p.expect(0, &["diff"]);
+    assert!(out.contains("no changes"), "{out}");
+
+    p.schema(
+        "remote.sql",
+        "CREATE EXTENSION postgres_fdw;
+CREATE SERVER sales FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'sales_v2');
+CREATE FOREIGN TABLE remote_orders (id bigint NOT NULL, total numeric)
+    SERVER sales OPTIONS (table_name 'orders');
+CREATE VIEW big_orders AS SELECT id FROM remote_orders WHERE total > 100;
+",
+    );
+    let out = p.expect(0, &["diff"]);
+    assert!(
+        out.contains("ALTER SERVER sales OPTIONS (SET dbname 'sales_v2')"),
+        "{out}"
+    );
+
+    p.schema(
+        "mapping.sql",
+        "CREATE USER MAPPING FOR CURRENT_USER SERVER sales OPTIONS (user 'app', password 'hunter2');",
+    );
+    let out = p.run(&["diff"]);
+    let all = format!(
+        "{}{}",
+        crate::project::text(&out.stdout),
+        crate::project::text(&out.stderr)
+    );
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("mapping.sql:1"), "{all}");
+    assert!(all.contains("credentials"), "{all}");
+    assert!(!all.contains("hunter2"), "{all}");
+}

@@ -15,9 +15,10 @@ rel AS (
            CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table'
                           WHEN 'v' THEN 'view' WHEN 'm' THEN 'view'
                           WHEN 'S' THEN 'sequence' WHEN 'c' THEN 'type'
-                          WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' END AS kind
+                          WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+                          WHEN 'f' THEN 'foreign table' END AS kind
     FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I')
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'c', 'i', 'I', 'f')
 ),
 objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     -- relations; an index that backs a constraint is the constraint
@@ -31,14 +32,15 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
                               AND r.relkind IN ('i', 'I')
     LEFT JOIN pg_class kr ON kr.oid = k.conrelid
     UNION ALL
-    -- columns of tables are columns; columns of views and composite types are the object
+    -- columns of tables are columns; columns of views, composite types and foreign tables
+    -- are the object
     SELECT 'pg_class'::regclass::oid, r.oid, a.attnum,
            CASE WHEN r.relkind IN ('r', 'p') THEN 'column' ELSE r.kind END,
            r.nspname, r.relname,
            CASE WHEN r.relkind IN ('r', 'p') THEN a.attname::text END
     FROM rel r
     JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-    WHERE r.relkind IN ('r', 'p', 'v', 'm', 'c')
+    WHERE r.relkind IN ('r', 'p', 'v', 'm', 'c', 'f')
     UNION ALL
     -- types: arrays are their element type, row types their relation, a multirange its
     -- range
@@ -73,11 +75,13 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     JOIN ns tn ON tn.oid = t.typnamespace
     UNION ALL
     -- constraints of tables, and of domains (which are the domain)
+    -- (a foreign table's checks are the foreign table)
     SELECT 'pg_constraint'::regclass::oid, k.oid, 0,
-           CASE WHEN k.conrelid <> 0 THEN 'constraint' ELSE 'type' END,
+           CASE WHEN c.relkind = 'f' THEN 'foreign table'
+                WHEN k.conrelid <> 0 THEN 'constraint' ELSE 'type' END,
            ns.nspname,
            CASE WHEN k.conrelid <> 0 THEN c.relname ELSE t.typname END,
-           CASE WHEN k.conrelid <> 0 THEN k.conname::text END
+           CASE WHEN k.conrelid <> 0 AND c.relkind <> 'f' THEN k.conname::text END
     FROM pg_constraint k
     LEFT JOIN pg_class c ON c.oid = k.conrelid
     LEFT JOIN pg_type t ON t.oid = k.contypid
@@ -132,6 +136,9 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     UNION ALL
     SELECT 'pg_extension'::regclass::oid, e.oid, 0, 'extension', NULL, e.extname, NULL
     FROM pg_extension e
+    UNION ALL
+    SELECT 'pg_foreign_server'::regclass::oid, s.oid, 0, 'foreign server', NULL, s.srvname, NULL
+    FROM pg_foreign_server s
     UNION ALL
     -- members of an extension in catalogs not listed above (operator classes, operators)
     SELECT m.classid, m.objid, 0, 'extension', NULL, e.extname, NULL

@@ -74,7 +74,7 @@ FROM (
     UNION ALL
     SELECT 'trigger', c.nspname, t.tgname, c.relname, NULL
     FROM pg_trigger t JOIN rel c ON c.oid = t.tgrelid
-    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p', 'v', 'm')
+    WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
     UNION ALL
     SELECT 'rule', c.nspname, r.rulename, c.relname, NULL
     FROM pg_rewrite r JOIN rel c ON c.oid = r.ev_class
