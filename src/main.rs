@@ -6,6 +6,38 @@ use std::process::ExitCode;
 use clap::Parser;
 use strata::cli::{self, Cli, Outcome};
 
+/// Writes why strata failed, on one line, where Kubernetes reads a container's termination
+/// message (`kubectl describe` shows it after the pod's logs are gone): the file that
+/// `STRATA_TERMINATION_LOG` names, or `/dev/termination-log` when it exists.
+fn termination_message(error: &str) {
+    let path = std::env::var_os("STRATA_TERMINATION_LOG")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/dev/termination-log".into());
+    if std::env::var_os("STRATA_TERMINATION_LOG").is_none() && !path.exists() {
+        return;
+    }
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let mut line = format!(
+        "strata {command} failed: {}",
+        error
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    // Kubernetes keeps 4096 bytes of it.
+    if line.len() > 4000 {
+        let mut end = 4000;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+    }
+    line.push('\n');
+    let _ = std::fs::write(&path, line);
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -83,6 +115,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Attention) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
+            termination_message(&format!("{e:#}"));
             // Refusals (drift, divergence, tampering, unacknowledged hazards) are "needs
             // attention", not failures.
             match e.downcast_ref::<strata::Error>() {

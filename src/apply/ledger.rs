@@ -50,9 +50,15 @@ ALTER TABLE strata.ledger ADD COLUMN IF NOT EXISTS source_catalog jsonb;
 ALTER TABLE strata.ledger DROP CONSTRAINT IF EXISTS ledger_state_check;
 ALTER TABLE strata.ledger ADD CONSTRAINT ledger_state_check
     CHECK (state IN ('applying', 'applied', 'reverting', 'undoing'));
+-- Failed runs are recorded too (the pod that ran them may be gone): the step that failed
+-- and the error; a failure before any plan started names no plan.
+ALTER TABLE strata.history ADD COLUMN IF NOT EXISTS step integer;
+ALTER TABLE strata.history ADD COLUMN IF NOT EXISTS error text;
+ALTER TABLE strata.history ALTER COLUMN plan_id DROP NOT NULL;
 ALTER TABLE strata.history DROP CONSTRAINT IF EXISTS history_action_check;
 ALTER TABLE strata.history ADD CONSTRAINT history_action_check
-    CHECK (action IN ('apply', 'revert', 'baseline', 'adopt', 'undo', 'abandon'));
+    CHECK (action IN ('apply', 'revert', 'baseline', 'adopt', 'undo', 'abandon',
+                      'apply-failed', 'revert-failed'));
 COMMENT ON SCHEMA strata IS 'strata migration ledger: the plans applied to this database';
 ";
 
@@ -269,6 +275,97 @@ pub async fn finish_revert(client: &Client, plan_id: &str) -> Result<()> {
         .await
         .map(|_| ())
         .map_err(|e| db("recording a reverted plan", &e))
+}
+
+/// A failed run, as `strata.history` records it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FailedRun {
+    /// `apply-failed` or `revert-failed`.
+    pub action: String,
+    pub plan_id: Option<String>,
+    /// The 1-based step that failed, if a step did.
+    pub step: Option<i32>,
+    pub error: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// The host (pod) that ran it.
+    pub host: Option<String>,
+}
+
+/// Records a failed apply or revert (`action`: `apply-failed` or `revert-failed`) in
+/// `strata.history`, on a connection outside the failed transaction.
+pub async fn record_failure(
+    client: &Client,
+    action: &str,
+    plan_id: Option<&str>,
+    step: Option<i32>,
+    error: &str,
+    started_at: &str,
+) -> Result<()> {
+    client
+        .execute(
+            "INSERT INTO strata.history (plan_id, action, started_at, applied_from, \
+                                         strata_version, step, error)
+             VALUES ($1, $2, $3::text::timestamptz, $4, $5, $6, $7)",
+            &[
+                &plan_id,
+                &action,
+                &started_at,
+                &host(),
+                &env!("CARGO_PKG_VERSION"),
+                &step,
+                &error,
+            ],
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| db("recording a failed run", &e))
+}
+
+/// The last run recorded in `strata.history`, when it failed.
+pub async fn last_failure(client: &Client) -> Result<Option<FailedRun>> {
+    let has_errors: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute
+                            WHERE attrelid = to_regclass('strata.history')
+                              AND attname = 'error' AND NOT attisdropped)",
+            &[],
+        )
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| db("looking for strata.history", &e))?;
+    if !has_errors {
+        return Ok(None);
+    }
+    let row = client
+        .query_opt(
+            "SELECT action, plan_id, step, error, started_at::text, finished_at::text,
+                    applied_from
+             FROM strata.history ORDER BY id DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .map_err(|e| db("reading strata.history", &e))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let get = |e: tokio_postgres::Error| db("reading strata.history", &e);
+    let action: String = row.try_get(0).map_err(get)?;
+    if !action.ends_with("-failed") {
+        return Ok(None);
+    }
+    Ok(Some(FailedRun {
+        action,
+        plan_id: row.try_get(1).map_err(get)?,
+        step: row.try_get(2).map_err(get)?,
+        error: row
+            .try_get::<_, Option<String>>(3)
+            .map_err(get)?
+            .unwrap_or_default(),
+        started_at: row.try_get(4).map_err(get)?,
+        finished_at: row.try_get(5).map_err(get)?,
+        host: row.try_get(6).map_err(get)?,
+    }))
 }
 
 async fn history(client: &Client, plan_id: &str, action: &str) -> Result<()> {

@@ -144,6 +144,8 @@ pub struct Runner<'a> {
     work_pid: i32,
     /// The server's major version.
     major: u32,
+    /// When the run started (the server's clock, as text).
+    started: String,
     lock: MigrationLock,
     settings: &'a ApplySettings,
     report: &'a (dyn Fn(&str) + Sync),
@@ -172,7 +174,8 @@ impl<'a> Runner<'a> {
         let lock = MigrationLock::acquire(lock_client, settings.lock_wait, report).await?;
         let row = work
             .query_one(
-                "SELECT pg_backend_pid(), current_setting('server_version_num')::int4 / 10000",
+                "SELECT pg_backend_pid(), current_setting('server_version_num')::int4 / 10000, \
+                        clock_timestamp()::text",
                 &[],
             )
             .await
@@ -184,6 +187,9 @@ impl<'a> Runner<'a> {
                 .map_err(|e| Error::database("starting the session", &e))?,
         );
         let major = u32::try_from(major).unwrap_or(0);
+        let started: String = row
+            .try_get(2)
+            .map_err(|e| Error::database("starting the session", &e))?;
         ledger::ensure(&work).await?;
         // Function bodies are checked when they run, not when they are created (as pg_dump
         // does): a body may use a table a later step creates.
@@ -195,11 +201,34 @@ impl<'a> Runner<'a> {
             work,
             work_pid,
             major,
+            started,
             lock,
             settings,
             report,
             notes: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Records a failed run (`action`: `apply-failed` or `revert-failed`) in
+    /// `strata.history` on the lock's connection, which no failed transaction holds: the
+    /// plan and step, when a step failed, and the error. Recording is best effort (the
+    /// connection may be what failed): a failure to record is reported, not returned.
+    pub async fn record_failure(&self, action: &str, error: &Error) {
+        let (plan, step) = match error {
+            Error::Failed(f) => (
+                Some(f.plan.as_str()),
+                f.step.as_ref().and_then(|(n, _)| i32::try_from(*n).ok()),
+            ),
+            Error::Preflight { plan, .. } => (Some(plan.as_str()), None),
+            _ => (None, None),
+        };
+        let text = error.to_string();
+        if let Err(e) =
+            ledger::record_failure(&self.lock.client, action, plan, step, &text, &self.started)
+                .await
+        {
+            (self.report)(&format!("note: the failure could not be recorded: {e}"));
+        }
     }
 
     /// Says something the run could not confirm, and keeps it for the outcome.

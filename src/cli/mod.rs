@@ -406,7 +406,11 @@ async fn apply(args: ApplyArgs) -> Result<Outcome> {
     let order = workflow::verified_chain(&chain)?;
     workflow::verify_signature(&chain, &order, args.signing.verify_key.as_deref())?;
     let done = with_runner(&url, &project.apply, &progress, async |r| {
-        r.apply(&order).await
+        let done = r.apply(&order).await;
+        if let Err(e) = &done {
+            r.record_failure("apply-failed", e).await;
+        }
+        done
     })
     .await?;
     if !done.plans.is_empty() {
@@ -463,6 +467,9 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
             if let Some(plan) = &status.interrupted {
                 writeln!(out, "interrupted: {plan}")?;
             }
+            if let Some(f) = &status.last_failure {
+                writeln!(out, "last run failed: {}", failure_line(f))?;
+            }
             if !status.not_in_directory.is_empty() {
                 writeln!(
                     out,
@@ -487,6 +494,28 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
     })
 }
 
+/// A failed run on one line: what, which plan and step, where, when, and the error's first
+/// line.
+fn failure_line(f: &crate::apply::ledger::FailedRun) -> String {
+    let what = f.action.trim_end_matches("-failed");
+    let mut line = what.to_owned();
+    if let Some(plan) = &f.plan_id {
+        line.push_str(&format!(" of {plan}"));
+    }
+    if let Some(step) = f.step {
+        line.push_str(&format!(" at step {step}"));
+    }
+    if let Some(host) = f.host.as_deref().filter(|h| !h.is_empty()) {
+        line.push_str(&format!(" on {host}"));
+    }
+    line.push_str(&format!(
+        ", {}: {}",
+        f.finished_at,
+        f.error.lines().next().unwrap_or_default()
+    ));
+    line
+}
+
 async fn revert(args: RevertArgs) -> Result<Outcome> {
     let project = project(&args.project, Some(&args.run))?;
     let url = database(args.database.database_url.as_deref(), "revert")?;
@@ -504,7 +533,11 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
     let mut settings = project.apply.clone();
     settings.accept_data_loss = args.accept_data_loss;
     let done = with_runner(&url, &settings, &progress, async |r| {
-        r.revert(&order, to, args.force).await
+        let done = r.revert(&order, to, args.force).await;
+        if let Err(e) = &done {
+            r.record_failure("revert-failed", e).await;
+        }
+        done
     })
     .await?;
     println!("done: reverted {}", done.plans.join(", "));

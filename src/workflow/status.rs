@@ -30,6 +30,8 @@ pub struct Status {
     pub differences: Vec<String>,
     /// The command that resolves the state, when something needs doing.
     pub next: Option<String>,
+    /// The last run recorded in `strata.history`, when it failed (apply or revert).
+    pub last_failure: Option<ledger::FailedRun>,
 }
 
 impl Status {
@@ -76,6 +78,7 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
         drift: false,
         differences: Vec::new(),
         next: None,
+        last_failure: ledger::last_failure(&client).await?,
     };
     if rows.is_empty() {
         let empty = crate::inspect::baseline(&live.model);

@@ -13,6 +13,7 @@ mod chart;
 mod cli;
 mod generated;
 mod inventory;
+mod job;
 mod lifecycle;
 mod project;
 mod rebuild;

@@ -132,6 +132,11 @@ impl Project {
         let client = self.db.url().connect().await.unwrap();
         client.query_one(sql, &[]).await.unwrap().get(0)
     }
+
+    pub async fn query_one_text(&self, sql: &str) -> String {
+        let client = self.db.url().connect().await.unwrap();
+        client.query_one(sql, &[]).await.unwrap().get(0)
+    }
 }
 
 /// Rewrites a plan file's steps (as a test fixture: with a correct sum).
