@@ -31,8 +31,59 @@ app.kubernetes.io/name: {{ include "strata.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* The image: pinned by digest when one is given, else by tag. */}}
 {{- define "strata.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The migration Job's name: Job names must fit a 63-character label value. */}}
+{{- define "strata.jobName" -}}
+{{- printf "%s-migrate" (include "strata.fullname" . | trunc 55 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* The service account the pods run as. */}}
+{{- define "strata.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "strata.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A duration value (500ms, 5s, 2min, 1h, 0) in whole seconds, rounded up. */}}
+{{- define "strata.seconds" -}}
+{{- $d := toString . -}}
+{{- $n := regexFind "^[0-9]+" $d | default "0" | atoi -}}
+{{- if hasSuffix "ms" $d -}}{{ div (add $n 999) 1000 }}
+{{- else if hasSuffix "min" $d -}}{{ mul $n 60 }}
+{{- else if hasSuffix "h" $d -}}{{ mul $n 3600 }}
+{{- else -}}{{ $n }}
+{{- end -}}
+{{- end -}}
+
+{{/* Refuses values that cannot work: more than one database mode, a deadline shorter than
+     one attempt's waits, a revert without its target. */}}
+{{- define "strata.validate" -}}
+{{- $db := .Values.database -}}
+{{- $modes := list -}}
+{{- if $db.existingSecret }}{{ $modes = append $modes (printf "database.existingSecret (%q)" $db.existingSecret) }}{{ end -}}
+{{- if $db.url }}{{ $modes = append $modes "database.url" }}{{ end -}}
+{{- if $db.host }}{{ $modes = append $modes "database.host" }}{{ end -}}
+{{- if gt (len $modes) 1 -}}
+{{- fail (printf "database: %s are set, and only one way to reach the database may be (set the others to \"\"; existingSecret defaults to \"strata-database\")" (join " and " $modes)) -}}
+{{- end -}}
+{{- $m := .Values.migration -}}
+{{- $wait := add (include "strata.seconds" $m.lockWait | atoi) (include "strata.seconds" $m.connectTimeout | atoi) (int $m.deadlineMarginSeconds) -}}
+{{- if lt (int $m.activeDeadlineSeconds) $wait -}}
+{{- fail (printf "migration.activeDeadlineSeconds (%d) is shorter than one attempt may wait: lockWait (%s) + connectTimeout (%s) + deadlineMarginSeconds (%d) = %ds; raise it, or lower the waits" (int $m.activeDeadlineSeconds) $m.lockWait $m.connectTimeout (int $m.deadlineMarginSeconds) $wait) -}}
+{{- end -}}
+{{- if and $m.revert.enabled (not $m.revert.to) -}}
+{{- fail "migration.revert.enabled needs migration.revert.to: the plan to go back to (its id; the plans after it are reverted)" -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The Secret holding the database URL (or the password, when composing). */}}
@@ -120,7 +171,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* The pod-level settings shared by the Job and the Helm test. */}}
 {{- define "strata.podSpec" -}}
-automountServiceAccountToken: false
+serviceAccountName: {{ include "strata.serviceAccountName" . }}
+automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}

@@ -140,6 +140,26 @@ fn variants() -> Vec<(&'static str, Vec<&'static str>)> {
             "signed plans",
             vec!["signing.publicKey=MCowBQYDK2VwAyEAAAAAAAAAAAAAAAAAAAAAAAAAAAA="],
         ),
+        (
+            "revert through Helm",
+            vec![
+                "migration.revert.enabled=true",
+                "migration.revert.to=20260101000000_first",
+            ],
+        ),
+        (
+            "service account for IAM, network policy, pinned image, scheduling",
+            vec![
+                "serviceAccount.create=true",
+                "serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/m",
+                "networkPolicy.enabled=true",
+                "networkPolicy.databaseCidrs[0]=10.0.0.0/16",
+                "image.digest=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "priorityClassName=high",
+                "podLabels.team=sovd",
+                "migration.lockTimeout=2s",
+            ],
+        ),
     ]
 }
 
@@ -266,7 +286,31 @@ fn the_migration_job_is_the_first_hook_with_the_documented_settings() {
         );
         let container = &pod["containers"][0];
         assert_eq!(container["command"], serde_json::json!(["strata"]));
-        assert_eq!(container["args"][0], "apply");
+        let expected = if sets
+            .iter()
+            .any(|s| s.starts_with("migration.revert.enabled"))
+        {
+            "revert"
+        } else {
+            "apply"
+        };
+        assert_eq!(container["args"][0], expected, "{name}");
+        assert_eq!(
+            container["terminationMessagePolicy"], "FallbackToLogsOnError",
+            "{name}"
+        );
+        // The plans' own per-step lock timeouts hold unless the values override them.
+        let args = container["args"].to_string();
+        assert_eq!(
+            args.contains("--lock-timeout"),
+            sets.iter().any(|s| s.starts_with("migration.lockTimeout")),
+            "{name}: {args}"
+        );
+        let annotations = &job["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(
+            annotations["cluster-autoscaler.kubernetes.io/safe-to-evict"], "false",
+            "{name}"
+        );
         let sc = &container["securityContext"];
         assert_eq!(sc["readOnlyRootFilesystem"], true);
         assert_eq!(sc["allowPrivilegeEscalation"], false);
@@ -321,7 +365,10 @@ fn the_migration_job_is_the_first_hook_with_the_documented_settings() {
                 continue;
             }
             assert!(
-                matches!(kind, "Secret" | "ConfigMap"),
+                matches!(
+                    kind,
+                    "Secret" | "ConfigMap" | "ServiceAccount" | "NetworkPolicy"
+                ),
                 "unexpected hook {kind}"
             );
             assert!(
@@ -415,6 +462,99 @@ fn what_the_hook_needs_is_itself_an_earlier_hook_on_a_first_install() {
         text(&output.stderr).contains("chart/files/plans/ holds no plans"),
         "{}",
         text(&output.stderr)
+    );
+}
+
+/// Values that cannot work are refused when rendering, naming the keys; a long release
+/// name still gives a Job name Kubernetes accepts; the revert switch runs `strata revert`.
+#[test]
+fn the_chart_refuses_what_cannot_work_and_fits_long_release_names() {
+    let (tmp, chart) = chart_copy();
+    let chart_path = chart.to_str().unwrap();
+    let refused = |sets: &[&str]| {
+        let mut args = vec!["template", "s", chart_path];
+        for set in sets {
+            args.extend(["--set", set]);
+        }
+        let output = helm(&args);
+        assert!(!output.status.success(), "{sets:?} was accepted");
+        text(&output.stderr)
+    };
+    // Two database modes: the schema (oneOf) and, where the schema cannot tell, the template.
+    let err = refused(&["database.url=postgres://u:p@h/d"]);
+    assert!(err.contains("database") && err.contains("oneOf"), "{err}");
+    let err = refused(&["database.host=db"]);
+    assert!(
+        err.contains("database.existingSecret (\"strata-database\") and database.host are set"),
+        "{err}"
+    );
+    // A deadline shorter than one attempt's waits.
+    let err = refused(&["migration.activeDeadlineSeconds=300"]);
+    assert!(
+        err.contains("lockWait (300s) + connectTimeout (60s) + deadlineMarginSeconds (60) = 420s"),
+        "{err}"
+    );
+    let err = refused(&[
+        "migration.activeDeadlineSeconds=100",
+        "migration.lockWait=1min",
+        "migration.connectTimeout=500ms",
+    ]);
+    assert!(err.contains("= 121s"), "{err}");
+    render(
+        &chart,
+        &[
+            "migration.activeDeadlineSeconds=130",
+            "migration.lockWait=1min",
+            "migration.connectTimeout=10s",
+        ],
+    );
+    // Revert needs its target.
+    let err = refused(&["migration.revert.enabled=true"]);
+    assert!(err.contains("migration.revert.to"), "{err}");
+    let docs = render(
+        &chart,
+        &[
+            "migration.revert.enabled=true",
+            "migration.revert.to=20260101000000_first",
+            "migration.revert.acceptDataLoss=true",
+        ],
+    );
+    let args = &find(&docs, "Job")["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert_eq!(
+        args.as_array().unwrap()[..4],
+        serde_json::json!([
+            "revert",
+            "--to",
+            "20260101000000_first",
+            "--accept-data-loss"
+        ])
+        .as_array()
+        .unwrap()[..]
+    );
+
+    // A 53-character release name (Helm's limit).
+    let release = "sovd-webapp-production-eu-central-1-blue-green-canary";
+    assert_eq!(release.len(), 53);
+    let output = helm(&["template", release, chart_path]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let docs = documents(&text(&output.stdout));
+    let job_name = find(&docs, "Job")["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(job_name.len() <= 63, "{job_name} ({})", job_name.len());
+    assert!(job_name.ends_with("-migrate"), "{job_name}");
+    for doc in &docs {
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        assert!(name.len() <= 63, "{} {name}", doc["kind"]);
+    }
+    let file = tmp.path().join("long.yaml");
+    std::fs::write(&file, &output.stdout).unwrap();
+    succeeds(
+        Command::new(tools::kubernetes_validate())
+            .arg("--strict")
+            .arg(&file),
+        "long release name",
     );
 }
 
