@@ -85,6 +85,42 @@ pub struct ProjectFile {
     pub test: TestSection,
     #[serde(default)]
     pub shadow: ShadowSection,
+    #[serde(default)]
+    pub ignore: IgnoreSection,
+}
+
+/// `[ignore]`: what strata leaves alone in the databases it reads.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreSection {
+    /// Tables strata neither plans, nor reports as drift, nor prints in `inspect`
+    /// (`schema.table`, or `table` in `public`): another tool's bookkeeping, such as
+    /// Alembic's `public.alembic_version`.
+    #[serde(default)]
+    pub tables: Vec<String>,
+}
+
+impl IgnoreSection {
+    /// The tables, as qualified names; an error names one that is not `[schema.]table`.
+    pub fn table_names(&self) -> Result<Vec<crate::sql::QualName>> {
+        self.tables
+            .iter()
+            .map(|t| {
+                let parts: Vec<&str> = t.split('.').collect();
+                let ok = |p: &str| !p.is_empty() && !p.contains(['"', ' ']);
+                match parts.as_slice() {
+                    [table] if ok(table) => Ok(crate::sql::QualName::new("public", *table)),
+                    [schema, table] if ok(schema) && ok(table) => {
+                        Ok(crate::sql::QualName::new(*schema, *table))
+                    }
+                    _ => Err(Error::Config(format!(
+                        "[ignore] tables: {t:?} is not a table name (schema.table, or table \
+                         in public)"
+                    ))),
+                }
+            })
+            .collect()
+    }
 }
 
 /// `[shadow]`: how shadow databases load the desired state.

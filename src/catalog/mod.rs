@@ -54,6 +54,57 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
 
 const SERVER_QUERY: &str = include_str!("queries/server.sql");
 
+/// Tables every read leaves out (`[ignore] tables`), set once per process by the CLI.
+static IGNORED_TABLES: std::sync::OnceLock<Vec<crate::sql::QualName>> = std::sync::OnceLock::new();
+
+/// Makes every catalog read of this process leave out these tables (and what is part of
+/// them: columns, constraints, indexes, triggers, policies, rules): another tool's
+/// bookkeeping, such as Alembic's `alembic_version`. Set once; later calls are ignored.
+pub fn ignore_tables(tables: Vec<crate::sql::QualName>) {
+    let _ = IGNORED_TABLES.set(tables);
+}
+
+/// The catalog without the ignored tables.
+fn without_ignored(mut catalog: Catalog) -> Catalog {
+    let Some(ignored) = IGNORED_TABLES.get().filter(|t| !t.is_empty()) else {
+        return catalog;
+    };
+    let m = &mut catalog.model;
+    for table in ignored {
+        m.tables.remove(table);
+    }
+    let removed: std::collections::BTreeSet<crate::sql::QualName> = m
+        .indexes
+        .iter()
+        .filter(|(_, i)| ignored.contains(&i.table))
+        .map(|(n, _)| n.clone())
+        .collect();
+    m.indexes.retain(|n, _| !removed.contains(n));
+    let gone = |id: &crate::model::ObjectId| {
+        use crate::model::ObjectId as O;
+        match id {
+            O::Table(t)
+            | O::TableRows(t)
+            | O::InheritedColumns(t)
+            | O::ReplicaIdentity(t)
+            | O::Column(t, _)
+            | O::ColumnDefault(t, _)
+            | O::Constraint(t, _)
+            | O::Trigger(t, _)
+            | O::Policy(t, _)
+            | O::Rule(t, _) => ignored.contains(t),
+            O::Index(i) => removed.contains(i),
+            _ => false,
+        }
+    };
+    let deps = std::mem::take(&mut catalog.deps);
+    catalog.deps = deps
+        .into_iter()
+        .filter(|d| !gone(&d.dependent) && !gone(&d.referenced))
+        .collect();
+    catalog
+}
+
 /// The raw result of every catalog query: one JSON document per row, by query name.
 pub(crate) type RawCatalog = Vec<(&'static str, Vec<serde_json::Value>)>;
 
@@ -70,7 +121,7 @@ pub async fn introspect(client: &Client) -> Result<Catalog> {
     // Ending a read-only transaction: nothing to keep, so a failure here changes nothing.
     let _ = client.batch_execute("ROLLBACK").await;
     let (server_version, raw) = result?;
-    rows::assemble(raw, server_version)
+    rows::assemble(raw, server_version).map(without_ignored)
 }
 
 /// Introspects inside the transaction the client has open, seeing its uncommitted changes
@@ -92,7 +143,7 @@ pub async fn introspect_in_transaction(client: &Client) -> Result<Catalog> {
         .await
         .map_err(|e| introspection_error("server", &e))?;
     let (server_version, raw) = result?;
-    rows::assemble(raw, server_version)
+    rows::assemble(raw, server_version).map(without_ignored)
 }
 
 /// The objects of the database `client` is connected to that `model` does not hold: the

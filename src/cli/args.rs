@@ -342,5 +342,7 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
     pub database: DatabaseArgs,
 }

@@ -91,6 +91,7 @@ fn project(args: &ProjectArgs, run: Option<&RunArgs>) -> Result<Project> {
         .clone()
         .or(file.plans.clone())
         .unwrap_or_else(|| PathBuf::from("plans"));
+    crate::catalog::ignore_tables(file.ignore.table_names()?);
     let mut project = Project::new(&schema, &plans);
     let defaults = StepTimeouts::default();
     project.timeouts = StepTimeouts {
@@ -699,6 +700,8 @@ async fn test(args: TestArgs) -> Result<Outcome> {
 }
 
 async fn inspect(args: InspectArgs) -> Result<Outcome> {
+    // For its [ignore] tables.
+    project(&args.project, None)?;
     let url = database(args.database.database_url.as_deref(), "inspect")?;
     let catalog = crate::db::read_catalog(&url).await?;
     print!("{}", crate::inspect::to_sql(&catalog)?);

@@ -131,6 +131,7 @@ impl FromStr for DbUrl {
     /// Parses a `postgres://` URL or a `key=value` connection string. The error never
     /// repeats the input (it may hold a password).
     fn from_str(s: &str) -> Result<Self> {
+        let s = &sqlalchemy_url(s);
         let (rewritten, tls) = tls::extract(s);
         let config = Config::from_str(&rewritten).map_err(|e| {
             Error::Config(format!(
@@ -140,6 +141,42 @@ impl FromStr for DbUrl {
         })?;
         Ok(Self { config, tls })
     }
+}
+
+/// A SQLAlchemy URL (`postgresql+asyncpg://`, `postgresql+psycopg://`, ...: what an
+/// application configured for SQLAlchemy or Alembic holds) as libpq reads it: the `+driver`
+/// part dropped, and asyncpg's `ssl=<mode>` read as `sslmode=<mode>`.
+fn sqlalchemy_url(s: &str) -> String {
+    let trimmed = s.trim_start();
+    let Some((scheme, rest)) = trimmed.split_once("://") else {
+        return s.to_owned();
+    };
+    let Some((base, driver)) = scheme.split_once('+') else {
+        return s.to_owned();
+    };
+    if !matches!(base, "postgresql" | "postgres")
+        || driver.is_empty()
+        || !driver
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return s.to_owned();
+    }
+    let mut url = format!("{base}://{rest}");
+    if let Some((head, query)) = url.clone().split_once('?') {
+        let params: Vec<&str> = query.split('&').collect();
+        if !params.iter().any(|p| p.starts_with("sslmode=")) {
+            let params: Vec<String> = params
+                .iter()
+                .map(|p| match p.strip_prefix("ssl=") {
+                    Some(mode) if !mode.is_empty() => format!("sslmode={mode}"),
+                    _ => (*p).to_owned(),
+                })
+                .collect();
+            url = format!("{head}?{}", params.join("&"));
+        }
+    }
+    url
 }
 
 fn redact_parse_error(message: &str, input: &str) -> String {
@@ -205,6 +242,37 @@ mod tests {
         let shown = url.to_string();
         assert_eq!(shown, "postgresql://app:***@db.example:5433/sovd");
         assert!(!format!("{url:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn sqlalchemy_urls_are_read_without_their_driver() {
+        for (text, shown) in [
+            (
+                "postgresql+asyncpg://app:pw@db:5432/sovd",
+                "postgresql://app:***@db:5432/sovd",
+            ),
+            (
+                "postgresql+psycopg://app:pw@db/sovd",
+                "postgresql://app:***@db:5432/sovd",
+            ),
+            (
+                "postgres+psycopg2://app@db:6432/sovd?sslmode=disable",
+                "postgresql://app@db:6432/sovd",
+            ),
+        ] {
+            let url: DbUrl = text.parse().unwrap();
+            assert_eq!(url.to_string(), shown, "{text}");
+        }
+        // asyncpg's ssl= is libpq's sslmode=.
+        let url: DbUrl = "postgresql+asyncpg://app:pw@db/sovd?ssl=disable"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.config.get_ssl_mode(),
+            tokio_postgres::config::SslMode::Disable
+        );
+        // Other schemes are not rewritten.
+        assert!("mysql+pymysql://app:pw@db/sovd".parse::<DbUrl>().is_err());
     }
 
     #[test]
