@@ -13,11 +13,15 @@ CREATE UNIQUE INDEX diagnostic_sessions_open_idx ON diagnostic_sessions (vehicle
 
 CREATE INDEX diagnostic_sessions_user_idx ON diagnostic_sessions (user_id, started_at DESC);
 
--- Each user sees only the sessions they own; the application sets sovd.user_id per request.
+-- Each user sees only the sessions they own; the application sets sovd.user_id per request
+-- (SET LOCAL, or set_config(..., true)). FORCE: the tables' owner is held to it too. A
+-- pooled connection reset leaves sovd.user_id empty, not unset: NULLIF makes that "no
+-- user" (no rows) instead of a cast error.
 ALTER TABLE diagnostic_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE diagnostic_sessions FORCE ROW LEVEL SECURITY;
 
 CREATE POLICY diagnostic_sessions_owner ON diagnostic_sessions
-    USING (user_id = current_setting('sovd.user_id', true)::bigint);
+    USING (user_id = NULLIF(current_setting('sovd.user_id', true), '')::bigint);
 
 CREATE TABLE diagnostic_jobs (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

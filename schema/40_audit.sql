@@ -20,6 +20,10 @@ CREATE TABLE audit.audit_log_2026_11 PARTITION OF audit.audit_log
 CREATE TABLE audit.audit_log_2026_12 PARTITION OF audit.audit_log
     FOR VALUES FROM ('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
 
+-- Rows of a month without its partition land here instead of failing the insert. Add each
+-- month's partition ahead of time (see the runbook, "Audit log partitions").
+CREATE TABLE audit.audit_log_default PARTITION OF audit.audit_log DEFAULT;
+
 CREATE INDEX audit_log_object_idx ON audit.audit_log (object_type, object_id);
 
 -- Append-only: rows are never changed or removed.

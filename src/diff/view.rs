@@ -157,11 +157,16 @@ pub(super) fn emit(d: &mut Differ) {
                 } else {
                     ddl::join([ddl::drop_view(name, false), create_sql(d.cur, name, old)])
                 };
-                let step = Step::new(
-                    format!("replace {} {}", kind(view), name),
-                    ddl::join(forward),
-                )
-                .reverse(back);
+                // Only its comment or privileges: say so, not "replace".
+                let replaces = old.definition != view.definition
+                    || old.columns != view.columns
+                    || old.options != view.options;
+                let summary = if replaces {
+                    format!("replace {} {}", kind(view), name)
+                } else {
+                    format!("change comment or privileges of {} {}", kind(view), name)
+                };
+                let step = Step::new(summary, ddl::join(forward)).reverse(back);
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}

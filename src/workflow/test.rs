@@ -47,6 +47,15 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
     same_major(&order, desired.major_version())?;
     let shadow = dev.create_database().await?;
     let url = shadow.url().clone();
+    // The test queries may act as the roles the plans name (SET ROLE app): lent to the role
+    // that owns the throwaway database, as for loading schema files.
+    let mut roles: Vec<String> = order.iter().flat_map(|p| p.head.roles.clone()).collect();
+    roles.sort();
+    roles.dedup();
+    dev.lend_roles(&roles).await?;
+    // Rows are counted as the administrative role: row-level security (forced on the owner
+    // too) would hide rows from the owner.
+    let admin = shadow.admin_url().clone();
     // A throwaway database: its seed rows may go with the head plan's revert; pre-flight
     // checks still run against them.
     let settings = crate::settings::ApplySettings {
@@ -127,7 +136,7 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
                 ));
             }
         }
-        let before = row_counts(&url).await?;
+        let before = row_counts(&admin).await?;
         let head = &order[order.len() - 1].head;
         let reverted = with_runner(&url, &settings, &quiet, async |r| {
             r.revert(&order, None, true).await
@@ -148,7 +157,7 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
                 return Ok(());
             }
         }
-        let after = row_counts(&url).await?;
+        let after = row_counts(&admin).await?;
         let mut lost = Vec::new();
         for (table, n) in &after {
             if let Some(m) = before.get(table)

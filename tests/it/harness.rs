@@ -53,6 +53,13 @@ pub fn schema_from_sql(name: &str, sql: &str) -> Schema {
 }
 
 /// Loads SQL into a database the way strata loads a desired state.
+/// Makes sure the test cluster has these roles (NOLOGIN), as an operator creates them before
+/// a plan that grants to them runs.
+pub async fn ensure_roles(roles: &[&str]) {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    dev_server().await.ensure_roles(&roles).await.unwrap();
+}
+
 pub async fn load_sql(db: &DbUrl, name: &str, sql: &str) {
     let schema = schema_from_sql(name, sql);
     dev_server()

@@ -156,3 +156,73 @@ async fn a_database_alembic_managed_is_adopted_and_the_next_plan_applies() {
     let (code, out) = run(&["status"]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The SOVD project's `strata test` checks row-level security as the application's role
+/// (query results, not only that queries run), and fails once the policy is gone.
+#[tokio::test]
+async fn the_sovd_rls_checks_fail_when_the_policy_is_removed() {
+    let p = Project::new().await;
+    crate::harness::ensure_roles(&["sovd_app"]).await;
+    let root = crate::harness::repo_root();
+    copy_tree(&root.join("schema"), &p.path("schema"));
+    copy_tree(&root.join("plans"), &p.path("plans"));
+    copy_tree(&root.join("tests/fixtures"), &p.path("tests/fixtures"));
+    std::fs::copy(root.join("strata.toml"), p.path("strata.toml")).unwrap();
+    let out = p.expect(0, &["test"]);
+    assert!(
+        out.contains("queries from tests/fixtures/queries.sql succeeded"),
+        "{out}"
+    );
+
+    // Without the policy, row-level security (forced) lets no one write a session: the seed
+    // data fails.
+    let file = p.path("schema/30_diagnostics.sql");
+    let sql = std::fs::read_to_string(&file).unwrap();
+    let start = sql.find("CREATE POLICY diagnostic_sessions_owner").unwrap();
+    let end = start + sql[start..].find(";\n").unwrap() + 2;
+    std::fs::write(&file, format!("{}{}", &sql[..start], &sql[end..])).unwrap();
+    p.plan("no policy");
+    let out = p.run(&["test"]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(
+            "new row violates row-level security policy for table \"diagnostic_sessions\""
+        ),
+        "{all}"
+    );
+    // Without row-level security at all, the checks as the application's role see another
+    // user's session.
+    let sql = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(
+            "ALTER TABLE diagnostic_sessions ENABLE ROW LEVEL SECURITY;",
+            "",
+        )
+        .replace(
+            "ALTER TABLE diagnostic_sessions FORCE ROW LEVEL SECURITY;",
+            "",
+        );
+    std::fs::write(&file, sql).unwrap();
+    p.plan("no row security");
+    let out = p.run(&["test"]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("grace sees 1 session(s) of other users as sovd_app"),
+        "{all}"
+    );
+}

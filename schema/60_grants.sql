@@ -1,0 +1,17 @@
+-- The application's role: what the SOVD backend needs, and nothing more. It owns nothing
+-- (the migration role owns the schema), so row-level security applies to it. Roles are
+-- cluster-wide and created outside schema/ (see the runbook, "Roles"):
+--     CREATE ROLE sovd_app NOLOGIN;
+--     CREATE ROLE sovd_backend LOGIN PASSWORD '...' IN ROLE sovd_app;
+GRANT USAGE ON SCHEMA audit TO sovd_app;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON users, refresh_tokens, api_keys TO sovd_app;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON vehicles, fault_codes TO sovd_app;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON diagnostic_sessions, diagnostic_jobs TO sovd_app;
+
+GRANT SELECT ON vehicle_health TO sovd_app;
+
+-- Append-only: the application writes and reads the audit trail, never changes it.
+GRANT SELECT, INSERT ON audit.audit_log TO sovd_app;
