@@ -77,11 +77,12 @@ pub(super) fn emit(d: &mut Differ) {
                 let Some(old) = d.cur.functions.get(id) else {
                     continue;
                 };
-                let step = Step::new(
-                    format!("replace {} {id}", kind_word(f)),
-                    alter_sql(id, old, f),
-                )
-                .reverse(alter_sql(id, f, old));
+                let summary = if old.definition == f.definition {
+                    format!("change comment or privileges of {} {id}", kind_word(f))
+                } else {
+                    format!("replace {} {id}", kind_word(f))
+                };
+                let step = Step::new(summary, alter_sql(id, old, f)).reverse(alter_sql(id, f, old));
                 d.push(Differ::node(oid, Action::Alter, step));
             }
             _ => {}

@@ -191,12 +191,22 @@ async fn out_of_band_changes_are_refused_naming_each_difference() {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
     assert_eq!(p.fingerprint().await, before, "apply changed the database");
+    // Nothing ran; the refusal is recorded as a failed run.
     assert_eq!(
         p.query_one_i64("SELECT count(*) FROM strata.history").await,
-        ledger_before
+        ledger_before + 1
+    );
+    assert_eq!(
+        p.query_one_i64(
+            "SELECT count(*) FROM strata.history WHERE action = 'apply-failed' \
+             AND error LIKE '%drift%' AND step IS NULL"
+        )
+        .await,
+        1
     );
     let status = p.expect(2, &["status"]);
     assert!(status.contains("drift: yes"), "{status}");
+    assert!(status.contains("last run failed: apply"), "{status}");
 
     // A function body changed behind strata's back.
     let q = three_plans().await;
