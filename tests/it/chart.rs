@@ -879,7 +879,26 @@ fn the_workflow_passes_actionlint_and_follows_the_hygiene_rules() {
         );
     }
     let staging = serde_json::to_string(&jobs["deploy-staging"]).unwrap();
-    assert!(staging.contains("--wait --atomic"));
+    assert!(staging.contains("--wait --atomic --timeout 15m"));
+    // Helm's --timeout (15m) fits in every deploying job's timeout.
+    for name in ["deploy-staging", "deploy-production", "kind"] {
+        let minutes = jobs[name]["timeout-minutes"].as_u64().unwrap();
+        assert!(minutes > 15, "{name}: timeout-minutes {minutes}");
+    }
+    // The runbook's procedure in a kind cluster: install, upgrade, a drifted upgrade that
+    // fails and leaves the release as it was.
+    let kind = serde_json::to_string(&jobs["kind"]).unwrap();
+    for needed in [
+        "kind create cluster",
+        "kind load docker-image",
+        "helm install sovd",
+        "helm test sovd",
+        "ADD COLUMN drift",
+        "strata.history",
+        "sovd-backend",
+    ] {
+        assert!(kind.contains(needed), "the kind job lacks {needed}");
+    }
 }
 
 #[test]
