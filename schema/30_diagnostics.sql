@@ -35,6 +35,14 @@ CREATE TABLE diagnostic_jobs (
     updated_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- A job is visible, and writable, with its session: through the sessions the user sees
+-- (a foreign key check alone would let a user add jobs to anyone's session).
+ALTER TABLE diagnostic_jobs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE diagnostic_jobs FORCE ROW LEVEL SECURITY;
+
+CREATE POLICY diagnostic_jobs_through_session ON diagnostic_jobs
+    USING (EXISTS (SELECT 1 FROM diagnostic_sessions s WHERE s.id = session_id));
+
 CREATE INDEX diagnostic_jobs_session_idx ON diagnostic_jobs (session_id);
 CREATE INDEX diagnostic_jobs_result_idx ON diagnostic_jobs USING gin (result jsonb_path_ops);
 

@@ -151,6 +151,39 @@ fn render_failure(f: &Failure) -> String {
     out
 }
 
+impl Error {
+    /// The error without the rows it may quote (pre-flight samples, a server's DETAIL such as
+    /// `Key (email)=(...)`, the failing step's SQL): what is kept where more people can read
+    /// it than the run's log (`strata.history`, a pod's termination message).
+    pub fn without_row_data(&self) -> String {
+        let strip = |m: &str| m.split("; detail: ").next().unwrap_or(m).to_owned();
+        match self {
+            Error::Preflight { plan, findings } => format!(
+                "plan {plan}: {} pre-flight check{} failed; nothing was changed (the rows they \
+                 found are in the run's output)",
+                findings.len(),
+                if findings.len() == 1 { "" } else { "s" }
+            ),
+            Error::Failed(f) => {
+                let mut out = match &f.step {
+                    Some((n, summary)) => format!(
+                        "plan {} failed at step {n} ({summary}): {}",
+                        f.plan,
+                        strip(&f.message)
+                    ),
+                    None => format!("plan {} failed: {}", f.plan, strip(&f.message)),
+                };
+                if !f.state.is_empty() {
+                    out.push_str(&format!("\n{}", f.state));
+                }
+                out
+            }
+            Error::Database { context, message } => format!("{context}: {}", strip(message)),
+            other => other.to_string(),
+        }
+    }
+}
+
 fn render_preflight(plan: &str, findings: &[crate::apply::preflight::Finding]) -> String {
     let mut out = format!(
         "plan {plan}: {} pre-flight check{} failed; nothing was changed (fix what they name, or pass \

@@ -115,7 +115,11 @@ fn main() -> ExitCode {
         Ok(Outcome::Attention) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e:#}");
-            termination_message(&format!("{e:#}"));
+            // Without the rows an error may quote: pods' status is readable more widely.
+            termination_message(&match e.downcast_ref::<strata::Error>() {
+                Some(error) => error.without_row_data(),
+                None => format!("{e:#}"),
+            });
             // Refusals (drift, divergence, tampering, unacknowledged hazards) are "needs
             // attention", not failures.
             match e.downcast_ref::<strata::Error>() {

@@ -135,6 +135,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - name: PGSSLROOTCERT
   value: /etc/strata/ca/ca.pem
 {{- end }}
+{{- with .Values.ignoreTables }}
+- name: STRATA_IGNORE_TABLES
+  value: {{ join "," . | quote }}
+{{- end }}
 {{- end -}}
 
 {{/* Volumes besides /tmp: the plans when they do not come with the image, the CA. */}}

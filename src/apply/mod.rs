@@ -222,7 +222,7 @@ impl<'a> Runner<'a> {
             Error::Preflight { plan, .. } => (Some(plan.as_str()), None),
             _ => (None, None),
         };
-        let text = error.to_string();
+        let text = error.without_row_data();
         if let Err(e) =
             ledger::record_failure(&self.lock.client, action, plan, step, &text, &self.started)
                 .await

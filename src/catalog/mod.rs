@@ -64,45 +64,112 @@ pub fn ignore_tables(tables: Vec<crate::sql::QualName>) {
     let _ = IGNORED_TABLES.set(tables);
 }
 
-/// The catalog without the ignored tables.
-fn without_ignored(mut catalog: Catalog) -> Catalog {
-    let Some(ignored) = IGNORED_TABLES.get().filter(|t| !t.is_empty()) else {
-        return catalog;
+/// Whether `[ignore] tables` names this table.
+pub(crate) fn is_ignored(table: &crate::sql::QualName) -> bool {
+    IGNORED_TABLES.get().is_some_and(|t| t.contains(table))
+}
+
+/// The catalog without the ignored tables and what is part of them (their partitions and
+/// children, indexes, owned sequences, statistics, publication membership). A managed
+/// object that depends on an ignored table (a view over it, a foreign key to it) is an
+/// error: strata could not plan it without the table.
+fn without_ignored(mut catalog: Catalog) -> Result<Catalog> {
+    use crate::model::ObjectId as O;
+    use std::collections::BTreeSet;
+    let Some(listed) = IGNORED_TABLES.get().filter(|t| !t.is_empty()) else {
+        return Ok(catalog);
     };
     let m = &mut catalog.model;
-    for table in ignored {
-        m.tables.remove(table);
+    // Partitions and children of an ignored table are ignored with it.
+    let mut ignored: BTreeSet<crate::sql::QualName> = listed.iter().cloned().collect();
+    loop {
+        let more: Vec<crate::sql::QualName> = m
+            .tables
+            .iter()
+            .filter(|(n, t)| {
+                !ignored.contains(*n)
+                    && (t
+                        .partition_of
+                        .as_ref()
+                        .is_some_and(|p| ignored.contains(&p.parent))
+                        || t.inherits.iter().any(|p| ignored.contains(p)))
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        ignored.extend(more);
     }
-    let removed: std::collections::BTreeSet<crate::sql::QualName> = m
+    let indexes: BTreeSet<crate::sql::QualName> = m
         .indexes
         .iter()
         .filter(|(_, i)| ignored.contains(&i.table))
         .map(|(n, _)| n.clone())
         .collect();
-    m.indexes.retain(|n, _| !removed.contains(n));
-    let gone = |id: &crate::model::ObjectId| {
-        use crate::model::ObjectId as O;
-        match id {
-            O::Table(t)
-            | O::TableRows(t)
-            | O::InheritedColumns(t)
-            | O::ReplicaIdentity(t)
-            | O::Column(t, _)
-            | O::ColumnDefault(t, _)
-            | O::Constraint(t, _)
-            | O::Trigger(t, _)
-            | O::Policy(t, _)
-            | O::Rule(t, _) => ignored.contains(t),
-            O::Index(i) => removed.contains(i),
-            _ => false,
-        }
+    let sequences: BTreeSet<crate::sql::QualName> = m
+        .sequences
+        .iter()
+        .filter(|(_, q)| {
+            q.owned_by
+                .as_ref()
+                .is_some_and(|o| ignored.contains(&o.table))
+        })
+        .map(|(n, _)| n.clone())
+        .collect();
+    let part_of = |id: &O| match id {
+        O::Table(t)
+        | O::TableRows(t)
+        | O::InheritedColumns(t)
+        | O::ReplicaIdentity(t)
+        | O::Column(t, _)
+        | O::ColumnDefault(t, _)
+        | O::Constraint(t, _)
+        | O::Trigger(t, _)
+        | O::Policy(t, _)
+        | O::Rule(t, _) => ignored.contains(t),
+        O::Index(i) => indexes.contains(i),
+        O::Sequence(q) | O::SequenceOwner(q) => sequences.contains(q),
+        _ => false,
     };
+    // Statistics on an ignored table go with it.
+    let statistics: BTreeSet<crate::sql::QualName> = catalog
+        .deps
+        .iter()
+        .filter_map(|d| match &d.dependent {
+            O::Statistics(n) if part_of(&d.referenced) => Some(n.clone()),
+            _ => None,
+        })
+        .collect();
+    let gone = |id: &O| part_of(id) || matches!(id, O::Statistics(n) if statistics.contains(n));
+    let mut dependents: Vec<String> = catalog
+        .deps
+        .iter()
+        .filter(|d| gone(&d.referenced) && !gone(&d.dependent))
+        .map(|d| format!("{} depends on {}", d.dependent, d.referenced))
+        .collect();
+    dependents.sort();
+    dependents.dedup();
+    if !dependents.is_empty() {
+        return Err(Error::Config(format!(
+            "[ignore] tables: strata cannot leave these tables out while managed objects depend \
+             on them: {}",
+            dependents.join("; ")
+        )));
+    }
+    m.tables.retain(|n, _| !ignored.contains(n));
+    m.indexes.retain(|n, _| !indexes.contains(n));
+    m.sequences.retain(|n, _| !sequences.contains(n));
+    m.statistics.retain(|n, _| !statistics.contains(n));
+    for publication in m.publications.values_mut() {
+        publication.tables.retain(|t| !ignored.contains(t));
+    }
     let deps = std::mem::take(&mut catalog.deps);
     catalog.deps = deps
         .into_iter()
         .filter(|d| !gone(&d.dependent) && !gone(&d.referenced))
         .collect();
-    catalog
+    Ok(catalog)
 }
 
 /// The raw result of every catalog query: one JSON document per row, by query name.
@@ -121,7 +188,7 @@ pub async fn introspect(client: &Client) -> Result<Catalog> {
     // Ending a read-only transaction: nothing to keep, so a failure here changes nothing.
     let _ = client.batch_execute("ROLLBACK").await;
     let (server_version, raw) = result?;
-    rows::assemble(raw, server_version).map(without_ignored)
+    rows::assemble(raw, server_version).and_then(without_ignored)
 }
 
 /// Introspects inside the transaction the client has open, seeing its uncommitted changes
@@ -143,7 +210,7 @@ pub async fn introspect_in_transaction(client: &Client) -> Result<Catalog> {
         .await
         .map_err(|e| introspection_error("server", &e))?;
     let (server_version, raw) = result?;
-    rows::assemble(raw, server_version).map(without_ignored)
+    rows::assemble(raw, server_version).and_then(without_ignored)
 }
 
 /// The objects of the database `client` is connected to that `model` does not hold: the

@@ -929,6 +929,12 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
             name: qual(),
             args: row.args.clone().unwrap_or_default(),
         };
+        // What [ignore] tables names, and what is on it, is left alone.
+        if row.schema.is_some()
+            && (super::is_ignored(&qual()) || (row.on.is_some() && super::is_ignored(&on())))
+        {
+            continue;
+        }
         let managed = INVENTORY_KINDS
             .iter()
             .any(|(kind, managed)| *kind == row.kind && *managed);

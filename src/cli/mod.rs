@@ -91,7 +91,18 @@ fn project(args: &ProjectArgs, run: Option<&RunArgs>) -> Result<Project> {
         .clone()
         .or(file.plans.clone())
         .unwrap_or_else(|| PathBuf::from("plans"));
-    crate::catalog::ignore_tables(file.ignore.table_names()?);
+    // [ignore] tables, and STRATA_IGNORE_TABLES (comma-separated: how the Helm chart passes
+    // them to a Job whose image holds no strata.toml).
+    let mut ignore = file.ignore.clone();
+    if let Ok(list) = std::env::var("STRATA_IGNORE_TABLES") {
+        ignore.tables.extend(
+            list.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    crate::catalog::ignore_tables(ignore.table_names()?);
     let mut project = Project::new(&schema, &plans);
     let defaults = StepTimeouts::default();
     project.timeouts = StepTimeouts {

@@ -122,6 +122,9 @@ pub fn create_foreign_table(name: &QualName, table: &ForeignTable) -> String {
             if let Some(default) = &c.default {
                 column.push_str(&format!(" DEFAULT {default}"));
             }
+            if let Some(expression) = &c.generated {
+                column.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
+            }
             column
         })
         .collect();

@@ -113,6 +113,9 @@ pub struct ForeignColumn {
     pub collation: Option<String>,
     pub not_null: bool,
     pub default: Option<String>,
+    /// `GENERATED ALWAYS AS (expression) STORED`: the expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated: Option<String>,
     pub comment: Option<String>,
     pub grants: Grants,
 }

@@ -158,6 +158,7 @@ fn variants() -> Vec<(&'static str, Vec<&'static str>)> {
                 "priorityClassName=high",
                 "podLabels.team=sovd",
                 "migration.lockTimeout=2s",
+                "ignoreTables={public.alembic_version}",
             ],
         ),
     ]
@@ -305,6 +306,12 @@ fn the_migration_job_is_the_first_hook_with_the_documented_settings() {
             args.contains("--lock-timeout"),
             sets.iter().any(|s| s.starts_with("migration.lockTimeout")),
             "{name}: {args}"
+        );
+        let env = container["env"].to_string();
+        assert_eq!(
+            env.contains("STRATA_IGNORE_TABLES"),
+            sets.iter().any(|s| s.starts_with("ignoreTables")),
+            "{name}: {env}"
         );
         let annotations = &job["spec"]["template"]["metadata"]["annotations"];
         assert_eq!(

@@ -5,7 +5,8 @@ SELECT jsonb_build_object(
     'wrapper', w.fdwname,
     'type', s.srvtype,
     'version', s.srvversion,
-    'options', coalesce(to_jsonb(s.srvoptions), '[]'),
+    -- sorted: the order options are given in is not kept by ALTER ... OPTIONS (ADD ...)
+    'options', (SELECT coalesce(jsonb_agg(o ORDER BY o), '[]') FROM unnest(s.srvoptions) o),
     'comment', obj_description(s.oid, 'pg_foreign_server'),
     'grants', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(

@@ -6,18 +6,21 @@ SELECT jsonb_build_object(
     'schema', n.nspname,
     'name', c.relname,
     'server', s.srvname,
-    'options', coalesce(to_jsonb(ft.ftoptions), '[]'),
+    -- options sorted: ALTER ... OPTIONS (ADD ...) does not keep the order they were given in
+    'options', (SELECT coalesce(jsonb_agg(o ORDER BY o), '[]') FROM unnest(ft.ftoptions) o),
     'columns', (
         SELECT coalesce(jsonb_agg(jsonb_build_object(
             'name', a.attname,
             'type', format_type(a.atttypid, a.atttypmod),
-            'options', coalesce(to_jsonb(a.attfdwoptions), '[]'),
+            'options', (SELECT coalesce(jsonb_agg(o ORDER BY o), '[]')
+                        FROM unnest(a.attfdwoptions) o),
             'collation', CASE WHEN a.attcollation <> t.typcollation THEN (
                 SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
                 FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
                 WHERE co.oid = a.attcollation) END,
             'not_null', a.attnotnull,
-            'default', pg_get_expr(ad.adbin, ad.adrelid),
+            'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+            'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
             'comment', col_description(c.oid, a.attnum),
             'grants', (
                 SELECT coalesce(jsonb_agg(jsonb_build_object(

@@ -14,3 +14,8 @@ CREATE FOREIGN TABLE archived (
     CONSTRAINT archived_id_positive CHECK (id > 0)
 ) SERVER archive OPTIONS (table_name 'archived_orders');
 CREATE VIEW all_orders AS SELECT id FROM orders UNION ALL SELECT id FROM archived;
+-- options given out of order, and a generated column
+CREATE FOREIGN TABLE readings (
+    raw integer,
+    doubled integer GENERATED ALWAYS AS (raw * 2) STORED
+) SERVER remote OPTIONS (table_name 'readings', schema_name 'iot', updatable 'false');
