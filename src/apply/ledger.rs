@@ -59,6 +59,12 @@ ALTER TABLE strata.history DROP CONSTRAINT IF EXISTS history_action_check;
 ALTER TABLE strata.history ADD CONSTRAINT history_action_check
     CHECK (action IN ('apply', 'revert', 'baseline', 'adopt', 'undo', 'abandon',
                       'apply-failed', 'revert-failed'));
+-- Roles the schema declares that plans created or found (roles are cluster-wide: this
+-- records that this database's schema declares them).
+CREATE TABLE IF NOT EXISTS strata.roles (
+    rolname    text PRIMARY KEY,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
 COMMENT ON SCHEMA strata IS 'strata migration ledger: the plans applied to this database';
 ";
 

@@ -185,10 +185,37 @@ pub async fn introspect(client: &Client) -> Result<Catalog> {
         .await
         .map_err(|e| Error::database("starting the catalog snapshot", &e))?;
     let result = run_queries(client, &excluded).await;
+    let roles = declared_roles(client).await;
     // Ending a read-only transaction: nothing to keep, so a failure here changes nothing.
     let _ = client.batch_execute("ROLLBACK").await;
     let (server_version, raw) = result?;
-    rows::assemble(raw, server_version).and_then(without_ignored)
+    let mut catalog = rows::assemble(raw, server_version).and_then(without_ignored)?;
+    catalog.model.declared_roles = roles?;
+    Ok(catalog)
+}
+
+/// The declared roles plans recorded in `strata.roles` that the server has (none without
+/// a ledger). Never fails on a missing table: it may run inside a plan's transaction.
+async fn declared_roles(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('strata.roles') IS NOT NULL", &[])
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(|e| introspection_error("roles", &e))?;
+    if !exists {
+        return Ok(std::collections::BTreeSet::new());
+    }
+    let rows = client
+        .query(
+            "SELECT r.rolname::text FROM strata.roles r
+             WHERE EXISTS (SELECT 1 FROM pg_roles p WHERE p.rolname = r.rolname)",
+            &[],
+        )
+        .await
+        .map_err(|e| introspection_error("roles", &e))?;
+    rows.iter()
+        .map(|r| r.try_get(0).map_err(|e| introspection_error("roles", &e)))
+        .collect()
 }
 
 /// Introspects inside the transaction the client has open, seeing its uncommitted changes
@@ -210,7 +237,10 @@ pub async fn introspect_in_transaction(client: &Client) -> Result<Catalog> {
         .await
         .map_err(|e| introspection_error("server", &e))?;
     let (server_version, raw) = result?;
-    rows::assemble(raw, server_version).and_then(without_ignored)
+    let mut catalog = rows::assemble(raw, server_version).and_then(without_ignored)?;
+    // The ledger exists here (the runner made it).
+    catalog.model.declared_roles = declared_roles(client).await?;
+    Ok(catalog)
 }
 
 /// The objects of the database `client` is connected to that `model` does not hold: the

@@ -518,6 +518,10 @@ async fn run_statement(
     loading: &Loading<'_>,
     statement: &Statement,
 ) -> std::result::Result<(), StatementError> {
+    // A declared role is made on the server before loading (roles are cluster-wide).
+    if statement.info.declared_role.is_some() {
+        return Ok(());
+    }
     // A comment on an extension is the extension owner's (the server's administrative
     // role): written by strata from the name and text, for allowed extensions only.
     if let (Some((name, text)), Some((admin, allowed))) =
@@ -821,6 +825,8 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
 /// Gives the desired state's columns the `-- strata:using` expressions of the schema
 /// files (how to convert their values when a type changes and no cast does).
 pub fn attach_conversions(catalog: &mut crate::model::Catalog, schema: &Schema) -> Result<()> {
+    // The roles it declares (a shadow database does not record them: plans do).
+    catalog.model.declared_roles = schema.declared_roles();
     for c in schema
         .conversions()
         .map_err(|p| Error::Config(p.to_string()))?

@@ -68,6 +68,27 @@ impl fmt::Display for Target<'_> {
     }
 }
 
+/// Creates a role the schema declares when the server lacks it (roles are cluster-wide: it
+/// may exist already), and records it in `strata.roles`.
+pub fn create_role(name: &str) -> String {
+    format!(
+        "DO $strata$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {lit}) THEN \
+         CREATE ROLE {ident} NOLOGIN; END IF; END $strata$;\n\
+         INSERT INTO strata.roles (rolname) VALUES ({lit}) ON CONFLICT DO NOTHING;",
+        lit = Literal(name),
+        ident = Ident(name)
+    )
+}
+
+/// Forgets a role the schema no longer declares: the role stays (other databases of the
+/// server may use it).
+pub fn forget_role(name: &str) -> String {
+    format!(
+        "DELETE FROM strata.roles WHERE rolname = {};",
+        Literal(name)
+    )
+}
+
 /// `COMMENT ON ... IS ...;`
 pub fn comment(target: Target<'_>, text: Option<&str>) -> String {
     match text {

@@ -665,6 +665,7 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
     objects::decide(&mut d);
     privileges::decide(&mut d);
     privileges::decide_publications(&mut d);
+    privileges::decide_roles(&mut d);
     inherit::decide(&mut d);
     d.close_rebuilds();
 
@@ -690,6 +691,7 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
     privileges::emit_publications(&mut d);
     inherit::order_after_copy(&mut d);
     privileges::order_creations(&mut d);
+    privileges::emit_roles(&mut d);
 
     let edges = d.edges();
     let nodes = &d.nodes;

@@ -258,3 +258,53 @@ pub(super) fn emit_publications(d: &mut Differ) {
         d.push(node);
     }
 }
+
+/// Roles the schema declares: created (when the server lacks them) before anything that
+/// could grant to them, forgotten (never dropped) when no longer declared.
+pub(super) fn decide_roles(d: &mut Differ) {
+    for role in d.des.declared_roles.difference(&d.cur.declared_roles) {
+        d.set(ObjectId::Role(role.clone()), Decision::Create);
+    }
+    for role in d.cur.declared_roles.difference(&d.des.declared_roles) {
+        d.set(ObjectId::Role(role.clone()), Decision::Drop);
+    }
+}
+
+pub(super) fn emit_roles(d: &mut Differ) {
+    let (cur, des) = (d.cur, d.des);
+    for role in cur.declared_roles.difference(&des.declared_roles) {
+        let step = Step::new(
+            format!("forget role {role} (the role stays: roles are the server's)"),
+            ddl::forget_role(role),
+        )
+        .reverse(ddl::create_role(role));
+        d.push_drop(Differ::node(
+            ObjectId::Role(role.clone()),
+            Action::Drop,
+            step,
+        ));
+    }
+    let created: Vec<ObjectId> = des
+        .declared_roles
+        .difference(&cur.declared_roles)
+        .map(|r| ObjectId::Role(r.clone()))
+        .collect();
+    for id in &created {
+        let ObjectId::Role(role) = id else { continue };
+        let step = Step::new(
+            format!("create role {role} unless the server has it"),
+            ddl::create_role(role),
+        )
+        .reverse(ddl::forget_role(role));
+        d.push(Differ::node(id.clone(), Action::Create, step));
+    }
+    if created.is_empty() {
+        return;
+    }
+    // Everything else may grant to them.
+    for node in &mut d.nodes {
+        if !matches!(node.object, ObjectId::Role(_)) {
+            node.after.extend(created.iter().cloned());
+        }
+    }
+}

@@ -48,6 +48,11 @@ pub struct Model {
     /// Publications (logical replication), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub publications: BTreeMap<String, Publication>,
+    /// Roles the schema declares (`CREATE ROLE name [NOLOGIN]`): created by plans when the
+    /// server lacks them, recorded in `strata.roles`; never dropped (roles are
+    /// cluster-wide), only forgotten.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub declared_roles: BTreeSet<String>,
     /// Foreign servers (`CREATE SERVER`), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub foreign_servers: BTreeMap<String, ForeignServer>,
@@ -989,6 +994,7 @@ impl Model {
             ObjectId::DefaultPrivileges(key) => self.default_privileges.contains_key(key),
             ObjectId::Publication(name) => self.publications.contains_key(name),
             ObjectId::ForeignServer(name) => self.foreign_servers.contains_key(name),
+            ObjectId::Role(name) => self.declared_roles.contains(name),
             ObjectId::ForeignTable(name) => self.foreign_tables.contains_key(name),
             ObjectId::Operator(id) => self.operators.contains_key(id),
             ObjectId::Cast(key) => self.user_casts.contains_key(key),

@@ -46,6 +46,8 @@ pub enum ObjectId {
     Publication(String),
     ForeignServer(String),
     ForeignTable(QualName),
+    /// A role the schema declares.
+    Role(String),
     /// An operator: its name and operand types (`NONE` for a missing one).
     Operator(FunctionId),
     /// A cast, by `source AS target`.
@@ -93,6 +95,7 @@ impl ObjectId {
             ObjectId::Publication(_) => "publication",
             ObjectId::ForeignServer(_) => "foreign server",
             ObjectId::ForeignTable(_) => "foreign table",
+            ObjectId::Role(_) => "role",
             ObjectId::Operator(_) => "operator",
             ObjectId::Cast(_) => "cast",
             ObjectId::View(_) => "view",
@@ -107,7 +110,8 @@ impl fmt::Display for ObjectId {
             ObjectId::Schema(n)
             | ObjectId::Extension(n)
             | ObjectId::Publication(n)
-            | ObjectId::ForeignServer(n) => {
+            | ObjectId::ForeignServer(n)
+            | ObjectId::Role(n) => {
                 write!(f, "{} {}", self.kind(), Ident(n))
             }
             ObjectId::Type(n)

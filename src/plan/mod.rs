@@ -158,11 +158,23 @@ pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
         revert.len(),
         started.elapsed()
     );
+    // The roles each direction needs the server to have: those its grants and policies name
+    // newly, but not the declared roles it creates itself.
     let (cur_roles, des_roles) = (current.model.roles(), desired.model.roles());
+    let (cur_declared, des_declared) =
+        (&current.model.declared_roles, &desired.model.declared_roles);
     Ok(Plan {
         steps,
         revert,
-        roles: des_roles.difference(&cur_roles).cloned().collect(),
-        revert_roles: cur_roles.difference(&des_roles).cloned().collect(),
+        roles: des_roles
+            .difference(&cur_roles)
+            .filter(|r| !des_declared.contains(*r))
+            .cloned()
+            .collect(),
+        revert_roles: cur_roles
+            .difference(&des_roles)
+            .filter(|r| !cur_declared.contains(*r))
+            .cloned()
+            .collect(),
     })
 }

@@ -49,6 +49,29 @@ pub struct StatementInfo {
     pub extension: Option<ExtensionSpec>,
     /// `COMMENT ON EXTENSION name IS 'text'` (or `NULL`): the extension and the text.
     pub extension_comment: Option<(String, Option<String>)>,
+    /// `CREATE ROLE name [[WITH] NOLOGIN]`: a role the schema declares, which plans create
+    /// when the server lacks it (never run in a shadow database: roles are cluster-wide).
+    pub declared_role: Option<String>,
+}
+
+/// The role of `CREATE ROLE name [[WITH] NOLOGIN]`, and nothing more: no password, no
+/// attributes (logins and their passwords are made outside schema/).
+fn declared_role(tokens: &[Tok]) -> Option<String> {
+    let (create, role, Tok::Word { name, .. }) = (tokens.first()?, tokens.get(1)?, tokens.get(2)?)
+    else {
+        return None;
+    };
+    if !(create.is("CREATE") && role.is("ROLE")) {
+        return None;
+    }
+    let rest = &tokens[3..];
+    let plain = match rest {
+        [] => true,
+        [a] => a.is("NOLOGIN"),
+        [a, b] => a.is("WITH") && b.is("NOLOGIN"),
+        _ => false,
+    };
+    plain.then(|| name.clone())
 }
 
 fn extension_comment(tokens: &[Tok]) -> Option<(String, Option<String>)> {
@@ -156,11 +179,12 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
                 .windows(3)
                 .take(8)
                 .any(|w| w[0].is("IF") && w[1].is("NOT") && w[2].is("EXISTS")),
-        roles: roles(tokens),
+        roles: declared_role(tokens).map_or_else(|| roles(tokens), |r| vec![r]),
         owners: owners(tokens),
         references: references(tokens),
         extension: extension(tokens),
         extension_comment: extension_comment(tokens),
+        declared_role: declared_role(tokens),
     }
 }
 
@@ -363,10 +387,15 @@ pub(crate) fn rejection(tokens: &[Tok], info: &StatementInfo) -> Option<String> 
                 .any(|w| w == "temp" || w == "temporary");
             if temporary {
                 "temporary objects are not part of a schema".to_owned()
-            } else if matches!(
-                created,
-                "database" | "role" | "user" | "group" | "tablespace"
-            ) && !(created == "user" && word(2) == "mapping")
+            } else if info.declared_role.is_some() {
+                return None;
+            } else if created == "role" {
+                "CREATE ROLE in schema files declares a role that plans create when it is \
+                 missing, as `CREATE ROLE name` or `CREATE ROLE name NOLOGIN` and nothing more: \
+                 logins, passwords and attributes are made outside schema/"
+                    .to_owned()
+            } else if matches!(created, "database" | "user" | "group" | "tablespace")
+                && !(created == "user" && word(2) == "mapping")
             {
                 format!(
                     "CREATE {} is cluster-wide: strata manages one database's schema (create \

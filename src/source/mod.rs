@@ -350,6 +350,14 @@ impl Schema {
         Ok(out)
     }
 
+    /// The roles the schema declares (`CREATE ROLE name [NOLOGIN]`), which plans create.
+    pub fn declared_roles(&self) -> std::collections::BTreeSet<String> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.info.declared_role.clone())
+            .collect()
+    }
+
     /// The roles the statements grant to or name, which a shadow database needs to exist.
     pub fn roles(&self) -> Vec<String> {
         let mut roles: Vec<String> = self
@@ -644,7 +652,7 @@ mod tests {
                 "GRANT CONNECT ON DATABASE d TO me;",
                 "ON DATABASE is outside",
             ),
-            ("CREATE ROLE x SUPERUSER;", "CREATE ROLE is cluster-wide"),
+            ("CREATE ROLE x SUPERUSER;", "logins, passwords and attributes are made outside schema"),
             (
                 "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p;",
                 "CREATE SUBSCRIPTION has no place",
@@ -698,6 +706,8 @@ mod tests {
             "REVOKE ALL ON FUNCTION f() FROM PUBLIC;",
             "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO reader;",
             "CREATE SERVER s FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'x');",
+            "CREATE ROLE app;",
+            "CREATE ROLE app WITH NOLOGIN;",
             "CREATE FOREIGN TABLE ft (id int) SERVER s;",
         ] {
             assert!(schema(&[("ok.sql", sql)]).is_ok(), "{sql}");

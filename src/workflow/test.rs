@@ -50,6 +50,7 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
     // The test queries may act as the roles the plans name (SET ROLE app): lent to the role
     // that owns the throwaway database, as for loading schema files.
     let mut roles: Vec<String> = order.iter().flat_map(|p| p.head.roles.clone()).collect();
+    roles.extend(schema.roles());
     roles.sort();
     roles.dedup();
     dev.lend_roles(&roles).await?;

@@ -655,8 +655,6 @@ async fn the_rendered_job_migrates_a_real_database_to_the_head_and_a_rerun_is_a_
         .head
         .postgres_major;
     let major = cluster().await.major();
-    // The SOVD plans grant to the application's role, which operators create.
-    crate::harness::ensure_roles(&["sovd_app"]).await;
     let secret = crate::harness::password().await;
     let host = crate::harness::socket_host().await;
     let encoded_host = host.replace('/', "%2F");

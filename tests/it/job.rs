@@ -258,3 +258,75 @@ async fn the_sovd_rls_checks_fail_when_the_policy_is_removed() {
         "{all}"
     );
 }
+
+/// A role the schema declares (`CREATE ROLE name NOLOGIN`) is created by the plan that
+/// first needs it when the server lacks it, recorded, seen as no change afterwards, and
+/// only forgotten (never dropped) once the schema no longer declares it.
+#[tokio::test]
+async fn a_declared_role_is_created_by_a_plan_and_only_forgotten_later() {
+    let p = Project::new().await;
+    let role = format!(
+        "strata_reader_{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    std::fs::write(p.path("strata.toml"), "[shadow]\ncreate_roles = true\n").unwrap();
+    p.schema(
+        "a.sql",
+        &format!(
+            "CREATE ROLE {role} NOLOGIN;
+CREATE TABLE books (id int PRIMARY KEY, title text);
+GRANT SELECT ON books TO {role};
+"
+        ),
+    );
+    let out = p.plan("reader");
+    assert!(
+        out.contains(&format!("create role {role} unless the server has it")),
+        "{out}"
+    );
+    // The development server made it to load the schema; the target's server must not
+    // need it beforehand.
+    p.sql(&format!("DROP ROLE {role}")).await;
+    p.expect(0, &["apply"]);
+    let has_role = format!("SELECT count(*) FROM pg_roles WHERE rolname = '{role}'");
+    assert_eq!(p.query_one_i64(&has_role).await, 1);
+    assert_eq!(
+        p.query_one_i64(&format!(
+            "SELECT count(*) FROM strata.roles WHERE rolname = '{role}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(
+        p.query_one_i64(&format!(
+            "SELECT count(*) FROM information_schema.role_table_grants \
+             WHERE grantee = '{role}' AND table_name = 'books'"
+        ))
+        .await,
+        1
+    );
+    let out = p.expect(0, &["diff"]);
+    assert!(out.contains("no changes"), "{out}");
+    p.expect(0, &["status"]);
+
+    // No longer declared: forgotten, not dropped.
+    p.sql("INSERT INTO books VALUES (1, 'Dune')").await;
+    p.schema(
+        "a.sql",
+        "CREATE TABLE books (id int PRIMARY KEY, title text);",
+    );
+    let out = p.plan("no reader");
+    assert!(out.contains(&format!("forget role {role}")), "{out}");
+    p.expect(0, &["apply"]);
+    assert_eq!(p.query_one_i64(&has_role).await, 1);
+    assert_eq!(
+        p.query_one_i64("SELECT count(*) FROM strata.roles").await,
+        0
+    );
+    assert_eq!(p.query_one_i64("SELECT count(*) FROM books").await, 1);
+    p.expect(0, &["status"]);
+    p.sql(&format!("DROP ROLE {role}")).await;
+}
