@@ -70,10 +70,12 @@ fn main() -> ExitCode {
                 Ok(runtime) => runtime.block_on(async {
                     tokio::select! {
                         result = cli::run(cli) => result,
-                        signal = cancelled => Err(anyhow::anyhow!(
-                            "interrupted by {}",
-                            signal.unwrap_or("a signal")
-                        )),
+                        signal = cancelled => {
+                            let signal = signal.unwrap_or("a signal");
+                            // Nothing strata started may go on running after it exits.
+                            strata::apply::session::interrupt(signal).await;
+                            Err(anyhow::anyhow!("interrupted by {signal}"))
+                        }
                     }
                 }),
                 Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),

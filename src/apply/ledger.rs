@@ -58,7 +58,8 @@ ALTER TABLE strata.history ALTER COLUMN plan_id DROP NOT NULL;
 ALTER TABLE strata.history DROP CONSTRAINT IF EXISTS history_action_check;
 ALTER TABLE strata.history ADD CONSTRAINT history_action_check
     CHECK (action IN ('apply', 'revert', 'baseline', 'adopt', 'undo', 'abandon',
-                      'apply-failed', 'revert-failed'));
+                      'apply-failed', 'revert-failed', 'apply-interrupted',
+                      'revert-interrupted'));
 -- Roles the schema declares that plans created or found (roles are cluster-wide: this
 -- records that this database's schema declares them).
 CREATE TABLE IF NOT EXISTS strata.roles (
@@ -286,7 +287,7 @@ pub async fn finish_revert(client: &Client, plan_id: &str) -> Result<()> {
 /// A failed run, as `strata.history` records it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FailedRun {
-    /// `apply-failed` or `revert-failed`.
+    /// `apply-failed`, `revert-failed`, `apply-interrupted` or `revert-interrupted`.
     pub action: String,
     pub plan_id: Option<String>,
     /// The 1-based step that failed, if a step did.
@@ -357,7 +358,7 @@ pub async fn last_failure(client: &Client) -> Result<Option<FailedRun>> {
     };
     let get = |e: tokio_postgres::Error| db("reading strata.history", &e);
     let action: String = row.try_get(0).map_err(get)?;
-    if !action.ends_with("-failed") {
+    if !action.ends_with("-failed") && !action.ends_with("-interrupted") {
         return Ok(None);
     }
     Ok(Some(FailedRun {

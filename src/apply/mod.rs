@@ -196,6 +196,14 @@ impl<'a> Runner<'a> {
         work.batch_execute("SET check_function_bodies = off")
             .await
             .map_err(|e| Error::database("starting the session", &e))?;
+        // A statement whose client died (strata killed) stops within seconds instead of
+        // running on, and holding its locks, until it ends (PostgreSQL 14+, where the
+        // platform supports it; elsewhere the setting is refused and left at 0).
+        if major >= 14 {
+            let _ = work
+                .batch_execute("SET client_connection_check_interval = '2s'")
+                .await;
+        }
         Ok(Self {
             url: url.clone(),
             work,
@@ -207,6 +215,16 @@ impl<'a> Runner<'a> {
             report,
             notes: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// Makes a signal cancel this runner's statement and record the interruption
+    /// ([`session::interrupt`]) until [`Runner::unwatch`].
+    pub fn watch(&self, action: &'static str) {
+        session::register(&self.url, self.work_pid, &self.started, action);
+    }
+
+    pub fn unwatch(&self) {
+        session::unregister(self.work_pid);
     }
 
     /// Records a failed run (`action`: `apply-failed` or `revert-failed`) in

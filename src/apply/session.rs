@@ -14,6 +14,79 @@ pub const LOCK_KEY: i64 = 0x5354_5241_5441_0001;
 
 const POLL: Duration = Duration::from_millis(250);
 
+/// A run in progress: its work session, for a signal to cancel the statement it runs.
+#[derive(Clone, Debug)]
+struct Running {
+    url: DbUrl,
+    pid: i32,
+    started: String,
+    /// `apply` or `revert`.
+    action: &'static str,
+}
+
+static RUNNING: std::sync::Mutex<Vec<Running>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a run whose statement a signal must cancel (see [`interrupt`]).
+pub(crate) fn register(url: &DbUrl, pid: i32, started: &str, action: &'static str) {
+    if let Ok(mut running) = RUNNING.lock() {
+        running.push(Running {
+            url: url.clone(),
+            pid,
+            started: started.to_owned(),
+            action,
+        });
+    }
+}
+
+/// The run ended by itself: nothing to cancel.
+pub(crate) fn unregister(pid: i32) {
+    if let Ok(mut running) = RUNNING.lock() {
+        running.retain(|r| r.pid != pid);
+    }
+}
+
+/// After a signal: cancels the statement each registered run's work session is running
+/// (from a new connection as the same role, `pg_cancel_backend`), waits (up to 5 s) until
+/// that session is no longer active, so that nothing of the run goes on after strata has
+/// released its lock, and records the interruption in `strata.history`.
+pub async fn interrupt(signal: &str) {
+    let running: Vec<Running> = RUNNING
+        .lock()
+        .map(|mut r| std::mem::take(&mut *r))
+        .unwrap_or_default();
+    for run in running {
+        let Ok(Ok(client)) = tokio::time::timeout(Duration::from_secs(3), run.url.connect()).await
+        else {
+            continue;
+        };
+        let _ = client
+            .execute("SELECT pg_cancel_backend($1)", &[&run.pid])
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let active = client
+                .query_opt(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND state = 'active'",
+                    &[&run.pid],
+                )
+                .await;
+            if !matches!(active, Ok(Some(_))) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = super::ledger::record_failure(
+            &client,
+            &format!("{}-interrupted", run.action),
+            None,
+            None,
+            &format!("interrupted by {signal}: its statement was cancelled"),
+            &run.started,
+        )
+        .await;
+    }
+}
+
 /// Connects, retrying with backoff while the server is not reachable yet, until `timeout`.
 pub async fn connect(url: &DbUrl, timeout: Duration, report: &dyn Fn(&str)) -> Result<Client> {
     let deadline = Instant::now() + timeout;

@@ -418,7 +418,9 @@ async fn apply(args: ApplyArgs) -> Result<Outcome> {
     let order = workflow::verified_chain(&chain)?;
     workflow::verify_signature(&chain, &order, args.signing.verify_key.as_deref())?;
     let done = with_runner(&url, &project.apply, &progress, async |r| {
+        r.watch("apply");
         let done = r.apply(&order).await;
+        r.unwatch();
         if let Err(e) = &done {
             r.record_failure("apply-failed", e).await;
         }
@@ -509,7 +511,10 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
 /// A failed run on one line: what, which plan and step, where, when, and the error's first
 /// line.
 fn failure_line(f: &crate::apply::ledger::FailedRun) -> String {
-    let what = f.action.trim_end_matches("-failed");
+    let what = f
+        .action
+        .trim_end_matches("-failed")
+        .trim_end_matches("-interrupted");
     let mut line = what.to_owned();
     if let Some(plan) = &f.plan_id {
         line.push_str(&format!(" of {plan}"));
@@ -545,7 +550,9 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
     let mut settings = project.apply.clone();
     settings.accept_data_loss = args.accept_data_loss;
     let done = with_runner(&url, &settings, &progress, async |r| {
+        r.watch("revert");
         let done = r.revert(&order, to, args.force).await;
+        r.unwatch();
         if let Err(e) = &done {
             r.record_failure("revert-failed", e).await;
         }

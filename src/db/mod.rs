@@ -97,6 +97,17 @@ impl DbUrl {
         if config.get_application_name().is_none() {
             config.application_name("strata");
         }
+        // A peer that vanished (a killed pod, a cut network) is noticed within about 25 s
+        // rather than libpq's two hours, unless the URL says otherwise.
+        if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+            config.keepalives_idle(Duration::from_secs(10));
+        }
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(Duration::from_secs(5));
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(3);
+        }
         let connector = tls::connector(&self.tls)?;
         let (client, connection) = config.connect(connector).await.map_err(|e| {
             use tokio_postgres::error::SqlState;

@@ -652,7 +652,10 @@ mod tests {
                 "GRANT CONNECT ON DATABASE d TO me;",
                 "ON DATABASE is outside",
             ),
-            ("CREATE ROLE x SUPERUSER;", "logins, passwords and attributes are made outside schema"),
+            (
+                "CREATE ROLE x SUPERUSER;",
+                "logins, passwords and attributes are made outside schema",
+            ),
             (
                 "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p;",
                 "CREATE SUBSCRIPTION has no place",

@@ -162,25 +162,26 @@ async fn a_database_alembic_managed_is_adopted_and_the_next_plan_applies() {
     let (code, out) = run(&["status"]);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("alembic_version"), "{out}");
-    let out = p
-        .command(&["status"])
-        .env("DATABASE_URL", &url)
-        .env("STRATA_IGNORE_TABLES", "public.alembic_version")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let status_as_the_job = || {
+        let out = p
+            .command(&["status"])
+            .env("DATABASE_URL", &url)
+            .env("STRATA_IGNORE_TABLES", "public.alembic_version")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!("{}{}", text(&out.stdout), text(&out.stderr)),
+        )
+    };
+    let (code, all) = status_as_the_job();
+    assert_eq!(code, Some(0), "{all}");
 
     // What a managed object needs cannot be left out.
     p.sql("CREATE VIEW alembic_head AS SELECT version_num FROM alembic_version")
         .await;
-    let out = p
-        .command(&["status"])
-        .env("DATABASE_URL", &url)
-        .env("STRATA_IGNORE_TABLES", "public.alembic_version")
-        .output()
-        .unwrap();
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "{all}");
+    let (code, all) = status_as_the_job();
+    assert_eq!(code, Some(1), "{all}");
     assert!(
         all.contains("view public.alembic_head depends on")
             && all.contains("public.alembic_version"),
@@ -329,4 +330,63 @@ GRANT SELECT ON books TO {role};
     assert_eq!(p.query_one_i64("SELECT count(*) FROM books").await, 1);
     p.expect(0, &["status"]);
     p.sql(&format!("DROP ROLE {role}")).await;
+}
+
+/// SIGTERM during a step: strata cancels the statement it started before it exits (nothing
+/// of it runs on), and records the interruption in `strata.history`.
+#[tokio::test]
+async fn sigterm_cancels_the_running_statement_and_is_recorded() {
+    use std::time::Duration;
+    let p = Project::new().await;
+    p.schema("a.sql", "CREATE TABLE books (id int PRIMARY KEY);");
+    p.plan("books");
+    let id = p.head();
+    crate::project::edit_steps(&p.path("plans"), &id, |steps| {
+        steps.insert(0, crate::project::sleep_step(60, true))
+    });
+    let child = p
+        .command(&["apply"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = p.db.url().connect().await.unwrap();
+    let sleeping = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' \
+                    AND query NOT LIKE '%pg_stat_activity%' AND state = 'active'";
+    let mut started = false;
+    for _ in 0..400 {
+        let n: i64 = client.query_one(sleeping, &[]).await.unwrap().get(0);
+        if n > 0 {
+            started = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(started, "the step never started");
+    let begun = std::time::Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    // The statement is gone when strata has exited, long before its 60 s.
+    let n: i64 = client.query_one(sleeping, &[]).await.unwrap().get(0);
+    assert_eq!(n, 0, "the step's statement runs on after strata exited");
+    assert!(begun.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        p.query_one_text(
+            "SELECT action || ': ' || error FROM strata.history ORDER BY id DESC LIMIT 1"
+        )
+        .await,
+        "apply-interrupted: interrupted by SIGTERM: its statement was cancelled"
+    );
+    let status = p.expect(2, &["status"]);
+    assert!(status.contains("last run failed: apply"), "{status}");
+    // Nothing of the plan was kept; a rerun applies it (the wait step again: cut it short).
+    assert_eq!(
+        p.query_one_i64("SELECT count(*) FROM strata.ledger").await,
+        0
+    );
 }
