@@ -190,8 +190,25 @@ pub fn markdown(plan: &PlanFile) -> String {
         }
         out.push('\n');
     }
+    let _ = writeln!(
+        out,
+        "<details><summary>SQL</summary>\n\n{}\n</details>",
+        md_fenced("sql", &steps_sql(&head.steps))
+    );
+    if !head.revert.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Revert SQL</summary>\n\n{}\n</details>",
+            md_fenced("sql", &steps_sql(&head.revert))
+        );
+    }
+    out
+}
+
+/// Steps as SQL, each after a one-line comment with its summary.
+fn steps_sql(steps: &[crate::planfile::PlannedStep]) -> String {
     let mut sql = String::new();
-    for step in &head.steps {
+    for step in steps {
         let _ = writeln!(
             sql,
             "-- {}\n{}\n",
@@ -199,28 +216,7 @@ pub fn markdown(plan: &PlanFile) -> String {
             step.sql
         );
     }
-    let _ = writeln!(
-        out,
-        "<details><summary>SQL</summary>\n\n{}\n</details>",
-        md_fenced("sql", &sql)
-    );
-    if !head.revert.is_empty() {
-        let mut back = String::new();
-        for step in &head.revert {
-            let _ = writeln!(
-                back,
-                "-- {}\n{}\n",
-                step.summary.replace(['\n', '\r'], " "),
-                step.sql
-            );
-        }
-        let _ = writeln!(
-            out,
-            "<details><summary>Revert SQL</summary>\n\n{}\n</details>",
-            md_fenced("sql", &back)
-        );
-    }
-    out
+    sql
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! repeatable-read transaction, with `search_path` empty so that every name PostgreSQL prints
 //! is schema-qualified.
 
+mod inventory;
 mod rows;
 
 use futures_util::future::try_join_all;
@@ -265,7 +266,7 @@ pub async fn unseen(client: &Client, model: &crate::model::Model) -> Result<Vec<
                 .map_err(|e| introspection_error("inventory", &e))
         })
         .collect::<Result<Vec<_>>>()?;
-    rows::unseen(model, docs)
+    inventory::unseen(model, docs)
 }
 
 /// What the backend `pid` waits for and who holds it, if it waits.

@@ -687,25 +687,25 @@ fn roles(tokens: &[Tok]) -> Vec<String> {
             }
         }
     }
-    for (i, t) in &top_level {
-        let next = tokens.get(i + 1);
-        if (t.is("OWNER") && next.is_some_and(|n| n.is("TO")))
-            || (t.is("FOR") && next.is_some_and(|n| n.is("ROLE") || n.is("USER")))
-        {
-            out.extend(role_list(tokens.get(i + 2..).unwrap_or(&[])));
-        }
-        if t.is("AUTHORIZATION") {
-            out.extend(role_list(tokens.get(i + 1..).unwrap_or(&[])));
-        }
-    }
+    out.extend(owner_clauses(tokens, top_level.iter().map(|(i, _)| *i)));
     out.sort();
     out.dedup();
     out
 }
 
 fn owners(tokens: &[Tok]) -> Vec<String> {
+    let mut out = owner_clauses(tokens, 0..tokens.len());
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The roles after `OWNER TO`, `FOR ROLE`/`FOR USER` and `AUTHORIZATION`, looking at the
+/// tokens at `positions`.
+fn owner_clauses(tokens: &[Tok], positions: impl Iterator<Item = usize>) -> Vec<String> {
     let mut out = Vec::new();
-    for (i, t) in tokens.iter().enumerate() {
+    for i in positions {
+        let t = &tokens[i];
         let next = tokens.get(i + 1);
         if (t.is("OWNER") && next.is_some_and(|n| n.is("TO")))
             || (t.is("FOR") && next.is_some_and(|n| n.is("ROLE") || n.is("USER")))
@@ -716,8 +716,6 @@ fn owners(tokens: &[Tok]) -> Vec<String> {
             out.extend(role_list(tokens.get(i + 1..).unwrap_or(&[])));
         }
     }
-    out.sort();
-    out.dedup();
     out
 }
 
