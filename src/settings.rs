@@ -196,6 +196,10 @@ pub struct ApplySettings {
     /// before and after (shadow replays: the steps ran unprivileged on a throwaway
     /// database).
     pub verify_after: bool,
+    /// Runs every lone step twice (with what guards it), as a rerun does when strata
+    /// stopped after the step committed but before its completion was recorded: the test
+    /// that every lone step is safe to run twice.
+    pub repeat_lone_steps: bool,
 }
 
 impl Default for ApplySettings {
@@ -209,6 +213,7 @@ impl Default for ApplySettings {
             require_review: true,
             accept_data_loss: false,
             verify_after: false,
+            repeat_lone_steps: false,
         }
     }
 }

@@ -3,7 +3,6 @@
 
 use tokio_postgres::Client;
 
-use crate::catalog::LEDGER_SCHEMA;
 use crate::error::{Error, Result};
 use serde::Deserialize;
 
@@ -120,19 +119,18 @@ pub async fn ensure(client: &Client) -> Result<()> {
 /// The ledger rows in chain order; empty if there is no ledger. Reads rows as JSON, so a
 /// ledger written by an older strata (without the newer columns) reads too.
 pub async fn read(client: &Client) -> Result<Vec<Row>> {
-    let exists: bool = client
-        .query_one(
-            "SELECT to_regclass($1) IS NOT NULL",
-            &[&format!("{LEDGER_SCHEMA}.ledger")],
-        )
+    // Unnamed statements (`query_typed`), as for every read `status` makes: they work
+    // through a transaction pooler, where named ones collide with other clients'.
+    let exists = client
+        .query_typed("SELECT to_regclass('strata.ledger') IS NOT NULL", &[])
         .await
-        .and_then(|r| r.try_get(0))
+        .and_then(|rows| rows.first().map_or(Ok(false), |r| r.try_get(0)))
         .map_err(|e| db("looking for strata.ledger", &e))?;
     if !exists {
         return Ok(Vec::new());
     }
     let rows = client
-        .query(
+        .query_typed(
             "SELECT to_jsonb(l) || jsonb_build_object('finished_at', l.finished_at::text)
              FROM strata.ledger l ORDER BY position",
             &[],
@@ -331,21 +329,21 @@ pub async fn record_failure(
 
 /// The last run recorded in `strata.history`, when it failed.
 pub async fn last_failure(client: &Client) -> Result<Option<FailedRun>> {
-    let has_errors: bool = client
-        .query_one(
+    let has_errors = client
+        .query_typed(
             "SELECT EXISTS (SELECT 1 FROM pg_attribute
                             WHERE attrelid = to_regclass('strata.history')
                               AND attname = 'error' AND NOT attisdropped)",
             &[],
         )
         .await
-        .and_then(|r| r.try_get(0))
+        .and_then(|rows| rows.first().map_or(Ok(false), |r| r.try_get(0)))
         .map_err(|e| db("looking for strata.history", &e))?;
     if !has_errors {
         return Ok(None);
     }
-    let row = client
-        .query_opt(
+    let rows = client
+        .query_typed(
             "SELECT action, plan_id, step, error, started_at::text, finished_at::text,
                     applied_from
              FROM strata.history ORDER BY id DESC LIMIT 1",
@@ -353,7 +351,7 @@ pub async fn last_failure(client: &Client) -> Result<Option<FailedRun>> {
         )
         .await
         .map_err(|e| db("reading strata.history", &e))?;
-    let Some(row) = row else {
+    let Some(row) = rows.into_iter().next() else {
         return Ok(None);
     };
     let get = |e: tokio_postgres::Error| db("reading strata.history", &e);

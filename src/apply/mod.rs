@@ -170,7 +170,10 @@ impl<'a> Runner<'a> {
         report: &'a (dyn Fn(&str) + Sync),
     ) -> Result<Self> {
         let work = session::connect(url, settings.connect_timeout, report).await?;
+        session::prepare(&work, session::WORK_TAG, true).await?;
         let lock_client = session::connect(url, settings.connect_timeout, report).await?;
+        session::prepare(&lock_client, session::LOCK_TAG, false).await?;
+        session::require_session(&work, &lock_client).await?;
         let lock = MigrationLock::acquire(lock_client, settings.lock_wait, report).await?;
         let row = work
             .query_one(
@@ -190,6 +193,8 @@ impl<'a> Runner<'a> {
         let started: String = row
             .try_get(2)
             .map_err(|e| Error::database("starting the session", &e))?;
+        session::wait_for_earlier_runs(&work, &[work_pid, lock.pid], settings.lock_wait, report)
+            .await?;
         ledger::ensure(&work).await?;
         // Function bodies are checked when they run, not when they are created (as pg_dump
         // does): a body may use a table a later step creates.

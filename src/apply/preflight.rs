@@ -401,6 +401,7 @@ pub async fn run(
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(|e| Error::database("starting the pre-flight checks", &e))?;
+    let mut lock_wait = false;
     let result = async {
         for (step, summary, check) in checks {
             client
@@ -421,6 +422,7 @@ pub async fn run(
                     );
                 }
                 Err(e) => {
+                    lock_wait = crate::catalog::is_lock_timeout(&e);
                     return Err(Error::Database {
                         context: format!("pre-flight check ({check})"),
                         message: describe_pg_error(&e),
@@ -436,6 +438,11 @@ pub async fn run(
     }
     .await;
     let _ = client.batch_execute("ROLLBACK").await;
+    if let Err(Error::Database { context, .. }) = &result
+        && lock_wait
+    {
+        return Err(crate::catalog::lock_wait_error(client, context).await);
+    }
     result?;
     Ok(findings)
 }

@@ -14,6 +14,90 @@ pub const LOCK_KEY: i64 = 0x5354_5241_5441_0001;
 
 const POLL: Duration = Duration::from_millis(250);
 
+/// The end of the `application_name` of a run's work session, by which a later run finds
+/// statements an earlier one left running (see [`wait_for_earlier_runs`]).
+pub const WORK_TAG: &str = "[strata-work]";
+
+/// The end of the `application_name` of the session holding the migration lock.
+pub const LOCK_TAG: &str = "[strata-lock]";
+
+/// Tags a session's `application_name` (keeping the start of the one it has) and, for a
+/// work session, bounds its reads' lock waits and sets the server's own keepalives (so
+/// that the server notices a vanished client within half a minute, not hours).
+pub async fn prepare(client: &Client, tag: &str, work: bool) -> Result<()> {
+    let mut sql = format!(
+        "SELECT set_config('application_name', left(current_setting('application_name'), 40) \
+         || ' {tag}', false)"
+    );
+    if work {
+        sql.push_str(&format!(
+            "; SET lock_timeout = {}; SET tcp_keepalives_idle = 10; \
+             SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3",
+            crate::catalog::read_lock_wait().as_millis()
+        ));
+    }
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| Error::database("starting the session", &e))
+}
+
+/// Before any step runs (with the migration lock held): statements that an earlier strata
+/// run (killed, or cut off from the server) left running on this database would conflict
+/// with the steps about to run. Waits for them to end, up to `wait`, saying which; then
+/// cancels them (their run is gone: it no longer holds the lock), waits up to 5 s more and
+/// fails if any is still running.
+pub async fn wait_for_earlier_runs(
+    client: &Client,
+    own: &[i32],
+    wait: Duration,
+    report: &dyn Fn(&str),
+) -> Result<()> {
+    let mut deadline = Instant::now() + wait;
+    let mut told = false;
+    let mut cancelled = false;
+    loop {
+        let left = crate::catalog::tagged_backends(client, own, WORK_TAG).await?;
+        if left.is_empty() {
+            if told {
+                report("the earlier run's statements have ended");
+            }
+            return Ok(());
+        }
+        let names = left
+            .iter()
+            .map(|(_, what)| what.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !told {
+            report(&format!(
+                "waiting (up to {}s, --lock-wait) for statements an earlier strata run left \
+                 running: {names}",
+                wait.as_secs()
+            ));
+            told = true;
+        }
+        if Instant::now() >= deadline {
+            if cancelled {
+                return Err(Error::Database {
+                    context: "waiting for an earlier run".into(),
+                    message: format!(
+                        "statements an earlier strata run left are still running after being \
+                         cancelled: {names}; nothing was changed"
+                    ),
+                });
+            }
+            for (pid, what) in &left {
+                report(&format!("cancelling {what}"));
+                let _ = client.execute("SELECT pg_cancel_backend($1)", &[pid]).await;
+            }
+            cancelled = true;
+            deadline = Instant::now() + Duration::from_secs(5);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// A run in progress: its work session, for a signal to cancel the statement it runs.
 #[derive(Clone, Debug)]
 struct Running {
@@ -113,10 +197,60 @@ pub async fn connect(url: &DbUrl, timeout: Duration, report: &dyn Fn(&str)) -> R
     }
 }
 
+/// The backend pid of a session, by a simple query (which any pooler passes through).
+async fn simple_pid(client: &Client, sql: &str) -> std::result::Result<i32, String> {
+    let messages = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| crate::error::describe_pg_error(&e))?;
+    messages
+        .iter()
+        .find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+            _ => None,
+        })
+        .ok_or_else(|| "no backend pid".to_owned())
+}
+
+/// Refuses, before the migration lock is taken and anything runs, a connection that does
+/// not keep its session: behind a pooler that hands each transaction to whichever server
+/// connection is free (PgBouncer in transaction or statement pooling mode), the session
+/// advisory lock would stay with a server connection nobody owns, and lone steps and
+/// their settings could land on different sessions. The work session opens a transaction
+/// right after the lock's session ran a statement: on a connection of its own it is
+/// another backend; behind such a pooler it is handed the backend the other just freed.
+pub async fn require_session(work: &Client, lock: &Client) -> Result<()> {
+    let refuse = |why: String| {
+        Error::Refused(format!(
+            "the connection does not keep its own session ({why}): strata apply and revert hold \
+         a session advisory lock and run steps that need their session, so they must connect \
+         to PostgreSQL directly (or through a pooler in session mode), not through a \
+         transaction pooler such as PgBouncer in transaction mode; nothing was changed"
+        ))
+    };
+    let first = simple_pid(lock, "SELECT pg_backend_pid()")
+        .await
+        .map_err(|message| Error::Database {
+            context: "starting the session".into(),
+            message,
+        })?;
+    let second = simple_pid(work, "BEGIN; SELECT pg_backend_pid()").await;
+    let _ = work.batch_execute("COMMIT").await;
+    match second {
+        Ok(pid) if pid == first => Err(refuse(format!(
+            "two connections were served by the same backend, pid {pid}"
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(refuse(format!("a transaction could not be opened: {e}"))),
+    }
+}
+
 /// The migration lock, held on its own connection (a session lock: the server also
 /// releases it when the connection closes, however strata ends).
 pub struct MigrationLock {
     pub client: Arc<Client>,
+    /// The backend holding it.
+    pub pid: i32,
 }
 
 impl MigrationLock {
@@ -126,14 +260,23 @@ impl MigrationLock {
         let deadline = Instant::now() + wait;
         let mut told = false;
         loop {
-            let got: bool = client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+            let row = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1), pg_backend_pid()",
+                    &[&LOCK_KEY],
+                )
                 .await
-                .and_then(|r| r.try_get(0))
+                .map_err(|e| Error::database("taking the migration lock", &e))?;
+            let got: bool = row
+                .try_get(0)
                 .map_err(|e| Error::database("taking the migration lock", &e))?;
             if got {
+                let pid = row
+                    .try_get(1)
+                    .map_err(|e| Error::database("taking the migration lock", &e))?;
                 return Ok(Self {
                     client: Arc::new(client),
+                    pid,
                 });
             }
             let holder = crate::catalog::advisory_lock_holder(&client, LOCK_KEY)

@@ -9,6 +9,7 @@ use tokio_postgres::error::SqlState;
 
 use super::{Direction, Runner, ledger};
 use crate::catalog;
+use crate::ddl;
 use crate::error::{Error, Result, describe_pg_error};
 use crate::planfile::{PlanFile, PlannedStep};
 use crate::sql::{Literal, QualName};
@@ -61,11 +62,13 @@ impl Runner<'_> {
     /// Runs one step with its timeouts, watching what it waits for.
     async fn run_step(
         &self,
-        steps: &[PlannedStep],
+        run: &Run<'_>,
         i: usize,
         in_transaction: bool,
     ) -> std::result::Result<(), SegmentError> {
+        let steps = run.steps;
         let step = &steps[i];
+        let sql = crate::planfile::verify::runnable_sql(step, run.plan.head.planner);
         let scope = if in_transaction { "SET LOCAL" } else { "SET" };
         let setup = format!(
             "{scope} lock_timeout = {}; {scope} statement_timeout = {}",
@@ -98,14 +101,18 @@ impl Runner<'_> {
         };
         let started = Instant::now();
         let result = if in_transaction {
-            self.exec(&format!("{setup};\n{}", step.sql)).await
+            self.exec(&format!("{setup};\n{sql}")).await
         } else {
-            self.exec(&step.sql).await
+            self.exec(&sql).await
         };
         monitor.abort();
         if !in_transaction {
+            // Back to the session's bound on reads (see `Runner::open`).
             let _ = self
-                .exec("RESET lock_timeout; RESET statement_timeout")
+                .exec(&format!(
+                    "SET lock_timeout = {}; RESET statement_timeout",
+                    crate::catalog::read_lock_wait().as_millis()
+                ))
                 .await;
         }
         match result {
@@ -203,7 +210,7 @@ impl Runner<'_> {
                 self.start_row(run).await?;
             }
             for i in start..end {
-                self.run_step(run.steps, i, true).await?;
+                self.run_step(run, i, true).await?;
             }
             if run.direction != Direction::Undo {
                 ledger::steps_done(
@@ -245,36 +252,11 @@ impl Runner<'_> {
             self.start_row(run).await?;
             *row_written = true;
         }
-        let steps = run.steps;
-        let step = &steps[i];
-        let mut skip = false;
-        if let Some(index) = step.builds_index.as_deref().and_then(QualName::parse) {
-            match catalog::index_state(&self.work, &index.schema, &index.name).await? {
-                Some(true) => {
-                    (self.report)(&format!(
-                        "  [{}/{}] {}: already built, skipped",
-                        i + 1,
-                        steps.len(),
-                        step.summary
-                    ));
-                    skip = true;
-                }
-                Some(false) => {
-                    (self.report)(&format!(
-                        "  index {index} is invalid (an interrupted concurrent build): dropping it to build it again"
-                    ));
-                    self.exec(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
-                        .await
-                        .map_err(|e| SegmentError::Step {
-                            step: i,
-                            message: describe_pg_error(&e),
-                        })?;
-                }
-                None => {}
-            }
-        }
-        if !skip {
-            self.run_step(steps, i, false).await?;
+        self.lone_step_once(run, i).await?;
+        if self.settings.repeat_lone_steps {
+            // As a rerun does when strata stopped after the step committed but before its
+            // completion was recorded.
+            self.lone_step_once(run, i).await?;
         }
         if run.direction != Direction::Undo {
             ledger::steps_done(
@@ -301,5 +283,76 @@ impl Runner<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Runner<'_> {
+    /// One lone step, safe to run again after it committed: an index it builds that is
+    /// already valid is not built again; one an interrupted build left invalid is dropped
+    /// and built again, unless another session is still building it, which is waited for
+    /// (up to the lock wait). Index drops and enum value additions are written to be
+    /// repeatable (`IF EXISTS`, `IF NOT EXISTS`), and validating a constraint twice
+    /// validates nothing the second time.
+    async fn lone_step_once(
+        &self,
+        run: &Run<'_>,
+        i: usize,
+    ) -> std::result::Result<(), SegmentError> {
+        let steps = run.steps;
+        let step = &steps[i];
+        let step_error = |e: &tokio_postgres::Error| SegmentError::Step {
+            step: i,
+            message: describe_pg_error(e),
+        };
+        if let Some(index) = step.builds_index.as_deref().and_then(QualName::parse) {
+            let deadline = Instant::now() + self.settings.lock_wait;
+            let mut told = false;
+            loop {
+                match catalog::index_state(&self.work, &index.schema, &index.name).await? {
+                    Some(true) => {
+                        (self.report)(&format!(
+                            "  [{}/{}] {}: already built, skipped",
+                            i + 1,
+                            steps.len(),
+                            step.summary
+                        ));
+                        return Ok(());
+                    }
+                    Some(false) => {
+                        if let Some(builder) =
+                            catalog::index_builder(&self.work, &index.schema, &index.name).await?
+                        {
+                            if Instant::now() >= deadline {
+                                return Err(SegmentError::Step {
+                                    step: i,
+                                    message: format!(
+                                        "index {index} is still being built by {builder} after \
+                                         {}s (see --lock-wait); it was left alone",
+                                        self.settings.lock_wait.as_secs()
+                                    ),
+                                });
+                            }
+                            if !told {
+                                (self.report)(&format!(
+                                    "  index {index} is being built by {builder}: waiting for it"
+                                ));
+                                told = true;
+                            }
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                            continue;
+                        }
+                        (self.report)(&format!(
+                            "  index {index} is invalid (an interrupted concurrent build): dropping it to build it again"
+                        ));
+                        self.exec(&ddl::drop_index(&index, true))
+                            .await
+                            .map_err(|e| step_error(&e))?;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        self.run_step(run, i, false).await
     }
 }

@@ -10,7 +10,7 @@ mod rows;
 
 use futures_util::future::try_join_all;
 use tokio_postgres::Client;
-use tokio_postgres::types::{Json, ToSql};
+use tokio_postgres::types::{Json, ToSql, Type};
 
 use crate::error::{Error, Result, Unmanaged, describe_pg_error};
 use crate::model::Catalog;
@@ -63,6 +63,52 @@ static IGNORED_TABLES: std::sync::OnceLock<Vec<crate::sql::QualName>> = std::syn
 /// bookkeeping, such as Alembic's `alembic_version`. Set once; later calls are ignored.
 pub fn ignore_tables(tables: Vec<crate::sql::QualName>) {
     let _ = IGNORED_TABLES.set(tables);
+}
+
+/// How long a catalog read waits for a lock another session holds before it gives up.
+static READ_LOCK_WAIT: std::sync::OnceLock<std::time::Duration> = std::sync::OnceLock::new();
+
+/// The lock wait of catalog reads when the CLI sets none.
+pub const DEFAULT_READ_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Bounds how long every catalog read of this process (and a runner's reads of rows) waits
+/// for a table lock another session holds (`ACCESS EXCLUSIVE`): when it runs out, the read
+/// fails naming the sessions holding it. Set once; later calls are ignored. `0`: no bound.
+pub fn set_read_lock_wait(wait: std::time::Duration) {
+    let _ = READ_LOCK_WAIT.set(wait);
+}
+
+/// The lock wait of catalog reads ([`set_read_lock_wait`]).
+pub fn read_lock_wait() -> std::time::Duration {
+    READ_LOCK_WAIT
+        .get()
+        .copied()
+        .unwrap_or(DEFAULT_READ_LOCK_WAIT)
+}
+
+/// The error for a read that gave up waiting for a lock: names the sessions holding
+/// `ACCESS EXCLUSIVE` on this database's relations (asked outside the failed transaction).
+pub async fn lock_wait_error(client: &Client, context: &str) -> Error {
+    let holders: Option<String> = client
+        .query_typed(include_str!("queries/exclusive_holders.sql"), &[])
+        .await
+        .ok()
+        .and_then(|rows| rows.first().and_then(|r| r.try_get(0).ok()))
+        .flatten();
+    Error::Database {
+        context: context.to_owned(),
+        message: format!(
+            "gave up after waiting {}ms for a lock held by {}; nothing was changed (the wait \
+             is --read-lock-wait, or --lock-timeout for apply and revert)",
+            read_lock_wait().as_millis(),
+            holders.unwrap_or_else(|| "another session (gone by now)".to_owned())
+        ),
+    }
+}
+
+/// Whether an error is a lock wait that ran out (`lock_timeout`).
+pub fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
 
 /// Whether `[ignore] tables` names this table.
@@ -180,16 +226,25 @@ pub(crate) type RawCatalog = Vec<(&'static str, Vec<serde_json::Value>)>;
 pub async fn introspect(client: &Client) -> Result<Catalog> {
     let excluded: Vec<String> = vec![LEDGER_SCHEMA.to_owned()];
     client
-        .batch_execute(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''",
-        )
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL search_path = ''; \
+             SET LOCAL lock_timeout = {}",
+            read_lock_wait().as_millis()
+        ))
         .await
         .map_err(|e| Error::database("starting the catalog snapshot", &e))?;
     let result = run_queries(client, &excluded).await;
     let roles = declared_roles(client).await;
     // Ending a read-only transaction: nothing to keep, so a failure here changes nothing.
     let _ = client.batch_execute("ROLLBACK").await;
-    let (server_version, raw) = result?;
+    let (server_version, raw) = match result {
+        Err(Error::Introspection { query, message }) if message == LOCK_TIMEOUT => {
+            return Err(
+                lock_wait_error(client, &format!("reading the catalog ({query}.sql)")).await,
+            );
+        }
+        other => other?,
+    };
     let mut catalog = rows::assemble(raw, server_version).and_then(without_ignored)?;
     catalog.model.declared_roles = roles?;
     Ok(catalog)
@@ -198,16 +253,16 @@ pub async fn introspect(client: &Client) -> Result<Catalog> {
 /// The declared roles plans recorded in `strata.roles` that the server has (none without
 /// a ledger). Never fails on a missing table: it may run inside a plan's transaction.
 async fn declared_roles(client: &Client) -> Result<std::collections::BTreeSet<String>> {
-    let exists: bool = client
-        .query_one("SELECT to_regclass('strata.roles') IS NOT NULL", &[])
+    let exists = client
+        .query_typed("SELECT to_regclass('strata.roles') IS NOT NULL", &[])
         .await
-        .and_then(|r| r.try_get(0))
+        .and_then(|rows| rows.first().map_or(Ok(false), |r| r.try_get(0)))
         .map_err(|e| introspection_error("roles", &e))?;
     if !exists {
         return Ok(std::collections::BTreeSet::new());
     }
     let rows = client
-        .query(
+        .query_typed(
             "SELECT r.rolname::text FROM strata.roles r
              WHERE EXISTS (SELECT 1 FROM pg_roles p WHERE p.rolname = r.rolname)",
             &[],
@@ -312,26 +367,65 @@ pub async fn index_state(client: &Client, schema: &str, name: &str) -> Result<Op
     Ok(rows.first().and_then(|r| r.try_get(0).ok()))
 }
 
+/// Who is building an index concurrently, if anyone.
+pub async fn index_builder(client: &Client, schema: &str, name: &str) -> Result<Option<String>> {
+    let rows = client
+        .query(include_str!("queries/index_builder.sql"), &[&schema, &name])
+        .await
+        .map_err(|e| introspection_error("index_builder", &e))?;
+    Ok(rows.first().and_then(|r| r.try_get(0).ok()))
+}
+
+/// Backends of this database whose `application_name` ends with `tag` and that are not
+/// idle, other than `own`: (pid, who and what).
+pub async fn tagged_backends(
+    client: &Client,
+    own: &[i32],
+    tag: &str,
+) -> Result<Vec<(i32, String)>> {
+    let rows = client
+        .query(include_str!("queries/earlier_runs.sql"), &[&own, &tag])
+        .await
+        .map_err(|e| introspection_error("earlier_runs", &e))?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)
+                    .map_err(|e| introspection_error("earlier_runs", &e))?,
+                r.try_get(1)
+                    .map_err(|e| introspection_error("earlier_runs", &e))?,
+            ))
+        })
+        .collect()
+}
+
 async fn run_queries(client: &Client, excluded: &[String]) -> Result<(u32, RawCatalog)> {
-    let excluded_param: &(dyn ToSql + Sync) = &excluded;
+    // Unnamed statements (`query_typed`: parse, bind and execute in one round trip), which
+    // also work through a transaction pooler, where named ones collide with those other
+    // clients left on the server connection.
+    let excluded_param: (&(dyn ToSql + Sync), Type) = (&excluded, Type::TEXT_ARRAY);
+    let excluded_param = &excluded_param;
     let version = async {
-        let row = client
-            .query_one(SERVER_QUERY, &[])
+        let rows = client
+            .query_typed(SERVER_QUERY, &[])
             .await
             .map_err(|e| introspection_error("server", &e))?;
-        let version: i32 = row
-            .try_get(0)
-            .map_err(|e| introspection_error("server", &e))?;
+        let version: i32 = match rows.first() {
+            Some(row) => row
+                .try_get(0)
+                .map_err(|e| introspection_error("server", &e))?,
+            None => 0,
+        };
         Ok::<u32, Error>(u32::try_from(version).unwrap_or(0))
     };
     let queries = QUERIES.iter().map(|(name, sql)| async move {
-        let params: &[&(dyn ToSql + Sync)] = if sql.contains("$1") {
-            std::slice::from_ref(&excluded_param)
+        let params: &[(&(dyn ToSql + Sync), Type)] = if sql.contains("$1") {
+            std::slice::from_ref(excluded_param)
         } else {
             &[]
         };
         let rows = client
-            .query(*sql, params)
+            .query_typed(sql, params)
             .await
             .map_err(|e| introspection_error(name, &e))?;
         let docs = rows
@@ -348,10 +442,18 @@ async fn run_queries(client: &Client, excluded: &[String]) -> Result<(u32, RawCa
     Ok((version, raw))
 }
 
+/// The message of an introspection error that is a lock wait running out (replaced by
+/// [`lock_wait_error`] once the transaction ended).
+const LOCK_TIMEOUT: &str = "lock timeout";
+
 fn introspection_error(query: &'static str, err: &tokio_postgres::Error) -> Error {
     Error::Introspection {
         query,
-        message: describe_pg_error(err),
+        message: if is_lock_timeout(err) {
+            LOCK_TIMEOUT.to_owned()
+        } else {
+            describe_pg_error(err)
+        },
     }
 }
 

@@ -87,6 +87,11 @@ pub struct DatabaseArgs {
     /// printed.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// How long a read of the database's catalog or rows waits for a lock another session
+    /// holds (ACCESS EXCLUSIVE on a table) before giving up and naming that session
+    /// (default: 5s; for apply and revert, --lock-timeout when it is given).
+    #[arg(long)]
+    pub read_lock_wait: Option<String>,
 }
 
 /// Where shadow databases are created.

@@ -10,9 +10,9 @@ use anyhow::{Context, Result, bail};
 
 pub use args::Cli;
 use args::{
-    ApplyArgs, BaselineArgs, CheckArgs, Command, DevArgs, DiffArgs, DiffFormat, DiscardArgs,
-    Format, InspectArgs, KeygenArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs, RunArgs,
-    SealArgs, ShowArgs, SignArgs, StatusArgs, TestArgs,
+    ApplyArgs, BaselineArgs, CheckArgs, Command, DatabaseArgs, DevArgs, DiffArgs, DiffFormat,
+    DiscardArgs, Format, InspectArgs, KeygenArgs, PlanArgs, ProjectArgs, RebaseArgs, RevertArgs,
+    RunArgs, SealArgs, ShowArgs, SignArgs, StatusArgs, TestArgs,
 };
 
 use crate::apply::with_runner;
@@ -64,6 +64,19 @@ fn database(url: Option<&str>, command: &str) -> Result<DbUrl> {
         Some(url) => parse_url(url, "--database-url"),
         None => bail!("{command} needs a database: pass --database-url or set DATABASE_URL"),
     }
+}
+
+/// The database of a command, and how long its reads wait for locks (`--read-lock-wait`,
+/// else `fallback`: the apply lock timeout for apply and revert).
+fn database_of(args: &DatabaseArgs, command: &str, fallback: Option<Timeout>) -> Result<DbUrl> {
+    let wait = match &args.read_lock_wait {
+        Some(t) => Some(timeout(t, "--read-lock-wait")?),
+        None => fallback,
+    };
+    if let Some(wait) = wait {
+        crate::catalog::set_read_lock_wait(wait.0);
+    }
+    database(args.database_url.as_deref(), command)
 }
 
 fn timeout(text: &str, what: &str) -> Result<Timeout> {
@@ -294,6 +307,9 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
 async fn diff(args: DiffArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
     let schema = read_schema(&project.schema)?;
+    if let Some(t) = &args.database.read_lock_wait {
+        crate::catalog::set_read_lock_wait(timeout(t, "--read-lock-wait")?.0);
+    }
     let target = args
         .database
         .database_url
@@ -398,7 +414,7 @@ fn print_report(report: &workflow::check::Report, format: Format, what: &str) ->
 
 async fn apply(args: ApplyArgs) -> Result<Outcome> {
     let project = project(&args.project, Some(&args.run))?;
-    let url = database(args.database.database_url.as_deref(), "apply")?;
+    let url = database_of(&args.database, "apply", project.apply.lock_timeout)?;
     if let Some(id) = &args.abandon {
         let said = with_runner(&url, &project.apply, &progress, async |r| {
             r.abandon(id).await
@@ -438,7 +454,7 @@ async fn apply(args: ApplyArgs) -> Result<Outcome> {
 
 async fn status(args: StatusArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    let url = database(args.database.database_url.as_deref(), "status")?;
+    let url = database_of(&args.database, "status", None)?;
     let chain = load_dir(&project.plans)?;
     let status = workflow::status::status(&chain, &url).await?;
     let mut out = std::io::stdout().lock();
@@ -535,7 +551,7 @@ fn failure_line(f: &crate::apply::ledger::FailedRun) -> String {
 
 async fn revert(args: RevertArgs) -> Result<Outcome> {
     let project = project(&args.project, Some(&args.run))?;
-    let url = database(args.database.database_url.as_deref(), "revert")?;
+    let url = database_of(&args.database, "revert", project.apply.lock_timeout)?;
     let chain = load_dir(&project.plans)?;
     if chain.plans.is_empty() {
         bail!(
@@ -594,7 +610,7 @@ async fn rebase(args: RebaseArgs) -> Result<Outcome> {
 
 async fn baseline(args: BaselineArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    let url = database(args.database.database_url.as_deref(), "baseline")?;
+    let url = database_of(&args.database, "baseline", None)?;
     let dev = dev_server(&args.dev, &project).await?;
     let done = workflow::baseline::baseline(&project, &dev, &url, &progress).await?;
     println!(
@@ -720,7 +736,7 @@ async fn test(args: TestArgs) -> Result<Outcome> {
 async fn inspect(args: InspectArgs) -> Result<Outcome> {
     // For its [ignore] tables.
     project(&args.project, None)?;
-    let url = database(args.database.database_url.as_deref(), "inspect")?;
+    let url = database_of(&args.database, "inspect", None)?;
     let catalog = crate::db::read_catalog(&url).await?;
     print!("{}", crate::inspect::to_sql(&catalog)?);
     Ok(Outcome::Success)

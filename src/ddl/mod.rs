@@ -682,10 +682,16 @@ pub fn create_index(
     )
 }
 
+/// Dropping an index; concurrently (a lone step) with `IF EXISTS`, so that a rerun after
+/// the drop committed but before its completion was recorded succeeds.
 pub fn drop_index(name: &QualName, concurrently: bool) -> String {
     format!(
         "DROP INDEX {}{name};",
-        if concurrently { "CONCURRENTLY " } else { "" }
+        if concurrently {
+            "CONCURRENTLY IF EXISTS "
+        } else {
+            ""
+        }
     )
 }
 

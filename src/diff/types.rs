@@ -270,7 +270,8 @@ fn swap_script(
     ddl::join([convert, drop_old])
 }
 
-/// `ADD VALUE` statements (one per value, each placed relative to one already there).
+/// `ADD VALUE IF NOT EXISTS` statements (one per value, each placed relative to one already
+/// there; a rerun after one committed but before it was recorded adds nothing).
 fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<String> {
     let mut present: Vec<&String> = old.iter().collect();
     let mut out = Vec::new();
@@ -283,7 +284,7 @@ fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<String> 
         let (sql, at) = match (before_me, after_me) {
             (Some(prev), _) => (
                 format!(
-                    "ALTER TYPE {name} ADD VALUE {} AFTER {};",
+                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {} AFTER {};",
                     Literal(label),
                     Literal(prev)
                 ),
@@ -294,14 +295,17 @@ fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<String> 
             ),
             (None, Some(next)) => (
                 format!(
-                    "ALTER TYPE {name} ADD VALUE {} BEFORE {};",
+                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {} BEFORE {};",
                     Literal(label),
                     Literal(next)
                 ),
                 present.iter().position(|l| *l == next).unwrap_or(0),
             ),
             (None, None) => (
-                format!("ALTER TYPE {name} ADD VALUE {};", Literal(label)),
+                format!(
+                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {};",
+                    Literal(label)
+                ),
                 present.len(),
             ),
         };
@@ -608,9 +612,9 @@ mod tests {
         assert_eq!(
             sql,
             [
-                "ALTER TYPE public.job_state ADD VALUE 'new' BEFORE 'queued';",
-                "ALTER TYPE public.job_state ADD VALUE 'running' AFTER 'queued';",
-                "ALTER TYPE public.job_state ADD VALUE 'failed' AFTER 'done';",
+                "ALTER TYPE public.job_state ADD VALUE IF NOT EXISTS 'new' BEFORE 'queued';",
+                "ALTER TYPE public.job_state ADD VALUE IF NOT EXISTS 'running' AFTER 'queued';",
+                "ALTER TYPE public.job_state ADD VALUE IF NOT EXISTS 'failed' AFTER 'done';",
             ]
         );
     }

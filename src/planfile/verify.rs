@@ -16,7 +16,41 @@ use crate::plan::Hazard;
 use crate::planfile::{PlanFile, PlannedStep, StepTimeouts};
 
 /// The planner's version: bumped whenever the same two states give different steps.
-pub const PLANNER: u32 = 1;
+/// 2: lone index drops say `IF EXISTS` and enum value additions `IF NOT EXISTS`.
+pub const PLANNER: u32 = 2;
+
+/// A step's SQL in the form planner 1 wrote it (without the `IF EXISTS` / `IF NOT EXISTS`
+/// of lone steps that planner 2 makes safe to run twice): planner-1 plans are compared in
+/// their own form.
+fn planner1_sql(sql: &str) -> String {
+    sql.replace(
+        "DROP INDEX CONCURRENTLY IF EXISTS ",
+        "DROP INDEX CONCURRENTLY ",
+    )
+    .replace(" ADD VALUE IF NOT EXISTS ", " ADD VALUE ")
+}
+
+/// The SQL a step runs: a lone step of a planner-1 plan (an index dropped concurrently, an
+/// enum value added) runs in the repeatable form planner 2 writes, so that a rerun after
+/// it committed but before its completion was recorded succeeds; anything else as written.
+pub fn runnable_sql(step: &PlannedStep, planner: u32) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if planner >= 2 || step.transactional || step.custom {
+        return Cow::Borrowed(&step.sql);
+    }
+    if let Some(rest) = step.sql.strip_prefix("DROP INDEX CONCURRENTLY ")
+        && !rest.starts_with("IF EXISTS ")
+    {
+        return Cow::Owned(format!("DROP INDEX CONCURRENTLY IF EXISTS {rest}"));
+    }
+    if step.sql.starts_with("ALTER TYPE ")
+        && !step.sql.contains(" ADD VALUE IF NOT EXISTS ")
+        && let Some((head, rest)) = step.sql.split_once(" ADD VALUE '")
+    {
+        return Cow::Owned(format!("{head} ADD VALUE IF NOT EXISTS '{rest}"));
+    }
+    Cow::Borrowed(&step.sql)
+}
 
 /// How a plan compares with what strata plans for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +132,9 @@ fn shown(step: &PlannedStep, legacy: bool, planner: u32) -> String {
     }
     let known = known_hazards(planner);
     step.hazards.retain(|h| known.contains(h));
+    if planner < 2 {
+        step.sql = planner1_sql(&step.sql);
+    }
     serde_json::to_string(&step).unwrap_or_default()
 }
 
@@ -264,4 +301,52 @@ pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Re
     } else {
         Verdict::Differs(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lone(sql: &str) -> PlannedStep {
+        PlannedStep {
+            sql: sql.to_owned(),
+            transactional: false,
+            ..PlannedStep::default()
+        }
+    }
+
+    #[test]
+    fn planner1_lone_steps_run_in_their_repeatable_form() {
+        let drop = lone("DROP INDEX CONCURRENTLY public.t_a_idx;");
+        assert_eq!(
+            runnable_sql(&drop, 1),
+            "DROP INDEX CONCURRENTLY IF EXISTS public.t_a_idx;"
+        );
+        let add = lone("ALTER TYPE public.mood ADD VALUE 'it''s' AFTER 'ok';");
+        assert_eq!(
+            runnable_sql(&add, 1),
+            "ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'it''s' AFTER 'ok';"
+        );
+        // Planner 2 wrote them repeatable already; custom and transactional steps run as
+        // written.
+        assert_eq!(runnable_sql(&drop, 2), drop.sql);
+        let custom = PlannedStep {
+            custom: true,
+            ..drop.clone()
+        };
+        assert_eq!(runnable_sql(&custom, 1), custom.sql);
+        let in_transaction = PlannedStep {
+            transactional: true,
+            ..add.clone()
+        };
+        assert_eq!(runnable_sql(&in_transaction, 1), add.sql);
+    }
+
+    #[test]
+    fn planner1_plans_compare_in_their_own_form() {
+        let recorded = lone("DROP INDEX CONCURRENTLY public.t_a_idx;");
+        let derived = lone("DROP INDEX CONCURRENTLY IF EXISTS public.t_a_idx;");
+        assert_eq!(shown(&recorded, false, 1), shown(&derived, false, 1));
+        assert_ne!(shown(&recorded, false, 2), shown(&derived, false, 2));
+    }
 }

@@ -151,7 +151,12 @@ pub async fn converge(
         false,
     );
     let file = PlanFile::parse(&PlanFile::render(&head)).unwrap();
-    let settings = ApplySettings::shadow();
+    // Every lone step runs twice (with what guards it), as a rerun does after strata
+    // stopped between the step's commit and its record.
+    let settings = ApplySettings {
+        repeat_lone_steps: true,
+        ..ApplySettings::shadow()
+    };
     let quiet = |_: &str| {};
     let runner = strata::apply::Runner::open(target.url(), &settings, &quiet)
         .await

@@ -371,10 +371,25 @@ async fn sigterm_cancels_the_running_statement_and_is_recorded() {
     .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_ne!(out.status.code(), Some(0));
-    // The statement is gone when strata has exited, long before its 60 s.
+    // The statement is gone when strata has exited, long before its 60 s: no strata work
+    // session runs anything within 5 seconds of the signal.
     let n: i64 = client.query_one(sleeping, &[]).await.unwrap().get(0);
     assert_eq!(n, 0, "the step's statement runs on after strata exited");
-    assert!(begun.elapsed() < Duration::from_secs(30));
+    let strata_statements: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
+             AND application_name LIKE '%[strata-work]' AND datname = current_database()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(strata_statements, 0);
+    assert!(
+        begun.elapsed() < Duration::from_secs(5),
+        "strata took {:?} to stop its statement and exit",
+        begun.elapsed()
+    );
     assert_eq!(
         p.query_one_text(
             "SELECT action || ': ' || error FROM strata.history ORDER BY id DESC LIMIT 1"

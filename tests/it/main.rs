@@ -11,6 +11,7 @@ mod cases;
 mod catalog;
 mod chart;
 mod cli;
+mod faults;
 mod generated;
 mod inventory;
 mod job;
