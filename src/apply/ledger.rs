@@ -109,9 +109,29 @@ fn db(context: &str, e: &tokio_postgres::Error) -> Error {
 }
 
 /// Creates the ledger if it does not exist, and brings an older one up to date.
+/// The ledger's layout, recorded as the comment of the `strata` schema: when it is there,
+/// the ledger is up to date and nothing is altered (altering takes locks that a `pg_dump`
+/// running at the time would hold up).
+const LAYOUT: &str = "strata ledger, layout 3";
+
 pub async fn ensure(client: &Client) -> Result<()> {
+    let current: Option<String> = client
+        .query_typed(
+            "SELECT obj_description(to_regnamespace('strata'), 'pg_namespace')",
+            &[],
+        )
+        .await
+        .ok()
+        .and_then(|rows| rows.first().and_then(|r| r.try_get(0).ok()))
+        .flatten();
+    if current.as_deref() == Some(LAYOUT) {
+        return Ok(());
+    }
     client
-        .batch_execute(CREATE)
+        .batch_execute(&format!(
+            "{CREATE}\nCOMMENT ON SCHEMA strata IS {};",
+            crate::sql::Literal(LAYOUT)
+        ))
         .await
         .map_err(|e| db("creating strata.ledger", &e))
 }

@@ -145,6 +145,13 @@ async fn count(client: &Client, rows: &str) -> Result<Option<i64>> {
                 .map_err(|e| Error::database(context, &e))?;
             Ok(Some(n))
         }
+        Err(e) if crate::catalog::is_lock_timeout(&e) => {
+            // Back to a usable transaction to name who holds the table.
+            let _ = client
+                .batch_execute("ROLLBACK TO SAVEPOINT strata_count")
+                .await;
+            Err(crate::catalog::lock_wait_error(client, context).await)
+        }
         Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
             client
                 .batch_execute("ROLLBACK TO SAVEPOINT strata_count")

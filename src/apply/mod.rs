@@ -170,11 +170,17 @@ impl<'a> Runner<'a> {
         report: &'a (dyn Fn(&str) + Sync),
     ) -> Result<Self> {
         let work = session::connect(url, settings.connect_timeout, report).await?;
-        session::prepare(&work, session::WORK_TAG, true).await?;
         let lock_client = session::connect(url, settings.connect_timeout, report).await?;
-        session::prepare(&lock_client, session::LOCK_TAG, false).await?;
+        // Before any setting is made (behind a transaction pooler it would stay with a
+        // server connection others use) and before the lock is taken.
         session::require_session(&work, &lock_client).await?;
+        session::prepare(&lock_client, session::LOCK_TAG, false).await?;
+        // One budget for the lock and for an earlier run's statements.
+        let waiting = std::time::Instant::now();
         let lock = MigrationLock::acquire(lock_client, settings.lock_wait, report).await?;
+        // Tagged only now, with the lock held: an applier still waiting for it is not an
+        // earlier run.
+        session::prepare(&work, session::WORK_TAG, true).await?;
         let row = work
             .query_one(
                 "SELECT pg_backend_pid(), current_setting('server_version_num')::int4 / 10000, \
@@ -193,8 +199,14 @@ impl<'a> Runner<'a> {
         let started: String = row
             .try_get(2)
             .map_err(|e| Error::database("starting the session", &e))?;
-        session::wait_for_earlier_runs(&work, &[work_pid, lock.pid], settings.lock_wait, report)
-            .await?;
+        session::verify_lock_session(&work, &lock, work_pid).await?;
+        session::wait_for_earlier_runs(
+            &work,
+            &[work_pid, lock.pid],
+            settings.lock_wait.saturating_sub(waiting.elapsed()),
+            report,
+        )
+        .await?;
         ledger::ensure(&work).await?;
         // Function bodies are checked when they run, not when they are created (as pg_dump
         // does): a body may use a table a later step creates.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
+use tokio_postgres::types::Type;
 
 use crate::db::DbUrl;
 use crate::error::{Error, Result};
@@ -25,14 +26,16 @@ pub const LOCK_TAG: &str = "[strata-lock]";
 /// work session, bounds its reads' lock waits and sets the server's own keepalives (so
 /// that the server notices a vanished client within half a minute, not hours).
 pub async fn prepare(client: &Client, tag: &str, work: bool) -> Result<()> {
+    // The server's keepalives on both sessions: an idle lock session whose client vanished
+    // must not keep the migration lock for the operating system's two hours.
     let mut sql = format!(
         "SELECT set_config('application_name', left(current_setting('application_name'), 40) \
-         || ' {tag}', false)"
+         || ' {tag}', false); SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; \
+         SET tcp_keepalives_count = 3"
     );
     if work {
         sql.push_str(&format!(
-            "; SET lock_timeout = {}; SET tcp_keepalives_idle = 10; \
-             SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3",
+            "; SET lock_timeout = {}",
             crate::catalog::read_lock_wait().as_millis()
         ));
     }
@@ -45,8 +48,8 @@ pub async fn prepare(client: &Client, tag: &str, work: bool) -> Result<()> {
 /// Before any step runs (with the migration lock held): statements that an earlier strata
 /// run (killed, or cut off from the server) left running on this database would conflict
 /// with the steps about to run. Waits for them to end, up to `wait`, saying which; then
-/// cancels them (their run is gone: it no longer holds the lock), waits up to 5 s more and
-/// fails if any is still running.
+/// cancels them (their run is gone: it no longer holds the lock), terminates those still
+/// there 5 s later, and fails if any is left 5 s after that.
 pub async fn wait_for_earlier_runs(
     client: &Client,
     own: &[i32],
@@ -55,7 +58,7 @@ pub async fn wait_for_earlier_runs(
 ) -> Result<()> {
     let mut deadline = Instant::now() + wait;
     let mut told = false;
-    let mut cancelled = false;
+    let mut stage = 0;
     loop {
         let left = crate::catalog::tagged_backends(client, own, WORK_TAG).await?;
         if left.is_empty() {
@@ -78,20 +81,35 @@ pub async fn wait_for_earlier_runs(
             told = true;
         }
         if Instant::now() >= deadline {
-            if cancelled {
-                return Err(Error::Database {
-                    context: "waiting for an earlier run".into(),
-                    message: format!(
-                        "statements an earlier strata run left are still running after being \
-                         cancelled: {names}; nothing was changed"
-                    ),
-                });
-            }
+            // Cancelled first (the statement stops, the session ends with its client gone);
+            // what is still there 5 s later (a session idle in a transaction) is terminated.
+            let (verb, function) = match stage {
+                0 => ("cancelling", "pg_cancel_backend"),
+                1 => ("terminating", "pg_terminate_backend"),
+                _ => {
+                    return Err(Error::Database {
+                        context: "waiting for an earlier run".into(),
+                        message: format!(
+                            "statements an earlier strata run left are still running after \
+                             being cancelled and terminated: {names}; nothing was changed"
+                        ),
+                    });
+                }
+            };
             for (pid, what) in &left {
-                report(&format!("cancelling {what}"));
-                let _ = client.execute("SELECT pg_cancel_backend($1)", &[pid]).await;
+                report(&format!("{verb} {what}"));
+                let done = client
+                    .query_typed(&format!("SELECT {function}($1)"), &[(pid, Type::INT4)])
+                    .await;
+                if let Err(e) = done {
+                    report(&format!(
+                        "  could not: {} (the role needs to be the session's, or a member of \
+                         pg_signal_backend)",
+                        crate::error::describe_pg_error(&e)
+                    ));
+                }
             }
-            cancelled = true;
+            stage += 1;
             deadline = Instant::now() + Duration::from_secs(5);
         }
         tokio::time::sleep(POLL).await;
@@ -228,21 +246,66 @@ pub async fn require_session(work: &Client, lock: &Client) -> Result<()> {
          transaction pooler such as PgBouncer in transaction mode; nothing was changed"
         ))
     };
+    let failed = |message: String| Error::Database {
+        context: "starting the session".into(),
+        message,
+    };
     let first = simple_pid(lock, "SELECT pg_backend_pid()")
         .await
-        .map_err(|message| Error::Database {
-            context: "starting the session".into(),
-            message,
-        })?;
+        .map_err(failed)?;
     let second = simple_pid(work, "BEGIN; SELECT pg_backend_pid()").await;
     let _ = work.batch_execute("COMMIT").await;
-    match second {
-        Ok(pid) if pid == first => Err(refuse(format!(
-            "two connections were served by the same backend, pid {pid}"
-        ))),
-        Ok(_) => Ok(()),
-        Err(e) => Err(refuse(format!("a transaction could not be opened: {e}"))),
+    let second = second.map_err(failed)?;
+    if second == first {
+        return Err(refuse(format!(
+            "two connections were served by the same backend, pid {second}"
+        )));
     }
+    // And each keeps its backend from one transaction to the next.
+    for (client, before) in [(lock, first), (work, second)] {
+        let now = simple_pid(client, "SELECT pg_backend_pid()")
+            .await
+            .map_err(failed)?;
+        if now != before {
+            return Err(refuse(format!(
+                "one connection was served by backends {before} and then {now}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// With the lock taken: the lock is held by the lock's session, which still has its
+/// backend, and the work session has another one (a pooler that moved either between
+/// transactions is refused; the lock is released by closing the connection).
+pub async fn verify_lock_session(work: &Client, lock: &MigrationLock, work_pid: i32) -> Result<()> {
+    let high = (LOCK_KEY >> 32) & 0xffff_ffff;
+    let low = LOCK_KEY & 0xffff_ffff;
+    let holder = simple_pid(
+        work,
+        &format!(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = {high} \
+             AND objid::bigint = {low} AND objsubid = 1 AND granted \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        ),
+    )
+    .await
+    .ok();
+    let lock_now = simple_pid(&lock.client, "SELECT pg_backend_pid()")
+        .await
+        .ok();
+    if holder == Some(lock.pid) && lock_now == Some(lock.pid) && work_pid != lock.pid {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "the connection does not keep its own session (the migration lock was taken by backend \
+         {}, but is held by {} and the lock's connection is now served by {}): strata apply \
+         and revert must connect to PostgreSQL directly (or through a pooler in session mode), \
+         not through a transaction pooler; nothing was changed",
+        lock.pid,
+        holder.map_or_else(|| "no backend".to_owned(), |p| format!("backend {p}")),
+        lock_now.map_or_else(|| "no backend".to_owned(), |p| format!("backend {p}"))
+    )))
 }
 
 /// The migration lock, held on its own connection (a session lock: the server also

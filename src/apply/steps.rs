@@ -344,10 +344,35 @@ impl Runner<'_> {
                         (self.report)(&format!(
                             "  index {index} is invalid (an interrupted concurrent build): dropping it to build it again"
                         ));
-                        self.exec(&ddl::drop_index(&index, true))
-                            .await
-                            .map_err(|e| step_error(&e))?;
-                        break;
+                        // With the step's lock timeout (a lock error is retried like the
+                        // step's own), then back to the reads' bound.
+                        let dropped = self
+                            .exec(&format!(
+                                "SET lock_timeout = {}",
+                                Literal(&self.lock_timeout(step))
+                            ))
+                            .await;
+                        let dropped = match dropped {
+                            Ok(()) => self.exec(&ddl::drop_index(&index, true)).await,
+                            Err(e) => Err(e),
+                        };
+                        let _ = self
+                            .exec(&format!(
+                                "SET lock_timeout = {}",
+                                catalog::read_lock_wait().as_millis()
+                            ))
+                            .await;
+                        match dropped {
+                            Err(e) if catalog::is_lock_timeout(&e) => {
+                                return Err(SegmentError::Lock {
+                                    step: i,
+                                    message: describe_pg_error(&e),
+                                    blocked: None,
+                                });
+                            }
+                            Err(e) => return Err(step_error(&e)),
+                            Ok(()) => break,
+                        }
                     }
                     None => break,
                 }

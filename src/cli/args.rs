@@ -89,7 +89,7 @@ pub struct DatabaseArgs {
     pub database_url: Option<String>,
     /// How long a read of the database's catalog or rows waits for a lock another session
     /// holds (ACCESS EXCLUSIVE on a table) before giving up and naming that session
-    /// (default: 5s; for apply and revert, --lock-timeout when it is given).
+    /// (default: 5s; for apply and revert, --lock-timeout when it is given; 0: no limit).
     #[arg(long)]
     pub read_lock_wait: Option<String>,
 }
