@@ -237,8 +237,7 @@ impl fmt::Debug for DbUrl {
 
 /// Connects to a database and reads its catalog.
 pub async fn read_catalog(url: &DbUrl) -> Result<crate::model::Catalog> {
-    let client = url.connect().await?;
-    crate::catalog::introspect(&client).await
+    crate::catalog::introspect_url(url).await
 }
 
 #[cfg(test)]

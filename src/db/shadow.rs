@@ -769,7 +769,7 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
             started.elapsed()
         );
         let started = std::time::Instant::now();
-        let mut catalog = crate::catalog::introspect(&client)
+        let mut catalog = crate::catalog::introspect_url(shadow.url())
             .await
             .map_err(|e| locate_unmanaged(e, schema))?;
         attach_conversions(&mut catalog, schema)?;

@@ -724,8 +724,11 @@ async fn a_transaction_pooler_is_refused_by_apply_and_serves_status_and_diff() {
         history
     );
     assert_eq!(
-        p.query_one_i64("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-            .await,
+        p.query_one_i64(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        .await,
         0,
         "no migration lock was left with a pooled server connection"
     );
