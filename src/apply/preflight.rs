@@ -401,7 +401,6 @@ pub async fn run(
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await
         .map_err(|e| Error::database("starting the pre-flight checks", &e))?;
-    let mut lock_wait = false;
     let result = async {
         for (step, summary, check) in checks {
             client
@@ -421,8 +420,18 @@ pub async fn run(
                         describe_pg_error(&e)
                     );
                 }
+                Err(e) if crate::catalog::is_lock_timeout(&e) => {
+                    // Back to a usable transaction to name who holds the table.
+                    let _ = client
+                        .batch_execute("ROLLBACK TO SAVEPOINT strata_check")
+                        .await;
+                    return Err(crate::catalog::lock_wait_error(
+                        client,
+                        &format!("pre-flight check ({check})"),
+                    )
+                    .await);
+                }
                 Err(e) => {
-                    lock_wait = crate::catalog::is_lock_timeout(&e);
                     return Err(Error::Database {
                         context: format!("pre-flight check ({check})"),
                         message: describe_pg_error(&e),
@@ -438,11 +447,6 @@ pub async fn run(
     }
     .await;
     let _ = client.batch_execute("ROLLBACK").await;
-    if let Err(Error::Database { context, .. }) = &result
-        && lock_wait
-    {
-        return Err(crate::catalog::lock_wait_error(client, context).await);
-    }
     result?;
     Ok(findings)
 }

@@ -279,18 +279,13 @@ pub async fn require_session(work: &Client, lock: &Client) -> Result<()> {
 /// backend, and the work session has another one (a pooler that moved either between
 /// transactions is refused; the lock is released by closing the connection).
 pub async fn verify_lock_session(work: &Client, lock: &MigrationLock, work_pid: i32) -> Result<()> {
-    let high = (LOCK_KEY >> 32) & 0xffff_ffff;
-    let low = LOCK_KEY & 0xffff_ffff;
-    let holder = simple_pid(
-        work,
-        &format!(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = {high} \
-             AND objid::bigint = {low} AND objsubid = 1 AND granted \
-             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        ),
-    )
-    .await
-    .ok();
+    // The sessions are known to be sessions of their own here (`require_session`), so the
+    // catalog's lookup of the lock holder serves.
+    let holder = crate::catalog::advisory_lock_holder(work, LOCK_KEY)
+        .await
+        .ok()
+        .flatten()
+        .map(|(pid, _)| pid);
     let lock_now = simple_pid(&lock.client, "SELECT pg_backend_pid()")
         .await
         .ok();
@@ -346,6 +341,7 @@ impl MigrationLock {
                 .await
                 .ok()
                 .flatten()
+                .map(|(_, who)| who)
                 .unwrap_or_else(|| "another session".to_owned());
             if Instant::now() >= deadline {
                 return Err(Error::Database {

@@ -388,8 +388,9 @@ pub async fn blocked_by(client: &Client, pid: i32) -> Result<Option<String>> {
     Ok(rows.first().and_then(|r| r.try_get(0).ok()))
 }
 
-/// Who holds the advisory lock `key`, if anyone.
-pub async fn advisory_lock_holder(client: &Client, key: i64) -> Result<Option<String>> {
+/// Who holds the advisory lock `key` in this database, if anyone: the backend's pid, and
+/// who it is (user, application, since when).
+pub async fn advisory_lock_holder(client: &Client, key: i64) -> Result<Option<(i32, String)>> {
     let high = u32::try_from((key >> 32) & 0xffff_ffff).unwrap_or(0);
     let low = u32::try_from(key & 0xffff_ffff).unwrap_or(0);
     let rows = client
@@ -399,7 +400,9 @@ pub async fn advisory_lock_holder(client: &Client, key: i64) -> Result<Option<St
         )
         .await
         .map_err(|e| introspection_error("lock_holder", &e))?;
-    Ok(rows.first().and_then(|r| r.try_get(0).ok()))
+    Ok(rows
+        .first()
+        .and_then(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?))))
 }
 
 /// Which of `roles` exist on the server.

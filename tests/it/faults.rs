@@ -327,17 +327,18 @@ async fn wait_for_statement(url: &DbUrl, prefix: &str) -> bool {
     false
 }
 
+/// How many statements strata work sessions run on the database (tagged `[strata-work]`).
+pub const ACTIVE_STRATA_STATEMENTS: &str = "SELECT count(*) FROM pg_stat_activity \
+     WHERE state = 'active' AND application_name LIKE '%[strata-work]' \
+     AND datname = current_database()";
+
 /// How long until no strata work session runs a statement on the database.
 async fn until_no_strata_statement(url: &DbUrl) -> Duration {
     let client = url.connect().await.unwrap();
     let started = Instant::now();
     loop {
         let n: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
-                 AND application_name LIKE '%[strata-work]' AND datname = current_database()",
-                &[],
-            )
+            .query_one(ACTIVE_STRATA_STATEMENTS, &[])
             .await
             .unwrap()
             .get(0);

@@ -376,11 +376,7 @@ async fn sigterm_cancels_the_running_statement_and_is_recorded() {
     let n: i64 = client.query_one(sleeping, &[]).await.unwrap().get(0);
     assert_eq!(n, 0, "the step's statement runs on after strata exited");
     let strata_statements: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
-             AND application_name LIKE '%[strata-work]' AND datname = current_database()",
-            &[],
-        )
+        .query_one(crate::faults::ACTIVE_STRATA_STATEMENTS, &[])
         .await
         .unwrap()
         .get(0);

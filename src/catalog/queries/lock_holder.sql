@@ -1,5 +1,6 @@
--- Who holds the advisory lock with the given two halves of its key.
-SELECT format('pid %s (user %s, application %s, connected since %s)',
+-- Who holds the advisory lock with the given two halves of its key, in this database: its
+-- pid, and who it is.
+SELECT a.pid, format('pid %s (user %s, application %s, connected since %s)',
               a.pid, a.usename, nullif(a.application_name, ''), date_trunc('second', a.backend_start))
 FROM pg_locks l
 JOIN pg_stat_activity a ON a.pid = l.pid
