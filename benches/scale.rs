@@ -16,14 +16,18 @@ use std::time::Instant;
 
 use strata::db::embedded::Cluster;
 
-/// The synthetic schema: each table with an identity key, checks, defaults, two indexes, a
-/// foreign key to the previous table and a trigger; a view on every fifth table.
-fn schema(tables: usize) -> String {
-    let mut sql = String::from(
+/// The synthetic schema, one file per table: each table with an identity key, checks,
+/// defaults, two indexes, a foreign key to the previous table and a trigger; a view on
+/// every fifth table.
+fn schema(tables: usize) -> Vec<(String, String)> {
+    let mut files = vec![(
+        "00000_functions.sql".to_owned(),
         "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-         NEW.updated_at := now(); RETURN NEW; END $$;\n",
-    );
+         NEW.updated_at := now(); RETURN NEW; END $$;\n"
+            .to_owned(),
+    )];
     for i in 0..tables {
+        let mut sql = String::new();
         let fk = if i > 0 {
             format!(",\n    parent_id bigint REFERENCES t{} (id)", i - 1)
         } else {
@@ -51,8 +55,13 @@ CREATE TRIGGER t{i}_touch BEFORE UPDATE ON t{i} FOR EACH ROW EXECUTE FUNCTION to
             )
             .unwrap();
         }
+        files.push((table_file(i), sql));
     }
-    sql
+    files
+}
+
+fn table_file(i: usize) -> String {
+    format!("t{:05}.sql", i + 1)
 }
 
 /// Wall time (s) and peak memory (MiB) of one command, through `/usr/bin/time`.
@@ -166,8 +175,20 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("schema")).unwrap();
         std::fs::create_dir_all(dir.path().join("plans")).unwrap();
-        let file = dir.path().join("schema/tables.sql");
-        std::fs::write(&file, schema(tables)).unwrap();
+        let files = schema(tables);
+        for (name, sql) in &files {
+            std::fs::write(dir.path().join("schema").join(name), sql).unwrap();
+        }
+        // The same statements in one file, for psql.
+        let file = dir.path().join("all.sql");
+        std::fs::write(
+            &file,
+            files
+                .iter()
+                .map(|(_, sql)| sql.as_str())
+                .collect::<String>(),
+        )
+        .unwrap();
         let mut rows = Vec::new();
 
         // A plain psql load of the same file into an empty database.
@@ -232,10 +253,62 @@ fn main() {
             "DROP DATABASE bench_load; DROP DATABASE bench_desired; DROP DATABASE bench_empty",
         );
 
+        // The warm path: strata plan on the embedded default with a cache of its own. The
+        // first plan (cold) writes the plan of the whole schema; the next one replays it
+        // and fills the cache; then the measured runs.
+        let cache = tempfile::tempdir().unwrap();
+        let plan = |args: &[&str]| {
+            let mut cmd = Command::new(strata);
+            cmd.arg("plan")
+                .args(args)
+                .current_dir(dir.path())
+                .env("STRATA_CACHE_DIR", cache.path())
+                .env_remove("STRATA_DEV_URL");
+            cmd
+        };
+        let (time, rss) = measure(&mut plan(&["-m", "initial"]));
+        rows.push(Row {
+            what: "strata plan, first plan (cold, embedded server; 1 run)".into(),
+            time,
+            rss,
+        });
+        measure(&mut plan(&[]));
+        let (time, rss) = runs(n, || measure(&mut plan(&[])));
+        rows.push(Row {
+            what: "strata plan, schema/ unchanged (warm)".into(),
+            time,
+            rss,
+        });
+        // One table's file edited: a new column, another one each run (each run is then
+        // an edit the cache has not seen).
+        let edited = dir.path().join("schema").join(table_file(tables / 2));
+        let original = std::fs::read_to_string(&edited).unwrap();
+        let mut run = 0;
+        let (time, rss) = runs(n, || {
+            run += 1;
+            std::fs::write(
+                &edited,
+                original.replacen(
+                    "updated_at timestamptz",
+                    &format!("updated_at timestamptz,\n    extra_{run} integer"),
+                    1,
+                ),
+            )
+            .unwrap();
+            measure(&mut plan(&["--dry-run"]))
+        });
+        std::fs::write(&edited, &original).unwrap();
+        rows.push(Row {
+            what: "strata plan --dry-run after editing one table's file (warm)".into(),
+            time,
+            rss,
+        });
+
         let load = rows[0].time;
         println!(
-            "\n{tables} tables ({} statements)",
-            tables * 4 + tables / 5 + 1
+            "\n{tables} tables ({} statements in {} files)",
+            tables * 4 + tables.div_ceil(5) + 1,
+            files.len()
         );
         println!("| work | time | peak RSS | vs pg_dump | vs psql load |");
         println!("|---|---|---|---|---|");

@@ -10,6 +10,7 @@ pub mod sql;
 
 pub use error::{Error, Result};
 pub mod apply;
+pub mod cache;
 pub mod cli;
 pub mod db;
 pub mod ddl;

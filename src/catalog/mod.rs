@@ -111,6 +111,11 @@ pub fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
 
+/// The tables `[ignore] tables` names (empty when none).
+pub fn ignored_tables() -> &'static [crate::sql::QualName] {
+    IGNORED_TABLES.get().map_or(&[], Vec::as_slice)
+}
+
 /// Whether `[ignore] tables` names this table.
 pub(crate) fn is_ignored(table: &crate::sql::QualName) -> bool {
     IGNORED_TABLES.get().is_some_and(|t| t.contains(table))
@@ -300,7 +305,9 @@ async fn read_in_snapshot(main: &Client, helpers: &[Client]) -> Result<Catalog> 
         }
         other => other?,
     };
+    let started = std::time::Instant::now();
     let mut catalog = rows::assemble(raw, server_version).and_then(without_ignored)?;
+    tracing::debug!("catalog assembled in {:.2?}", started.elapsed());
     catalog.model.declared_roles = roles?;
     Ok(catalog)
 }
@@ -513,10 +520,16 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
             } else {
                 &[]
             };
+            let started = std::time::Instant::now();
             let rows = client
                 .query_typed(sql, params)
                 .await
                 .map_err(|e| introspection_error(name, &e))?;
+            tracing::debug!(
+                "catalog query {name}: {} rows in {:.2?} (reader {at})",
+                rows.len(),
+                started.elapsed()
+            );
             let docs = rows
                 .iter()
                 .map(|row| {

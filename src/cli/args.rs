@@ -107,6 +107,12 @@ pub struct DevArgs {
     /// create_roles` in strata.toml.
     #[arg(long)]
     pub create_roles: bool,
+    /// Load the desired state and replay the plans even when the cache holds their result
+    /// (the embedded server only: work on a --dev-url server is never cached). The cache is
+    /// in STRATA_CACHE_DIR (`off` turns it off), else $XDG_CACHE_HOME/strata, else
+    /// ~/.cache/strata; deleting it is always safe.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// How plans are run against a database.

@@ -173,7 +173,12 @@ async fn dev_server(args: &DevArgs, project: &Project) -> Result<DevServer> {
         .transpose()?;
     let mut options = project.shadow.clone();
     options.create_roles |= args.create_roles;
-    Ok(DevServer::start(url, options).await?)
+    let cache = if args.no_cache {
+        None
+    } else {
+        crate::cache::Cache::from_env()
+    };
+    Ok(DevServer::start(url, options).await?.with_cache(cache))
 }
 
 /// Reads and checks `schema/` before anything touches a database; prints warnings.
@@ -324,7 +329,7 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
             let chain = load_dir(&project.plans)?;
             let order = workflow::verified_chain(&chain)?;
             workflow::same_major(&order, desired.major_version())?;
-            workflow::head_state(&dev, &order).await?
+            workflow::head_state(&dev, &schema, &order).await?.0
         }
     };
     if current.major_version() != desired.major_version() {

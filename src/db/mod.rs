@@ -2,6 +2,7 @@
 //! servers that hold shadow databases (the embedded cluster or a `--dev-url` server).
 
 pub mod embedded;
+pub mod load;
 pub mod shadow;
 pub mod tls;
 

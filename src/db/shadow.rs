@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio_postgres::Client;
-use tokio_postgres::error::{ErrorPosition, SqlState};
+use tokio_postgres::error::SqlState;
 
 use super::DbUrl;
 use super::embedded::Cluster;
+pub use super::load::{Loading, load, load_as};
+use crate::cache::{Cache, Key};
 use crate::error::{Error, Result, describe_pg_error};
-use crate::source::{Problem, Schema, Statement};
+use crate::source::Schema;
 use crate::sql::Ident;
 
 /// How shadow databases are set up (`[shadow]` in strata.toml, `--create-roles`).
@@ -30,8 +32,9 @@ pub struct ShadowOptions {
 /// The server shadow databases live on.
 #[derive(Clone)]
 enum Server {
-    /// The embedded cluster strata started itself.
-    Embedded(Arc<Cluster>),
+    /// The embedded cluster, started on first use (a command whose shadow work is all
+    /// cached starts no server).
+    Embedded(Arc<tokio::sync::OnceCell<Arc<Cluster>>>),
     /// An existing server (`--dev-url`); the URL's database is used to create and drop
     /// shadow databases.
     External(Box<DbUrl>),
@@ -53,6 +56,8 @@ pub struct DevServer {
     options: ShadowOptions,
     /// Set up on first use; `None` inside when the connecting role is already unprivileged.
     loader: Arc<LoaderCell>,
+    /// Where the catalogs of shadow work are kept between commands (embedded server only).
+    cache: Option<Cache>,
 }
 
 /// The loader role of a server, once set up; dropped from a `--dev-url` server when the
@@ -116,7 +121,10 @@ impl DevServer {
     pub async fn start(dev_url: Option<DbUrl>, options: ShadowOptions) -> Result<Self> {
         let (server, external) = match dev_url {
             Some(url) => (Server::External(Box::new(url.clone())), Some(url)),
-            None => (Server::Embedded(Arc::new(Cluster::start().await?)), None),
+            None => (
+                Server::Embedded(Arc::new(tokio::sync::OnceCell::new())),
+                None,
+            ),
         };
         Ok(Self {
             server,
@@ -125,26 +133,99 @@ impl DevServer {
                 cell: tokio::sync::OnceCell::new(),
                 external,
             }),
+            cache: None,
         })
+    }
+
+    /// Keeps the catalogs of shadow work in `cache` between commands (only on the embedded
+    /// server: a `--dev-url` server's state is not part of any key, so nothing is cached
+    /// there).
+    pub fn with_cache(mut self, cache: Option<Cache>) -> Self {
+        self.cache = cache.filter(|_| matches!(self.server, Server::Embedded(_)));
+        self
+    }
+
+    /// A cache key for `kind` of shadow work on this server: the strata executable, the
+    /// PostgreSQL binaries, the shadow options and the ignored tables are in it, the
+    /// caller adds its input. `None` when nothing is cached.
+    fn cache_key(&self, kind: &str) -> Option<(&Cache, Key)> {
+        let cache = self.cache.as_ref()?;
+        let mut key = Key::new(kind);
+        key.part("strata", &crate::cache::executable_identity()?);
+        let bindir = super::embedded::find_bindir().ok()?;
+        key.part(
+            "postgres",
+            &crate::cache::file_identity(&bindir.join("postgres"))?,
+        );
+        for extension in &self.options.extensions {
+            key.part("extension", extension.as_bytes());
+        }
+        for table in crate::catalog::ignored_tables() {
+            key.part("ignored", table.to_string().as_bytes());
+        }
+        Some((cache, key))
+    }
+
+    /// The catalog (and notes) `work` makes, from the cache when an entry for `kind` and
+    /// `input` is there; stored after `work` succeeds.
+    pub async fn cached<F>(
+        &self,
+        kind: &str,
+        input: &[(&str, &[u8])],
+        work: F,
+    ) -> Result<(crate::model::Catalog, Vec<String>)>
+    where
+        F: std::future::Future<Output = Result<(crate::model::Catalog, Vec<String>)>>,
+    {
+        let Some((cache, mut key)) = self.cache_key(kind) else {
+            return work.await;
+        };
+        for (label, bytes) in input {
+            key.part(label, bytes);
+        }
+        if let Some(hit) = cache.get(&key) {
+            tracing::debug!("{kind}: from the cache in {}", cache.dir().display());
+            return Ok(hit);
+        }
+        let (catalog, notes) = work.await?;
+        cache.put(&key, &catalog, &notes);
+        Ok((catalog, notes))
     }
 
     /// Shadow databases on a running embedded cluster.
     pub fn embedded(cluster: Arc<Cluster>, options: ShadowOptions) -> Self {
         Self {
-            server: Server::Embedded(cluster),
+            server: Server::Embedded(Arc::new(tokio::sync::OnceCell::new_with(Some(cluster)))),
             options,
             loader: Arc::new(LoaderCell {
                 cell: tokio::sync::OnceCell::new(),
                 external: None,
             }),
+            cache: None,
         }
     }
 
-    /// The server's maintenance database, as the connecting (administrative) role.
-    fn maintenance_url(&self) -> DbUrl {
+    /// Whether a server is running for this handle: always for `--dev-url`; for the
+    /// embedded server, once something needed it (a command served from the cache starts
+    /// none).
+    pub fn is_started(&self) -> bool {
         match &self.server {
-            Server::Embedded(cluster) => cluster.url("postgres"),
-            Server::External(url) => (**url).clone(),
+            Server::Embedded(cell) => cell.initialized(),
+            Server::External(_) => true,
+        }
+    }
+
+    /// The server's maintenance database, as the connecting (administrative) role (the
+    /// embedded server is started here, on first use).
+    async fn maintenance_url(&self) -> Result<DbUrl> {
+        match &self.server {
+            Server::Embedded(cell) => {
+                let cluster = cell
+                    .get_or_try_init(|| async { Cluster::start().await.map(Arc::new) })
+                    .await?;
+                Ok(cluster.url("postgres"))
+            }
+            Server::External(url) => Ok((**url).clone()),
         }
     }
 
@@ -158,7 +239,7 @@ impl DevServer {
         self.loader
             .cell
             .get_or_try_init(|| async {
-                let admin = self.maintenance_url();
+                let admin = self.maintenance_url().await?;
                 let client = admin.connect().await?;
                 if matches!(self.server, Server::External(_)) {
                     drop_stale(&client).await;
@@ -177,11 +258,14 @@ impl DevServer {
                         privileges.why()
                     )));
                 }
+                // Unique per handle too: one process may set up several in a second.
+                static HANDLES: AtomicU64 = AtomicU64::new(0);
                 let role = format!(
-                    "strata_loader_{}_{}_{}",
+                    "strata_loader_{}_{}_{}_{}",
                     host_tag(),
                     std::process::id(),
-                    unix_seconds()
+                    unix_seconds(),
+                    HANDLES.fetch_add(1, Ordering::Relaxed)
                 );
                 let password = super::random_token(24)?;
                 let sql = format!(
@@ -223,7 +307,7 @@ impl DevServer {
 
     async fn create(&self, loader: Option<Loader>) -> Result<ShadowDb> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let admin = self.maintenance_url();
+        let admin = self.maintenance_url().await?;
         let client = admin.connect().await?;
         let name = format!(
             "strata_shadow_{}_{}_{}_{}",
@@ -262,6 +346,14 @@ impl DevServer {
         Ok(shadow)
     }
 
+    /// Makes the roles `schema` names exist on the server ([`DevServer::ensure_roles`]) and
+    /// lends the loader those that own objects ([`DevServer::lend_roles`]): what loading
+    /// the schema, or replaying plans that lead to it, needs.
+    pub async fn prepare_roles(&self, schema: &Schema) -> Result<()> {
+        self.ensure_roles(&schema.roles()).await?;
+        self.lend_roles(&schema.owner_roles()).await
+    }
+
     /// Lends the loader the roles the schema names (to own objects, `ALTER ... OWNER TO`,
     /// `AUTHORIZATION`, `FOR ROLE`), refusing privileged ones: schema SQL never runs with
     /// more than an unprivileged role's rights.
@@ -272,7 +364,7 @@ impl DevServer {
         if roles.is_empty() {
             return Ok(());
         }
-        let client = self.maintenance_url().connect().await?;
+        let client = self.maintenance_url().await?.connect().await?;
         let privileged = crate::catalog::privileged_roles(&client, roles).await?;
         if !privileged.is_empty() {
             return Err(Error::Config(format!(
@@ -304,7 +396,7 @@ impl DevServer {
         if roles.is_empty() {
             return Ok(());
         }
-        let admin = self.maintenance_url();
+        let admin = self.maintenance_url().await?;
         let client = admin.connect().await?;
         let existing = crate::catalog::existing_roles(&client, roles).await?;
         let missing: Vec<&String> = roles.iter().filter(|r| !existing.contains(r)).collect();
@@ -473,286 +565,28 @@ impl Drop for ShadowDb {
     }
 }
 
-/// SQLSTATEs that mean "something this statement needs is not there yet": the statement is
-/// retried after the others.
-fn is_undefined_object(code: &SqlState) -> bool {
-    [
-        SqlState::UNDEFINED_TABLE,
-        SqlState::UNDEFINED_OBJECT,
-        SqlState::UNDEFINED_FUNCTION,
-        SqlState::UNDEFINED_COLUMN,
-        SqlState::INVALID_SCHEMA_NAME,
-    ]
-    .contains(code)
-}
-
-/// Loads a desired state into the database `client` is connected to, in any file order:
-/// statements are tried in a dependency-friendly order (schemas, extensions, types,
-/// sequences, functions, tables, indexes, views, triggers, policies, the rest), and those
-/// that fail because something they need does not exist yet are retried after the others
-/// until nothing more succeeds. What still fails is reported with the file and line of the
-/// statement (and of the error's position inside it).
-pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
-    load_as(
-        &Loading {
-            client,
-            extensions: None,
-        },
-        schema,
-    )
-    .await
-}
-
-/// Who runs the desired state's statements: `client` (the unprivileged loader) all of them
-/// but `CREATE EXTENSION`, which, for the allowed extensions only, runs on the
-/// administrative connection.
-pub struct Loading<'a> {
-    pub client: &'a Client,
-    /// The administrative connection to the same database and the allowed extensions;
-    /// `None`: `client` runs extension statements too, as written.
-    pub extensions: Option<(&'a Client, &'a [String])>,
-}
-
-/// Runs one statement of the desired state.
-async fn run_statement(
-    loading: &Loading<'_>,
-    statement: &Statement,
-) -> std::result::Result<(), StatementError> {
-    // A declared role is made on the server before loading (roles are cluster-wide).
-    if statement.info.declared_role.is_some() {
-        return Ok(());
-    }
-    // A comment on an extension is the extension owner's (the server's administrative
-    // role): written by strata from the name and text, for allowed extensions only.
-    if let (Some((name, text)), Some((admin, allowed))) =
-        (&statement.info.extension_comment, loading.extensions)
-        && (name == "plpgsql" || allowed.contains(name))
-    {
-        let sql = format!(
-            "COMMENT ON EXTENSION {} IS {}",
-            Ident(name),
-            text.as_deref()
-                .map_or("NULL".to_owned(), |t| crate::sql::Literal(t).to_string())
-        );
-        return admin
-            .batch_execute(&sql)
-            .await
-            .map_err(StatementError::Server);
-    }
-    let (Some(spec), Some((admin, allowed))) = (&statement.info.extension, loading.extensions)
-    else {
-        return loading
-            .client
-            .batch_execute(&statement.text)
-            .await
-            .map_err(StatementError::Server);
-    };
-    // plpgsql is in every database already.
-    if spec.name == "plpgsql" {
-        return Ok(());
-    }
-    if !allowed.contains(&spec.name) {
-        return Err(StatementError::Refused(format!(
-            "extension {} is not allowed in the shadow database: extensions run with the \
-             development server's superuser rights, so each must be listed in strata.toml \
-             ([shadow] extensions = [\"{}\"])",
-            Ident(&spec.name),
-            spec.name
-        )));
-    }
-    // Written by strata from what the statement asks for (no CASCADE: dependencies must be
-    // allowed and created too).
-    let mut sql = format!("CREATE EXTENSION IF NOT EXISTS {}", Ident(&spec.name));
-    if let Some(schema) = &spec.schema {
-        sql.push_str(&format!(" SCHEMA {}", Ident(schema)));
-    }
-    if let Some(version) = &spec.version {
-        sql.push_str(&format!(" VERSION {}", crate::sql::Literal(version)));
-    }
-    admin
-        .batch_execute(&sql)
-        .await
-        .map_err(StatementError::Server)?;
-    // The foreign-data wrappers it brings (postgres_fdw) are the loader's to use, so that
-    // schema files can declare servers and foreign tables.
-    let loader: String = loading
-        .client
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .and_then(|row| row.try_get(0))
-        .map_err(StatementError::Server)?;
-    let wrappers = admin
-        .query(
-            "SELECT w.fdwname::text FROM pg_foreign_data_wrapper w \
-             JOIN pg_depend d ON d.classid = 'pg_foreign_data_wrapper'::regclass \
-                             AND d.objid = w.oid AND d.deptype = 'e' \
-             JOIN pg_extension e ON e.oid = d.refobjid WHERE e.extname = $1",
-            &[&spec.name],
-        )
-        .await
-        .map_err(StatementError::Server)?;
-    for row in wrappers {
-        let wrapper: String = row.try_get(0).map_err(StatementError::Server)?;
-        admin
-            .batch_execute(&format!(
-                "GRANT USAGE ON FOREIGN DATA WRAPPER {} TO {}",
-                Ident(&wrapper),
-                Ident(&loader)
-            ))
-            .await
-            .map_err(StatementError::Server)?;
-    }
-    Ok(())
-}
-
-/// How long one statement of the desired state may run (the loader role's
-/// `statement_timeout` is 5 minutes).
-const STATEMENT_LIMIT: std::time::Duration = std::time::Duration::from_secs(5 * 60 + 30);
-
-enum StatementError {
-    Server(tokio_postgres::Error),
-    Refused(String),
-}
-
-/// Loads a desired state with [`Loading`]'s connections (see [`load`]).
-pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<()> {
-    let mut pending: Vec<&Statement> = load_order(schema.statements.iter().collect());
-    let mut failures: Vec<(&Statement, tokio_postgres::Error)>;
-    let mut hard: Vec<Problem> = Vec::new();
-    let mut pass = 0;
-    loop {
-        pass += 1;
-        failures = Vec::new();
-        let mut progress = false;
-        for statement in pending {
-            // The loader's statement_timeout stops a long statement on the server; a body
-            // that catches the cancellation is cut off here (the shadow database is then
-            // dropped WITH (FORCE), which ends its session).
-            let ran = tokio::time::timeout(STATEMENT_LIMIT, run_statement(loading, statement))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(StatementError::Refused(format!(
-                        "the statement ran longer than {} minutes",
-                        STATEMENT_LIMIT.as_secs() / 60
-                    )))
-                });
-            if let Err(StatementError::Refused(message)) = &ran
-                && message.starts_with("the statement ran longer")
-            {
-                return Err(Error::Schema(vec![schema.problem_at(
-                    statement,
-                    0,
-                    message.clone(),
-                )]));
-            }
-            match ran {
-                Ok(()) => progress = true,
-                Err(StatementError::Refused(message)) => {
-                    hard.push(schema.problem_at(statement, 0, message));
-                }
-                Err(StatementError::Server(e)) if e.code().is_some_and(is_undefined_object) => {
-                    failures.push((statement, e))
-                }
-                Err(StatementError::Server(e)) if e.as_db_error().is_some() => {
-                    hard.push(problem(schema, statement, &e))
-                }
-                Err(StatementError::Server(e)) => {
-                    return Err(Error::database(
-                        "loading the schema into a shadow database",
-                        &e,
-                    ));
-                }
-            }
-        }
-        tracing::debug!("load pass {pass}: {} statement(s) to retry", failures.len());
-        if failures.is_empty() || !progress {
-            break;
-        }
-        pending = failures.into_iter().map(|(s, _)| s).collect();
-    }
-    hard.extend(failures.iter().map(|(s, e)| problem(schema, s, e)));
-    if hard.is_empty() {
-        Ok(())
-    } else {
-        hard.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-        Err(Error::Schema(hard))
-    }
-}
-
-/// Statements by kind (schemas, extensions, types, ... the rest), and a table after the
-/// tables it references; otherwise in file order.
-fn load_order(statements: Vec<&Statement>) -> Vec<&Statement> {
-    let mut by_kind = statements;
-    by_kind.sort_by_key(|s| s.info.kind);
-    let created: std::collections::BTreeMap<&crate::sql::QualName, usize> = by_kind
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match &s.info.creates {
-            Some(("relation", _, name)) => Some((name, i)),
-            _ => None,
-        })
-        .collect();
-    // Kahn's algorithm, taking the earliest ready statement each time.
-    let n = by_kind.len();
-    let mut waits_for = vec![0usize; n];
-    let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, s) in by_kind.iter().enumerate() {
-        for target in &s.info.references {
-            if let Some(&j) = created.get(target)
-                && j != i
-            {
-                waits_for[i] += 1;
-                unblocks[j].push(i);
-            }
-        }
-    }
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..n).filter(|&i| waits_for[i] == 0).collect();
-    let mut out = Vec::with_capacity(n);
-    while let Some(i) = ready.pop_first() {
-        out.push(by_kind[i]);
-        for &k in &unblocks[i] {
-            waits_for[k] -= 1;
-            if waits_for[k] == 0 {
-                ready.insert(k);
-            }
-        }
-    }
-    // A cycle of references: the rest in their order (the retries sort it out).
-    if out.len() < n {
-        let placed: std::collections::BTreeSet<*const Statement> =
-            out.iter().map(|s| *s as *const Statement).collect();
-        out.extend(
-            by_kind
-                .into_iter()
-                .filter(|s| !placed.contains(&(*s as *const Statement))),
-        );
-    }
-    out
-}
-
-fn problem(schema: &Schema, statement: &Statement, err: &tokio_postgres::Error) -> Problem {
-    let offset = match err.as_db_error().and_then(|db| db.position()) {
-        Some(ErrorPosition::Original(position)) => {
-            let chars = usize::try_from(*position).unwrap_or(1).saturating_sub(1);
-            statement
-                .text
-                .char_indices()
-                .nth(chars)
-                .map_or(0, |(i, _)| i)
-        }
-        _ => 0,
-    };
-    let message = format!("{} (in: {})", describe_pg_error(err), statement.headline());
-    schema.problem_at(statement, offset, message)
-}
-
 /// The desired state as PostgreSQL sees it: loaded into a fresh shadow database on `dev`,
 /// introspected, and the shadow dropped again (also when loading fails).
+/// From the cache when the schema files, strata and the PostgreSQL binaries are those of a
+/// stored entry ([`DevServer::with_cache`]).
 pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
-    dev.ensure_roles(&schema.roles()).await?;
+    let input: Vec<(&str, &[u8])> = schema
+        .files
+        .iter()
+        .flat_map(|f| [("file", f.name.as_bytes()), ("text", f.text.as_bytes())])
+        .collect();
+    let (catalog, _) = dev
+        .cached("desired", &input, async {
+            Ok((load_desired_catalog(dev, schema).await?, Vec::new()))
+        })
+        .await?;
+    Ok(catalog)
+}
+
+/// [`desired_catalog`] without the cache.
+async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
+    dev.prepare_roles(schema).await?;
     let shadow = dev.create_database().await?;
-    dev.lend_roles(&schema.owner_roles()).await?;
     let result = async {
         let client = shadow.connect().await?;
         let admin = shadow.admin_url().connect().await?;

@@ -236,6 +236,11 @@ impl Catalog {
 
     /// Reads what [`Catalog::to_stored`] wrote.
     pub fn from_stored(value: &serde_json::Value) -> Option<Self> {
+        Self::from_stored_value(value.clone())
+    }
+
+    /// [`Catalog::from_stored`], taking the value (no copy of a large catalog).
+    pub fn from_stored_value(value: serde_json::Value) -> Option<Self> {
         #[derive(Deserialize)]
         struct Stored {
             model: Model,
@@ -254,7 +259,7 @@ impl Catalog {
             #[serde(default)]
             merged: BTreeMap<QualName, BTreeMap<String, String>>,
         }
-        let stored: Stored = serde_json::from_value(value.clone()).ok()?;
+        let stored: Stored = serde_json::from_value(value).ok()?;
         let mut model = stored.model;
         for (name, order) in stored.column_order {
             if let Some(table) = model.tables.get_mut(&name) {

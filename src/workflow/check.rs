@@ -131,9 +131,8 @@ pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Resul
         report.fail(e.to_string());
         return Ok(report);
     }
-    let head = match super::replay_noting(dev, &order).await {
-        Ok((db, head, notes)) => {
-            db.drop_now().await?;
+    let head = match super::head_state(dev, schema, &order).await {
+        Ok((head, notes)) => {
             report.ok(
                 "the chain replays on a shadow database, every plan is what strata plans for \
                  it, and every target state is met",

@@ -172,11 +172,27 @@ pub async fn replay_noting(
     }
 }
 
-/// The state at the head of the chain (an empty database for an empty chain).
-pub async fn head_state(dev: &DevServer, order: &[&PlanFile]) -> Result<Catalog> {
-    let (db, catalog) = replay(dev, order).await?;
-    db.drop_now().await?;
-    Ok(catalog)
+/// The state at the head of the chain (an empty database for an empty chain), with what
+/// the replay could not confirm ([`replay_noting`]). The roles `schema` names are made
+/// first (the plans that lead to it grant to them). From the cache when the plans (their
+/// checksums), strata and the PostgreSQL binaries are those of a stored entry
+/// ([`DevServer::with_cache`]).
+pub async fn head_state(
+    dev: &DevServer,
+    schema: &Schema,
+    order: &[&PlanFile],
+) -> Result<(Catalog, Vec<String>)> {
+    let input: Vec<(&str, &[u8])> = order
+        .iter()
+        .map(|p| ("plan", p.checksum.as_bytes()))
+        .collect();
+    dev.cached("head", &input, async {
+        dev.prepare_roles(schema).await?;
+        let (db, catalog, notes) = replay_noting(dev, order).await?;
+        db.drop_now().await?;
+        Ok((catalog, notes))
+    })
+    .await
 }
 
 /// The desired state: `schema/` (already read and checked) loaded into a shadow.

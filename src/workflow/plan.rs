@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{Project, desired_state, replay, same_major, timestamp, verified_chain};
+use super::{Project, desired_state, head_state, same_major, timestamp, verified_chain};
 use crate::db::DbUrl;
 use crate::db::shadow::DevServer;
 use crate::error::{Error, Result};
@@ -73,8 +73,7 @@ pub async fn plan(
     let order = verified_chain(&chain)?;
     let desired = desired_state(dev, schema).await?;
     same_major(&order, desired.major_version())?;
-    let (head_db, head) = replay(dev, &order).await?;
-    head_db.drop_now().await?;
+    let (head, _) = head_state(dev, schema, &order).await?;
 
     let mut sources: Vec<(String, Catalog)> = Vec::new();
     if let Some(url) = &options.from_database {

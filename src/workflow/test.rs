@@ -45,6 +45,9 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
     }
     let desired = desired_state(dev, schema).await?;
     same_major(&order, desired.major_version())?;
+    // The roles the plans grant to (the desired state may have come from the cache, which
+    // made none).
+    dev.prepare_roles(schema).await?;
     let shadow = dev.create_database().await?;
     let url = shadow.url().clone();
     // The test queries may act as the roles the plans name (SET ROLE app): lent to the role

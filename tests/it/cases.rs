@@ -121,6 +121,17 @@ pub async fn converge(
     .unwrap();
 
     let plan = strata::plan::plan(&current, &desired).unwrap_or_else(|e| panic!("planning: {e}"));
+    // What the warm path would give: both sides through a cache entry plan the same steps.
+    {
+        let warm_current = crate::warm::through_cache(&current);
+        let warm_desired = crate::warm::through_cache(&desired);
+        let warm_plan = strata::plan::plan(&warm_current, &warm_desired).unwrap();
+        assert_eq!(
+            serde_json::to_value(&warm_plan).unwrap(),
+            serde_json::to_value(&plan).unwrap(),
+            "the plan between the cached catalogs differs"
+        );
+    }
     // Snapshots hold the plan as PostgreSQL REFERENCE_MAJOR prints it; other majors
     // deparse some definitions differently, and are held to every other check below.
     if snapshot && major == REFERENCE_MAJOR {

@@ -12,7 +12,8 @@ fn strata() -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("strata"));
     cmd.env_remove("DATABASE_URL")
         .env_remove("STRATA_DEV_URL")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env("STRATA_CACHE_DIR", crate::harness::cache_dir());
     cmd
 }
 

@@ -27,6 +27,13 @@ pub async fn cluster() -> Arc<Cluster> {
         .clone()
 }
 
+/// The strata cache folder of this test run (`STRATA_CACHE_DIR` for the binary): shared by
+/// the run's tests, deleted at its end, never the user's own cache.
+pub fn cache_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap()).path()
+}
+
 /// The shared cluster's socket folder, for URLs (`?host=...`).
 pub async fn socket_host() -> String {
     cluster().await.socket_dir().display().to_string()

@@ -23,3 +23,4 @@ mod safety;
 mod tampering;
 mod tls;
 mod tools;
+mod warm;

@@ -56,6 +56,7 @@ impl Project {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("strata"));
         cmd.current_dir(self.dir.path())
             .env_remove("RUST_LOG")
+            .env("STRATA_CACHE_DIR", crate::harness::cache_dir())
             .env("DATABASE_URL", &self.url)
             .env("STRATA_DEV_URL", &self.dev)
             .args(args);

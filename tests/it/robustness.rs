@@ -15,7 +15,8 @@ fn strata(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env_remove("RUST_LOG")
         .env_remove("DATABASE_URL")
-        .env_remove("STRATA_DEV_URL");
+        .env_remove("STRATA_DEV_URL")
+        .env("STRATA_CACHE_DIR", crate::harness::cache_dir());
     cmd
 }
 

@@ -1,0 +1,280 @@
+//! The warm path: catalogs that shadow work produced (the desired state's, the chain
+//! head's), kept between commands in a cache folder so that a command whose inputs did not
+//! change starts no server and loads nothing.
+//!
+//! An entry is found by a key that hashes everything that decides its content: the strata
+//! executable (its path, size and modification time, so every build has its own entries),
+//! the PostgreSQL binaries of the embedded server (likewise), the shadow options, the
+//! `[ignore] tables`, and the input itself (every schema file's name and bytes, or every
+//! plan file's). Nothing is ever looked up by anything less: a changed input is a new key,
+//! and the entry for the old one ages out. Only what succeeded is stored. Work on a
+//! `--dev-url` server is never cached: that server's state (its roles, its extensions) is
+//! not part of any key.
+//!
+//! The folder is `STRATA_CACHE_DIR` (`off` turns the cache off), else
+//! `$XDG_CACHE_HOME/strata`, else `~/.cache/strata`. It is created private (0700), holds
+//! one file per entry (written to a temporary name, then renamed) and keeps the
+//! [`KEEP`] most recently written entries. Deleting it at any time is safe.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::Catalog;
+
+/// Entries kept; older ones are deleted when a new one is written.
+pub const KEEP: usize = 64;
+
+/// The layout of an entry file; part of every key.
+const FORMAT: &str = "strata cache 1";
+
+/// The cache folder of this process.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+/// What identifies an entry: a sha256 over labelled, length-prefixed parts.
+#[derive(Clone)]
+pub struct Key {
+    hasher: Sha256,
+}
+
+impl Key {
+    /// A key for `kind` of work (`desired`, `head`), with the cache's format in it.
+    pub fn new(kind: &str) -> Self {
+        let mut key = Self {
+            hasher: Sha256::new(),
+        };
+        key.part("format", FORMAT.as_bytes());
+        key.part("kind", kind.as_bytes());
+        key
+    }
+
+    /// Adds a labelled part (length-prefixed, so no two sequences of parts collide).
+    pub fn part(&mut self, label: &str, bytes: &[u8]) -> &mut Self {
+        for piece in [label.as_bytes(), bytes] {
+            self.hasher.update((piece.len() as u64).to_le_bytes());
+            self.hasher.update(piece);
+        }
+        self
+    }
+
+    fn hex(&self) -> String {
+        hex::encode(self.hasher.clone().finalize())
+    }
+}
+
+/// What an entry holds: a catalog and the notes the work that made it printed.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    key: String,
+    catalog: serde_json::Value,
+    notes: Vec<String>,
+}
+
+impl Cache {
+    /// The cache folder from the environment (see the module's documentation); `None` when
+    /// it is turned off or no folder can be named.
+    pub fn from_env() -> Option<Self> {
+        let dir = match std::env::var_os("STRATA_CACHE_DIR") {
+            Some(dir) if dir == "off" || dir.is_empty() => return None,
+            Some(dir) => PathBuf::from(dir),
+            None => match std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+                Some(dir) => PathBuf::from(dir).join("strata"),
+                None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/strata"),
+            },
+        };
+        Some(Self { dir })
+    }
+
+    /// A cache in `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    /// The entry for `key`, if there is a readable one. A damaged entry is a miss (and is
+    /// replaced when the work is done again).
+    pub fn get(&self, key: &Key) -> Option<(Catalog, Vec<String>)> {
+        let hex = key.hex();
+        let bytes = std::fs::read(self.path(&hex)).ok()?;
+        let entry: Entry = match serde_json::from_slice(&bytes) {
+            Ok(entry) => entry,
+            Err(e) => {
+                tracing::debug!("cache entry {hex} is damaged ({e}): ignored");
+                return None;
+            }
+        };
+        if entry.key != hex {
+            return None;
+        }
+        let catalog = Catalog::from_stored_value(entry.catalog)?;
+        Some((catalog, entry.notes))
+    }
+
+    /// Stores an entry for `key`. Best effort: a cache that cannot be written is logged
+    /// and otherwise ignored.
+    pub fn put(&self, key: &Key, catalog: &Catalog, notes: &[String]) {
+        if let Err(e) = self.try_put(key, catalog, notes) {
+            tracing::debug!("cannot write the cache in {}: {e}", self.dir.display());
+        }
+    }
+
+    fn try_put(&self, key: &Key, catalog: &Catalog, notes: &[String]) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)?;
+        let hex = key.hex();
+        let entry = Entry {
+            key: hex.clone(),
+            catalog: catalog.to_stored(),
+            notes: notes.to_vec(),
+        };
+        let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(".entry-")
+            .tempfile_in(&self.dir)?;
+        std::io::Write::write_all(&mut file, &bytes)?;
+        file.persist(self.path(&hex)).map_err(|e| e.error)?;
+        self.prune();
+        Ok(())
+    }
+
+    /// Keeps the [`KEEP`] most recently written entries.
+    fn prune(&self) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = dir
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        if entries.len() <= KEEP {
+            return;
+        }
+        entries.sort();
+        for (_, path) in &entries[..entries.len() - KEEP] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A file's identity for a key: its path, size and modification time (a rebuilt or
+/// upgraded binary is a new one). `None` when it cannot be read.
+pub fn file_identity(path: &Path) -> Option<Vec<u8>> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{} {} {}", path.display(), meta.len(), modified.as_nanos()).into_bytes())
+}
+
+/// The running strata executable's identity (see [`file_identity`]).
+pub fn executable_identity() -> Option<Vec<u8>> {
+    file_identity(&std::env::current_exe().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog(table: &str) -> Catalog {
+        let mut catalog = Catalog::default();
+        catalog.model.tables.insert(
+            crate::sql::QualName::new("public", table),
+            crate::model::Table::default(),
+        );
+        catalog.server_version = 150_004;
+        catalog
+    }
+
+    #[test]
+    fn keys_differ_by_every_part_and_by_how_parts_split() {
+        let mut a = Key::new("desired");
+        a.part("file", b"ab");
+        let mut b = Key::new("desired");
+        b.part("file", b"a").part("file", b"b");
+        let mut c = Key::new("head");
+        c.part("file", b"ab");
+        let mut d = Key::new("desired");
+        d.part("file", b"ab");
+        assert_ne!(a.hex(), b.hex());
+        assert_ne!(a.hex(), c.hex());
+        assert_eq!(a.hex(), d.hex());
+    }
+
+    #[test]
+    fn an_entry_round_trips_and_a_damaged_one_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = Cache::at(dir.path().join("c"));
+        let mut key = Key::new("desired");
+        key.part("file", b"create table t ()");
+        assert!(cache.get(&key).is_none());
+        let stored = catalog("t");
+        cache.put(&key, &stored, &["a note".to_owned()]);
+        let (read, notes) = cache.get(&key).unwrap_or_else(|| panic!("no entry"));
+        assert_eq!(read.model.fingerprint(), stored.model.fingerprint());
+        assert_eq!(read.to_stored(), stored.to_stored());
+        assert_eq!(notes, vec!["a note".to_owned()]);
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(cache.dir())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700);
+        // Another key does not find it.
+        let mut other = Key::new("desired");
+        other.part("file", b"create table u ()");
+        assert!(cache.get(&other).is_none());
+        // A damaged entry is a miss, and the next put repairs it.
+        std::fs::write(cache.path(&key.hex()), b"{not json").unwrap_or_else(|e| panic!("{e}"));
+        assert!(cache.get(&key).is_none());
+        cache.put(&key, &stored, &[]);
+        assert!(cache.get(&key).is_some());
+    }
+
+    #[test]
+    fn only_the_most_recent_entries_are_kept() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = Cache::at(dir.path());
+        let keys: Vec<Key> = (0..KEEP + 3)
+            .map(|i| {
+                let mut key = Key::new("desired");
+                key.part("n", i.to_string().as_bytes());
+                key
+            })
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            cache.put(key, &catalog(&format!("t{i}")), &[]);
+            // Distinct modification times, oldest first.
+            let time = std::time::SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(1_000_000 + i as u64);
+            let file = std::fs::File::options()
+                .write(true)
+                .open(cache.path(&key.hex()))
+                .unwrap_or_else(|e| panic!("{e}"));
+            file.set_modified(time).unwrap_or_else(|e| panic!("{e}"));
+        }
+        cache.prune();
+        let left = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .count();
+        assert_eq!(left, KEEP);
+        assert!(cache.get(&keys[0]).is_none());
+        assert!(cache.get(&keys[KEEP + 2]).is_some());
+    }
+}
