@@ -67,10 +67,18 @@ impl Key {
 }
 
 /// What an entry holds: a catalog and the notes the work that made it printed.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Entry {
     key: String,
     catalog: serde_json::Value,
+    notes: Vec<String>,
+}
+
+/// An entry as read back (the catalog straight into its stored form).
+#[derive(Deserialize)]
+struct ReadEntry {
+    key: String,
+    catalog: crate::model::StoredCatalog,
     notes: Vec<String>,
 }
 
@@ -105,9 +113,12 @@ impl Cache {
     /// The entry for `key`, if there is a readable one. A damaged entry is a miss (and is
     /// replaced when the work is done again).
     pub fn get(&self, key: &Key) -> Option<(Catalog, Vec<String>)> {
+        if !self.trusted() {
+            return None;
+        }
         let hex = key.hex();
         let bytes = std::fs::read(self.path(&hex)).ok()?;
-        let entry: Entry = match serde_json::from_slice(&bytes) {
+        let entry: ReadEntry = match serde_json::from_slice(&bytes) {
             Ok(entry) => entry,
             Err(e) => {
                 tracing::debug!("cache entry {hex} is damaged ({e}): ignored");
@@ -117,8 +128,7 @@ impl Cache {
         if entry.key != hex {
             return None;
         }
-        let catalog = Catalog::from_stored_value(entry.catalog)?;
-        Some((catalog, entry.notes))
+        Some((Catalog::from_stored_parts(entry.catalog), entry.notes))
     }
 
     /// Stores an entry for `key`. Best effort: a cache that cannot be written is logged
@@ -135,6 +145,9 @@ impl Cache {
             .recursive(true)
             .mode(0o700)
             .create(&self.dir)?;
+        if !self.trusted() {
+            return Ok(());
+        }
         let hex = key.hex();
         let entry = Entry {
             key: hex.clone(),
@@ -151,16 +164,49 @@ impl Cache {
         Ok(())
     }
 
-    /// Keeps the [`KEEP`] most recently written entries.
+    /// Whether the folder is this user's alone (owned by it, writable by nobody else): an
+    /// entry in a folder another user can write to could be planted, so such a folder is
+    /// not used (and says so once).
+    fn trusted(&self) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(meta) = std::fs::metadata(&self.dir) else {
+            return false;
+        };
+        let ok = meta.is_dir()
+            && meta.uid() == nix::unistd::geteuid().as_raw()
+            && meta.mode() & 0o022 == 0;
+        if !ok {
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                eprintln!(
+                    "warning: the cache folder {} is not this user's alone (owned by it, \
+                     writable by nobody else): not used",
+                    self.dir.display()
+                );
+            });
+        }
+        ok
+    }
+
+    /// Keeps the [`KEEP`] most recently written entries, and removes temporary files a
+    /// killed run left (older than an hour).
     fn prune(&self) {
         let Ok(dir) = std::fs::read_dir(&self.dir) else {
             return;
         };
-        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = dir
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
-            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-            .collect();
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let mut entries: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for e in dir.flatten() {
+            let Some(modified) = e.metadata().ok().and_then(|m| m.modified().ok()) else {
+                continue;
+            };
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") {
+                entries.push((modified, e.path()));
+            } else if name.starts_with(".entry-") && modified < hour_ago {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
         if entries.len() <= KEEP {
             return;
         }
@@ -183,9 +229,20 @@ pub fn file_identity(path: &Path) -> Option<Vec<u8>> {
     Some(format!("{} {} {}", path.display(), meta.len(), modified.as_nanos()).into_bytes())
 }
 
-/// The running strata executable's identity (see [`file_identity`]).
+/// The running strata executable's identity (see [`file_identity`]); where modification
+/// times say nothing (reproducible builds, Nix: before 2000), its contents' sha256 too.
 pub fn executable_identity() -> Option<Vec<u8>> {
-    file_identity(&std::env::current_exe().ok()?)
+    let path = std::env::current_exe().ok()?;
+    let mut identity = file_identity(&path)?;
+    let meaningful = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_some_and(|d| d.as_secs() > 946_684_800);
+    if !meaningful {
+        identity.extend(Sha256::digest(std::fs::read(&path).ok()?));
+    }
+    Some(identity)
 }
 
 #[cfg(test)]
@@ -245,6 +302,38 @@ mod tests {
         assert!(cache.get(&key).is_none());
         cache.put(&key, &stored, &[]);
         assert!(cache.get(&key).is_some());
+    }
+
+    #[test]
+    fn a_folder_others_can_write_to_is_not_used() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = Cache::at(dir.path());
+        let key = Key::new("desired");
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        cache.put(&key, &catalog("t"), &[]);
+        assert_eq!(
+            std::fs::read_dir(dir.path())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .count(),
+            0,
+            "an entry was written into a folder others can write to"
+        );
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        cache.put(&key, &catalog("t"), &[]);
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o770),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(cache.get(&key).is_none(), "an entry was read from it");
     }
 
     #[test]

@@ -134,6 +134,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if $db.caCertSecret.name }}
 - name: PGSSLROOTCERT
   value: /etc/strata/ca/ca.pem
+{{- else }}
+- name: PGSSLROOTCERT
+  value: system
 {{- end }}
 {{- with .Values.ignoreTables }}
 - name: STRATA_IGNORE_TABLES

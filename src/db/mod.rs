@@ -118,8 +118,9 @@ impl DbUrl {
             let mut message = describe_pg_error(&e);
             if message.contains("UnknownIssuer") {
                 message.push_str(
-                    " (the server's certificate is not signed by a known CA: pass \
-                     sslrootcert=<CA file> in the URL, or set PGSSLROOTCERT)",
+                    " (the server's certificate is not signed by the CA strata trusts: pass \
+                     sslrootcert=<CA file> in the URL, or set PGSSLROOTCERT; \
+                     sslrootcert=system trusts the public CAs)",
                 );
             }
             Error::Connect {

@@ -157,6 +157,32 @@ impl DevServer {
             "postgres",
             &crate::cache::file_identity(&bindir.join("postgres"))?,
         );
+        // The extensions' and libraries' folders (a package upgrade replaces their files),
+        // and the time zone initdb gives the server (timestamps print in it).
+        for dir in [
+            "../lib",
+            "../share/extension",
+            "../share/postgresql/extension",
+        ] {
+            if let Some(identity) = crate::cache::file_identity(&bindir.join(dir)) {
+                key.part("folder", &identity);
+            }
+        }
+        if let Some(major) = bindir
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|m| m.to_str())
+        {
+            let debian = std::path::Path::new("/usr/share/postgresql")
+                .join(major)
+                .join("extension");
+            if let Some(identity) = crate::cache::file_identity(&debian) {
+                key.part("folder", &identity);
+            }
+        }
+        key.part("tz", std::env::var("TZ").unwrap_or_default().as_bytes());
+        let localtime = std::fs::canonicalize("/etc/localtime").unwrap_or_default();
+        key.part("localtime", localtime.as_os_str().as_encoded_bytes());
         for extension in &self.options.extensions {
             key.part("extension", extension.as_bytes());
         }

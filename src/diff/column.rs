@@ -592,11 +592,15 @@ fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Colum
             model, table, name, expr, &exists,
         ))
     };
+    let decision = d.decision(&id);
+    if decision == Decision::Keep {
+        return;
+    }
     let to_new = set(d.des, new_default);
     let to_none = set(d.des, None);
     let to_old = set(d.cur, old_default);
     let col = Ident(name);
-    match d.decision(&id) {
+    match decision {
         Decision::Create | Decision::Alter => {
             let action = if d.decision(&id) == Decision::Create {
                 Action::Create

@@ -170,6 +170,26 @@ pub struct Catalog {
     pub casts: BTreeSet<(String, String)>,
 }
 
+/// What [`Catalog::to_stored`] writes, as read back.
+#[derive(Deserialize)]
+pub struct StoredCatalog {
+    model: Model,
+    deps: BTreeSet<Dep>,
+    server_version: u32,
+    #[serde(default)]
+    column_order: BTreeMap<QualName, Vec<String>>,
+    #[serde(default)]
+    constraint_keys: BTreeMap<String, KeyDetail>,
+    #[serde(default)]
+    index_keys: BTreeMap<QualName, KeyDetail>,
+    #[serde(default)]
+    casts: BTreeSet<(String, String)>,
+    #[serde(default)]
+    conversions: BTreeMap<String, String>,
+    #[serde(default)]
+    merged: BTreeMap<QualName, BTreeMap<String, String>>,
+}
+
 impl Catalog {
     pub fn major_version(&self) -> u32 {
         self.server_version / 10_000
@@ -241,25 +261,14 @@ impl Catalog {
 
     /// [`Catalog::from_stored`], taking the value (no copy of a large catalog).
     pub fn from_stored_value(value: serde_json::Value) -> Option<Self> {
-        #[derive(Deserialize)]
-        struct Stored {
-            model: Model,
-            deps: BTreeSet<Dep>,
-            server_version: u32,
-            #[serde(default)]
-            column_order: BTreeMap<QualName, Vec<String>>,
-            #[serde(default)]
-            constraint_keys: BTreeMap<String, KeyDetail>,
-            #[serde(default)]
-            index_keys: BTreeMap<QualName, KeyDetail>,
-            #[serde(default)]
-            casts: BTreeSet<(String, String)>,
-            #[serde(default)]
-            conversions: BTreeMap<String, String>,
-            #[serde(default)]
-            merged: BTreeMap<QualName, BTreeMap<String, String>>,
-        }
-        let stored: Stored = serde_json::from_value(value).ok()?;
+        serde_json::from_value::<StoredCatalog>(value)
+            .ok()
+            .map(Self::from_stored_parts)
+    }
+
+    /// A catalog from what [`Catalog::to_stored`] wrote, already deserialised (straight
+    /// from bytes, without a `serde_json::Value` in between).
+    pub fn from_stored_parts(stored: StoredCatalog) -> Self {
         let mut model = stored.model;
         for (name, order) in stored.column_order {
             if let Some(table) = model.tables.get_mut(&name) {
@@ -289,12 +298,12 @@ impl Catalog {
                 index.detail.0 = detail;
             }
         }
-        Some(Self {
+        Self {
             model,
             deps: stored.deps,
             server_version: stored.server_version,
             casts: stored.casts,
-        })
+        }
     }
 }
 

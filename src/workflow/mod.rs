@@ -187,7 +187,14 @@ pub async fn head_state(
         .map(|p| ("plan", p.checksum.as_bytes()))
         .collect();
     dev.cached("head", &input, async {
-        dev.prepare_roles(schema).await?;
+        // The roles the schema names and those the plans grant to (an older plan may name
+        // one the schema no longer does).
+        let mut roles = schema.roles();
+        roles.extend(order.iter().flat_map(|p| p.head.roles.iter().cloned()));
+        roles.sort();
+        roles.dedup();
+        dev.ensure_roles(&roles).await?;
+        dev.lend_roles(&schema.owner_roles()).await?;
         let (db, catalog, notes) = replay_noting(dev, order).await?;
         db.drop_now().await?;
         Ok((catalog, notes))

@@ -409,6 +409,17 @@ fn the_migration_job_is_the_first_hook_with_the_documented_settings() {
             .iter()
             .any(|e| e["name"] == "PGSSLROOTCERT" && e["value"] == "/etc/strata/ca/ca.pem")
     );
+    // No CA of its own: the public ones, named (strata, like libpq, trusts no root it is
+    // not told to).
+    let docs = render(&chart, &["database.sslMode=verify-full"]);
+    let env = &find(&docs, "Job")["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "PGSSLROOTCERT" && e["value"] == "system"),
+        "{env}"
+    );
     let docs = render(
         &chart,
         &[

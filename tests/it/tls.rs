@@ -93,12 +93,51 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
             .is_err_and(|e| e.contains("certificate")),
         "{wrong_name:?}"
     );
-    let unknown_ca = uses_tls(&at("localhost", "sslmode=verify-full")).await;
+    // As in libpq, only the named root is trusted: none named, it is refused (unless
+    // ~/.postgresql/root.crt exists, which is not this CA either); the public CAs
+    // (`system`) or another CA do not vouch for this server.
+    let none_named = uses_tls(&at("localhost", "sslmode=verify-full")).await;
     assert!(
-        unknown_ca
+        none_named
             .as_ref()
-            .is_err_and(|e| e.contains("UnknownIssuer") && e.contains("sslrootcert")),
-        "{unknown_ca:?}"
+            .is_err_and(|e| e.contains("sslrootcert")),
+        "{none_named:?}"
+    );
+    let other_ca = dir.path().join("other ca.pem");
+    std::fs::write(&other_ca, certificates().0).unwrap();
+    for (root, modes) in [
+        ("system".to_owned(), &["verify-full"][..]),
+        (
+            other_ca.display().to_string(),
+            &["verify-ca", "verify-full"][..],
+        ),
+    ] {
+        for mode in modes {
+            let refused = uses_tls(&at(
+                "localhost",
+                &format!("sslmode={mode}&sslrootcert={}", root.replace(' ', "%20")),
+            ))
+            .await;
+            assert!(
+                refused
+                    .as_ref()
+                    .is_err_and(|e| e.contains("invalid peer certificate")),
+                "{mode} with sslrootcert={root}: {refused:?}"
+            );
+        }
+    }
+    // A keyword/value string as libpq reads it: spaces around `=`, quoted values (a path
+    // with a space in it).
+    let spaced = dir.path().join("the ca.pem");
+    std::fs::copy(&ca_file, &spaced).unwrap();
+    assert_eq!(
+        uses_tls(&format!(
+            "host = localhost port={port} user=postgres password = 'pw' dbname=postgres \
+             sslmode = verify-full sslrootcert='{}'",
+            spaced.display()
+        ))
+        .await,
+        Ok(true)
     );
     // verify-ca: the chain only.
     assert_eq!(
