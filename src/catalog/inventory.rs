@@ -10,7 +10,7 @@ use crate::model::{FunctionId, Model, ObjectId};
 use crate::sql::QualName;
 
 /// The inventory's objects (rows of `inventory.sql`) that `model` does not hold.
-pub(crate) fn unseen(model: &Model, docs: Vec<serde_json::Value>) -> Result<Vec<Unmanaged>> {
+pub(crate) fn unseen(model: &Model, docs: Vec<super::RawRow>) -> Result<Vec<Unmanaged>> {
     Ok(unmanaged(model, parse::<InventoryRow>("inventory", docs)?))
 }
 

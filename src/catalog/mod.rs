@@ -225,7 +225,12 @@ fn without_ignored(mut catalog: Catalog) -> Result<Catalog> {
 }
 
 /// The raw result of every catalog query: one JSON document per row, by query name.
-pub(crate) type RawCatalog = Vec<(&'static str, Vec<serde_json::Value>)>;
+/// Each query's rows as the JSON text the server sent (parsed once, into typed rows, by
+/// `rows::assemble`: no `serde_json::Value` per row in between).
+pub(crate) type RawCatalog = Vec<(&'static str, Vec<RawRow>)>;
+
+/// One row's JSON document, as text.
+pub(crate) type RawRow = Box<serde_json::value::RawValue>;
 
 /// Introspects the database `client` is connected to, in a read-only snapshot.
 pub async fn introspect(client: &Client) -> Result<Catalog> {
@@ -378,7 +383,7 @@ pub async fn unseen(client: &Client, model: &crate::model::Model) -> Result<Vec<
     let docs = rows
         .iter()
         .map(|row| {
-            row.try_get::<_, Json<serde_json::Value>>(0)
+            row.try_get::<_, Json<RawRow>>(0)
                 .map(|json| json.0)
                 .map_err(|e| introspection_error("inventory", &e))
         })
@@ -521,23 +526,29 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                 &[]
             };
             let started = std::time::Instant::now();
-            let rows = client
-                .query_typed(sql, params)
+            // Each row's document is taken as it arrives, so the rows' buffers do not all
+            // wait for the last one.
+            let stream = client
+                .query_typed_raw(sql, params.iter().map(|(v, t)| (*v, t.clone())))
                 .await
                 .map_err(|e| introspection_error(name, &e))?;
+            let mut stream = std::pin::pin!(stream);
+            let mut docs: Vec<RawRow> = Vec::new();
+            while let Some(row) = futures_util::TryStreamExt::try_next(&mut stream)
+                .await
+                .map_err(|e| introspection_error(name, &e))?
+            {
+                docs.push(
+                    row.try_get::<_, Json<RawRow>>(0)
+                        .map(|json| json.0)
+                        .map_err(|e| introspection_error(name, &e))?,
+                );
+            }
             tracing::debug!(
                 "catalog query {name}: {} rows in {:.2?} (reader {at})",
-                rows.len(),
+                docs.len(),
                 started.elapsed()
             );
-            let docs = rows
-                .iter()
-                .map(|row| {
-                    row.try_get::<_, Json<serde_json::Value>>(0)
-                        .map(|json| json.0)
-                        .map_err(|e| introspection_error(name, &e))
-                })
-                .collect::<Result<Vec<_>>>()?;
             Ok::<_, Error>((*name, docs))
         });
     let (version, raw) = futures_util::future::try_join(version, try_join_all(queries)).await?;

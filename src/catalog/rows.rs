@@ -291,11 +291,11 @@ type DepEnd = (String, Option<String>, String, Option<String>);
 
 pub(super) fn parse<T: DeserializeOwned>(
     query: &'static str,
-    docs: Vec<serde_json::Value>,
+    docs: Vec<super::RawRow>,
 ) -> Result<Vec<T>> {
     docs.into_iter()
         .map(|doc| {
-            serde_json::from_value(doc).map_err(|e| Error::Introspection {
+            serde_json::from_str(doc.get()).map_err(|e| Error::Introspection {
                 query,
                 message: format!("unexpected row shape: {e}"),
             })
@@ -313,7 +313,7 @@ fn unsupported(object: impl ToString, reason: &str) -> Error {
 /// Builds the catalog from every query's rows.
 pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> {
     let mut model = Model::default();
-    let mut by_name: BTreeMap<&str, Vec<serde_json::Value>> = raw.into_iter().collect();
+    let mut by_name: BTreeMap<&str, Vec<super::RawRow>> = raw.into_iter().collect();
     let mut take = |name: &'static str| by_name.remove(name).unwrap_or_default();
 
     for row in parse::<SchemaRow>("schemas", take("schemas"))? {
