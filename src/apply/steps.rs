@@ -14,6 +14,11 @@ use crate::error::{Error, Result, describe_pg_error};
 use crate::planfile::{PlanFile, PlannedStep};
 use crate::sql::{Literal, QualName};
 
+/// How often, and how far apart, an invalid index nobody is building is looked at again
+/// before it is dropped as an interrupted build (see `lone_step_once`).
+const SETTLE_CHECKS: u32 = 4;
+const SETTLE_PAUSE: Duration = Duration::from_millis(500);
+
 /// Why a segment of steps did not complete.
 pub(super) enum SegmentError {
     /// Timed out waiting for a lock (worth retrying).
@@ -307,6 +312,11 @@ impl Runner<'_> {
         if let Some(index) = step.builds_index.as_deref().and_then(QualName::parse) {
             let deadline = Instant::now() + self.settings.lock_wait;
             let mut told = false;
+            // A build that just ended stops showing as a build (its progress and its
+            // session lock end) a moment before the transaction that marks the index valid
+            // commits: an invalid index with no builder is looked at again a few times
+            // before it is taken for an interrupted build and dropped.
+            let mut settle = 0;
             loop {
                 match catalog::index_state(&self.work, &index.schema, &index.name).await? {
                     Some(true) => {
@@ -339,6 +349,11 @@ impl Runner<'_> {
                                 told = true;
                             }
                             tokio::time::sleep(Duration::from_millis(250)).await;
+                            continue;
+                        }
+                        if settle < SETTLE_CHECKS {
+                            settle += 1;
+                            tokio::time::sleep(SETTLE_PAUSE).await;
                             continue;
                         }
                         (self.report)(&format!(
