@@ -62,8 +62,25 @@ async fn warm_desired_and_head_states_are_the_cold_ones_and_start_no_server() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::at(dir.path().join("cache"));
     let schema = sovd_schema(None);
-    let chain = strata::planfile::load_dir(&repo_root().join("plans")).unwrap();
-    let order = strata::workflow::verified_chain(&chain).unwrap();
+    // A chain of this server's major (the repository's plans are PostgreSQL 15's): the
+    // plan of the SOVD schema from an empty database.
+    let plain = crate::harness::dev_server().await;
+    let empty = strata::db::shadow::empty_catalog(&plain).await.unwrap();
+    let sovd = desired_catalog(&plain, &schema).await.unwrap();
+    let plan = strata::plan::plan(&empty, &sovd).unwrap();
+    let head = strata::planfile::PlanHead::planned(
+        "20261129000000_sovd".to_owned(),
+        None,
+        "sovd".to_owned(),
+        &empty,
+        &sovd,
+        &plan,
+        &strata::planfile::StepTimeouts::default(),
+        false,
+    );
+    let file =
+        strata::planfile::PlanFile::parse(&strata::planfile::PlanFile::render(&head)).unwrap();
+    let order = vec![&file];
 
     // Cold: the first command loads and replays, on a server it starts.
     let first = cached_server(&cache).await;
