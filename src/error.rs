@@ -58,10 +58,9 @@ pub enum Error {
     #[error("{0}")]
     Plans(String),
 
-    /// strata refuses to go on: drift, divergent plans, tampering, unacknowledged hazards.
-    /// Exit code 2.
-    #[error("{0}")]
-    Refused(String),
+    /// strata refuses to go on, and why (which decides the exit code: [`Refusal`]).
+    #[error("{1}")]
+    Refused(Refusal, String),
 
     /// Pre-flight checks found rows that a plan's steps would fail on (or destroy): nothing
     /// was changed. Exit code 2.
@@ -77,6 +76,100 @@ pub enum Error {
 
     #[error("interrupted")]
     Interrupted,
+}
+
+/// Why strata refuses to go on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The database is not in the state the plans and its ledger say (changed outside
+    /// strata, a plan left half done, a ledger that does not fit the chain).
+    Drift,
+    /// The plans do not form one chain (more than one head, a cycle).
+    Divergence,
+    /// A plan file, `plans/strata.sum` or the signature does not match what strata wrote,
+    /// or a plan is not what strata plans for it.
+    Tampering,
+    /// Plans written on another PostgreSQL major than the server's.
+    Major,
+    /// Hazards (or data loss) that no one acknowledged.
+    Unacknowledged,
+    /// What was asked cannot be done (nothing to revert, no such plan, a baseline on a
+    /// managed database, a transaction pooler): the user's error, not the state's.
+    User,
+}
+
+/// The exit codes, in one place: what each means and what gives it. `docs/cli.md` shows
+/// this table (generated), and a test per row checks a command gives it.
+pub const EXIT_CODES: &[(u8, &str, &str)] = &[
+    (
+        0,
+        "success",
+        "the command did what was asked (`diff`, `plan`: also when there is nothing to do)",
+    ),
+    (
+        1,
+        "error",
+        "bad input (schema files, plan files, `strata.toml`, arguments), a failed connection, a failed step, and what the user asked that cannot be done: nothing to revert, nothing to rebase, no plans to test, no such plan, a transaction pooler",
+    ),
+    (1, "usage", "unknown commands or options, missing arguments"),
+    (
+        2,
+        "changes",
+        "`diff --exit-code` found changes; `status`: plans are pending or the database drifted",
+    ),
+    (
+        2,
+        "drift",
+        "the database is not in the state the plans say (changed outside strata, a plan left half done)",
+    ),
+    (
+        2,
+        "divergence",
+        "the plans have more than one head (or a cycle)",
+    ),
+    (
+        2,
+        "tampering",
+        "a plan file, `plans/strata.sum` or the signature does not match what strata wrote",
+    ),
+    (
+        2,
+        "major",
+        "plans written on another PostgreSQL major than the server's",
+    ),
+    (
+        2,
+        "unacknowledged",
+        "hazards or data loss no one acknowledged",
+    ),
+    (2, "preflight", "rows a plan's steps would fail on"),
+    (2, "check", "`check` or `test` found a problem"),
+];
+
+impl Error {
+    /// The process exit code for this error: 2 for what needs a person's attention (drift,
+    /// divergence, tampering, another major, unacknowledged hazards, failed pre-flight
+    /// checks), 1 for everything else ([`EXIT_CODES`]).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Refused(Refusal::User, _) => 1,
+            Error::Refused(..) | Error::Preflight { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// The row of [`EXIT_CODES`] this error gives.
+    pub fn exit_kind(&self) -> &'static str {
+        match self {
+            Error::Refused(Refusal::Drift, _) => "drift",
+            Error::Refused(Refusal::Divergence, _) => "divergence",
+            Error::Refused(Refusal::Tampering, _) => "tampering",
+            Error::Refused(Refusal::Major, _) => "major",
+            Error::Refused(Refusal::Unacknowledged, _) => "unacknowledged",
+            Error::Preflight { .. } => "preflight",
+            _ => "error",
+        }
+    }
 }
 
 /// An object strata does not manage, and where the schema files create it (when known).

@@ -1,5 +1,6 @@
 //! The `strata` binary: parse arguments, set up logging, run, turn the result into an exit
-//! code (0 success, 1 error, 2 "needs attention": changes, drift, a failed check).
+//! code (0 success, 1 error or wrong usage, 2 "needs attention": changes, drift, a failed
+//! check; `strata::error::EXIT_CODES`).
 
 use std::process::ExitCode;
 
@@ -39,7 +40,15 @@ fn termination_message(error: &str) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Wrong usage exits 1 (an error), not clap's 2, which strata keeps for "needs
+    // attention"; help and version go to stdout and exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,strata::progress=info"));
     // STRATA_LOG_FORMAT=json: logs, and apply's progress, as JSON lines (for log pipelines).
@@ -123,13 +132,11 @@ fn main() -> ExitCode {
                 None => format!("{e:#}"),
             });
             // Refusals (drift, divergence, tampering, unacknowledged hazards) are "needs
-            // attention", not failures.
-            match e.downcast_ref::<strata::Error>() {
-                Some(strata::Error::Refused(_) | strata::Error::Preflight { .. }) => {
-                    ExitCode::from(2)
-                }
-                _ => ExitCode::from(1),
-            }
+            // attention", not failures (`strata::error::EXIT_CODES`).
+            ExitCode::from(
+                e.downcast_ref::<strata::Error>()
+                    .map_or(1, strata::Error::exit_code),
+            )
         }
     }
 }

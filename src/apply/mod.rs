@@ -24,7 +24,7 @@ use tokio_postgres::Client;
 
 use crate::catalog;
 use crate::db::DbUrl;
-use crate::error::{Error, Failure, Result};
+use crate::error::{Error, Failure, Refusal, Result};
 use crate::model::Catalog;
 use crate::model::report::differences;
 use crate::planfile::{PlanFile, PlannedStep};
@@ -53,11 +53,14 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
         match chain.get(i) {
             Some(plan) if plan.head.id == row.plan_id => {
                 if plan.checksum != row.checksum {
-                    return Err(Error::Refused(format!(
-                        "plan {} was changed after it was applied to this database \
+                    return Err(Error::Refused(
+                        Refusal::Tampering,
+                        format!(
+                            "plan {} was changed after it was applied to this database \
                          (checksum {} when applied, {} now)",
-                        row.plan_id, row.checksum, plan.checksum
-                    )));
+                            row.plan_id, row.checksum, plan.checksum
+                        ),
+                    ));
                 }
                 matched = i + 1;
             }
@@ -67,22 +70,28 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
     let orphans: Vec<ledger::Row> = rows[matched..].to_vec();
     for row in &orphans {
         if let Some(at) = chain.iter().position(|p| p.head.id == row.plan_id) {
-            return Err(Error::Refused(format!(
-                "the ledger records plan {} at position {} but the plans directory has it at \
+            return Err(Error::Refused(
+                Refusal::Tampering,
+                format!(
+                    "the ledger records plan {} at position {} but the plans directory has it at \
                  {}: the chain was reordered after it was applied (restore the plans as they \
                  were)",
-                row.plan_id,
-                row.position + 1,
-                at + 1
-            )));
+                    row.plan_id,
+                    row.position + 1,
+                    at + 1
+                ),
+            ));
         }
     }
     for (i, row) in rows.iter().enumerate() {
         if !row.is_applied() && i + 1 != rows.len() {
-            return Err(Error::Refused(format!(
-                "the ledger is inconsistent: plan {} is {} but later plans are recorded",
-                row.plan_id, row.state
-            )));
+            return Err(Error::Refused(
+                Refusal::Drift,
+                format!(
+                    "the ledger is inconsistent: plan {} is {} but later plans are recorded",
+                    row.plan_id, row.state
+                ),
+            ));
         }
     }
     let partial = if orphans.is_empty() {
@@ -291,20 +300,26 @@ impl<'a> Runner<'a> {
         if self.settings.require_review {
             let claims = verify::claims(plan);
             if !claims.is_empty() {
-                return Err(Error::Refused(format!(
-                    "plan {}: {}; nothing was changed",
-                    plan.head.id,
-                    claims.join("; ")
-                )));
+                return Err(Error::Refused(
+                    Refusal::Tampering,
+                    format!(
+                        "plan {}: {}; nothing was changed",
+                        plan.head.id,
+                        claims.join("; ")
+                    ),
+                ));
             }
         }
         let Some(state) = &plan.head.target else {
             if plan.head.format >= 2 {
-                return Err(Error::Refused(format!(
-                    "plan {} is of format {} but records no [target] state (the plan file was \
+                return Err(Error::Refused(
+                    Refusal::Tampering,
+                    format!(
+                        "plan {} is of format {} but records no [target] state (the plan file was \
                      edited); nothing was changed",
-                    plan.head.id, plan.head.format
-                )));
+                        plan.head.id, plan.head.format
+                    ),
+                ));
             }
             if !self.settings.verify_after {
                 self.note(format!(
@@ -317,14 +332,20 @@ impl<'a> Runner<'a> {
             return Ok(None);
         };
         let target = state.decode().map_err(|e| {
-            Error::Refused(format!("plan {}: {e}; nothing was changed", plan.head.id))
+            Error::Refused(
+                Refusal::Tampering,
+                format!("plan {}: {e}; nothing was changed", plan.head.id),
+            )
         })?;
         if target.model.fingerprint() != plan.head.target_fingerprint {
-            return Err(Error::Refused(format!(
-                "plan {}: its recorded target state is not the state its target_fingerprint \
+            return Err(Error::Refused(
+                Refusal::Tampering,
+                format!(
+                    "plan {}: its recorded target state is not the state its target_fingerprint \
                  names (the plan file was edited); nothing was changed",
-                plan.head.id
-            )));
+                    plan.head.id
+                ),
+            ));
         }
         self.judge(plan, verify::compare(plan, source, &target)?)?;
         Ok(Some(target))
@@ -347,7 +368,7 @@ impl<'a> Runner<'a> {
             "\nA step written by hand must say `custom = true` and carry the custom-sql hazard \
              (then `strata seal` records the plan).",
         );
-        Err(Error::Refused(message))
+        Err(Error::Refused(Refusal::Tampering, message))
     }
 
     /// Releases the migration lock.
@@ -363,12 +384,15 @@ impl<'a> Runner<'a> {
     /// recorded states cannot be verified here (definitions print differently).
     fn same_major(&self, plans: &[&PlanFile]) -> Result<()> {
         match plans.iter().find(|p| p.head.postgres_major != self.major) {
-            Some(plan) => Err(Error::Refused(format!(
-                "plan {} was planned on PostgreSQL {} and the database runs {}: definitions \
+            Some(plan) => Err(Error::Refused(
+                Refusal::Major,
+                format!(
+                    "plan {} was planned on PostgreSQL {} and the database runs {}: definitions \
                  print differently across majors, so its states cannot be verified; nothing \
                  was changed (re-plan on a shadow of the database's major with --dev-url)",
-                plan.head.id, plan.head.postgres_major, self.major
-            ))),
+                    plan.head.id, plan.head.postgres_major, self.major
+                ),
+            )),
             None => Ok(()),
         }
     }
@@ -383,12 +407,15 @@ impl<'a> Runner<'a> {
             let missing = plan.unacknowledged();
             if !missing.is_empty() {
                 let ids: Vec<&str> = missing.iter().map(|h| h.id()).collect();
-                return Err(Error::Refused(format!(
-                    "plan {} has hazards no reviewer acknowledged: {} (list them in its \
+                return Err(Error::Refused(
+                    Refusal::Unacknowledged,
+                    format!(
+                        "plan {} has hazards no reviewer acknowledged: {} (list them in its \
                      [review] table); nothing was changed",
-                    plan.head.id,
-                    ids.join(", ")
-                )));
+                        plan.head.id,
+                        ids.join(", ")
+                    ),
+                ));
             }
         }
         Ok(())
@@ -399,29 +426,35 @@ impl<'a> Runner<'a> {
         let rows = self.ledger().await?;
         let at = position(chain, &rows)?;
         if !at.orphans.is_empty() {
-            return Err(Error::Refused(format!(
-                "{}; nothing was changed",
-                orphans_message(&at.orphans)
-            )));
+            return Err(Error::Refused(
+                Refusal::Drift,
+                format!("{}; nothing was changed", orphans_message(&at.orphans)),
+            ));
         }
         let mut outcome = Outcome::default();
         let mut resume = None;
         if let Some(row) = &at.partial {
             match row.state.as_str() {
                 "reverting" => {
-                    return Err(Error::Refused(format!(
-                        "plan {} was being reverted when a previous run stopped: run `strata \
+                    return Err(Error::Refused(
+                        Refusal::Drift,
+                        format!(
+                            "plan {} was being reverted when a previous run stopped: run `strata \
                          revert` to finish reverting it, or `strata apply --abandon {}` once \
                          you restored its target state by hand",
-                        row.plan_id, row.plan_id
-                    )));
+                            row.plan_id, row.plan_id
+                        ),
+                    ));
                 }
                 "undoing" => {
-                    return Err(Error::Refused(format!(
-                        "plan {} was being taken back by `strata revert` when a previous run \
+                    return Err(Error::Refused(
+                        Refusal::Drift,
+                        format!(
+                            "plan {} was being taken back by `strata revert` when a previous run \
                          stopped: run `strata revert` again to finish",
-                        row.plan_id
-                    )));
+                            row.plan_id
+                        ),
+                    ));
                 }
                 _ => resume = Some(usize::try_from(row.steps_done).unwrap_or(0)),
             }
@@ -521,6 +554,7 @@ impl<'a> Runner<'a> {
     pub async fn record_baseline(&self, plan: &PlanFile) -> Result<()> {
         if !self.ledger().await?.is_empty() {
             return Err(Error::Refused(
+Refusal::User,
                 "this database already has a strata ledger: a baseline is for databases that predate strata"
                     .into(),
             ));
@@ -528,6 +562,7 @@ impl<'a> Runner<'a> {
         let live = catalog::introspect(&self.work).await?;
         if live.model.fingerprint() != plan.head.target_fingerprint {
             return Err(Error::Refused(
+                Refusal::Drift,
                 "the database changed while the baseline was written".into(),
             ));
         }
@@ -831,14 +866,17 @@ impl<'a> Runner<'a> {
             return Ok(live);
         }
         if live.major_version() != plan.head.postgres_major {
-            return Err(Error::Refused(format!(
-                "plan {} was planned on PostgreSQL {} and the database runs {}: definitions \
+            return Err(Error::Refused(
+                Refusal::Major,
+                format!(
+                    "plan {} was planned on PostgreSQL {} and the database runs {}: definitions \
                  print differently across majors, so its state cannot be verified \
                  (plan on a shadow of the same major with --dev-url)",
-                plan.head.id,
-                plan.head.postgres_major,
-                live.major_version()
-            )));
+                    plan.head.id,
+                    plan.head.postgres_major,
+                    live.major_version()
+                ),
+            ));
         }
         let expected_model: Option<crate::model::Model> =
             expected_model.and_then(|m| serde_json::from_value(m.clone()).ok());
@@ -864,7 +902,7 @@ impl<'a> Runner<'a> {
         message.push_str(
             "\nBring the database back in line, or record the change with `strata plan --from-database`.",
         );
-        Err(Error::Refused(message))
+        Err(Error::Refused(Refusal::Drift, message))
     }
 }
 

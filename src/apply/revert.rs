@@ -4,7 +4,7 @@
 
 use super::losses::{self, Loss};
 use super::{Direction, Outcome, Runner, ledger, position};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::model::Catalog;
 use crate::model::report::differences;
 use crate::plan::Hazard;
@@ -68,12 +68,15 @@ impl Runner<'_> {
         let mut items: Vec<Item> = Vec::new();
         for row in at.orphans.iter().rev() {
             let plan = row.plan_file().ok_or_else(|| {
-                Error::Refused(format!(
-                    "plan {} is applied to this database, and neither the plans directory nor \
+                Error::Refused(
+                    Refusal::Drift,
+                    format!(
+                        "plan {} is applied to this database, and neither the plans directory nor \
                      the ledger has its steps (a strata before 0.2 applied it): restore its \
                      plan file from version control to revert it",
-                    row.plan_id
-                ))
+                        row.plan_id
+                    ),
+                )
             })?;
             items.push(Item::for_row(row, plan, true));
         }
@@ -91,6 +94,7 @@ impl Runner<'_> {
         }
         if items.is_empty() {
             return Err(Error::Refused(
+                Refusal::User,
                 "no plan is applied: nothing to revert".into(),
             ));
         }
@@ -100,14 +104,18 @@ impl Runner<'_> {
                     .iter()
                     .position(|item| item.plan().head.id == id)
                     .ok_or_else(|| {
-                        Error::Refused(format!(
-                            "--to {id}: no such plan is applied to this database"
-                        ))
+                        Error::Refused(
+                            Refusal::User,
+                            format!("--to {id}: no such plan is applied to this database"),
+                        )
                     })?;
                 if k == 0 {
-                    return Err(Error::Refused(format!(
-                        "--to {id}: it is the last plan applied; nothing after it to revert"
-                    )));
+                    return Err(Error::Refused(
+                        Refusal::User,
+                        format!(
+                            "--to {id}: it is the last plan applied; nothing after it to revert"
+                        ),
+                    ));
                 }
                 k
             }
@@ -122,17 +130,23 @@ impl Runner<'_> {
                 && self.settings.require_review
                 && plan.unacknowledged_revert()
             {
-                return Err(Error::Refused(format!(
-                    "plan {} has hand-written revert steps (custom-sql) no reviewer acknowledged \
+                return Err(Error::Refused(
+                    Refusal::Unacknowledged,
+                    format!(
+                        "plan {} has hand-written revert steps (custom-sql) no reviewer acknowledged \
                      (list custom-sql in its [review] revert_acknowledged); nothing was changed",
-                    plan.head.id
-                )));
+                        plan.head.id
+                    ),
+                ));
             }
             if plan.head.baseline {
-                return Err(Error::Refused(format!(
-                    "plan {} is a baseline (the state strata started from): it cannot be reverted",
-                    plan.head.id
-                )));
+                return Err(Error::Refused(
+                    Refusal::User,
+                    format!(
+                        "plan {} is a baseline (the state strata started from): it cannot be reverted",
+                        plan.head.id
+                    ),
+                ));
             }
             let done = match item {
                 Item::Revert { .. } => plan.head.steps.len(),
@@ -142,13 +156,16 @@ impl Runner<'_> {
                 .iter()
                 .position(|s| s.hazards.contains(&Hazard::Irreversible));
             if !force && let Some(n) = irreversible {
-                return Err(Error::Refused(format!(
-                    "plan {} cannot be reverted: step {} ({}) destroyed data that reverting \
+                return Err(Error::Refused(
+                    Refusal::Unacknowledged,
+                    format!(
+                        "plan {} cannot be reverted: step {} ({}) destroyed data that reverting \
                      cannot bring back; pass --force to restore the schema anyway",
-                    plan.head.id,
-                    n + 1,
-                    plan.head.steps[n].summary
-                )));
+                        plan.head.id,
+                        n + 1,
+                        plan.head.steps[n].summary
+                    ),
+                ));
             }
         }
         // A half-applied plan is always the newest: plan its way back now.
@@ -199,12 +216,27 @@ impl Runner<'_> {
     /// The plan with its revert steps replaced by the steps from the database as it is now
     /// back to the state the plan started from (recorded in the ledger when it started).
     async fn undo_plan(&self, plan: &PlanFile, row: &ledger::Row) -> Result<PlanFile> {
+        // Planned from the live state to the start state, renames done would come back as
+        // drops and creations: refused rather than risk the renamed tables' rows.
+        if !plan.head.renames.is_empty() {
+            return Err(Error::Refused(
+                Refusal::Drift,
+                format!(
+                    "plan {} was left half applied and starts with renames: strata does not take \
+                     back a half-applied plan that renames (it would drop and create what was \
+                     renamed). Finish it with `strata apply`, or rename back and restore its \
+                     start state by hand, then run `strata apply --abandon {}`; nothing was \
+                     changed",
+                    plan.head.id, plan.head.id
+                ),
+            ));
+        }
         let source = row
             .source_catalog
             .as_ref()
             .and_then(Catalog::from_stored)
             .ok_or_else(|| {
-                Error::Refused(format!(
+                Error::Refused(Refusal::Drift, format!(
                     "plan {} was left half applied, and the ledger does not record the state it \
                      started from (a strata before 0.2 ran it): restore that state by hand, \
                      then run `strata apply --abandon {}`",
@@ -228,7 +260,7 @@ impl Runner<'_> {
                  hand and run `strata apply --abandon {}`.",
                 plan.head.id
             ));
-            return Err(Error::Refused(message));
+            return Err(Error::Refused(Refusal::Drift, message));
         }
         let timeouts = StepTimeouts::default();
         let mut undo = plan.clone();
@@ -296,7 +328,7 @@ impl Runner<'_> {
         } else {
             "\nPass --accept-data-loss to revert anyway."
         });
-        Err(Error::Refused(message))
+        Err(Error::Refused(Refusal::Unacknowledged, message))
     }
 
     /// Records an interrupted plan as abandoned, once the user restored by hand the state
@@ -305,16 +337,20 @@ impl Runner<'_> {
     pub async fn abandon(&self, id: &str) -> Result<String> {
         let rows = self.ledger().await?;
         let Some(index) = rows.iter().position(|r| r.plan_id == id) else {
-            return Err(Error::Refused(format!(
-                "--abandon {id}: the ledger of this database has no such plan"
-            )));
+            return Err(Error::Refused(
+                Refusal::User,
+                format!("--abandon {id}: the ledger of this database has no such plan"),
+            ));
         };
         let row = &rows[index];
         if row.is_applied() {
-            return Err(Error::Refused(format!(
-                "--abandon {id}: the plan is applied completely, not interrupted (use `strata \
+            return Err(Error::Refused(
+                Refusal::User,
+                format!(
+                    "--abandon {id}: the plan is applied completely, not interrupted (use `strata \
                  revert` to take it back)"
-            )));
+                ),
+            ));
         }
         let reverting = row.state == "reverting";
         let (expected, model) = if reverting {
@@ -347,7 +383,7 @@ impl Runner<'_> {
             for line in lines.iter().take(50) {
                 message.push_str(&format!("\n  - {line}"));
             }
-            return Err(Error::Refused(message));
+            return Err(Error::Refused(Refusal::Drift, message));
         }
         self.exec("BEGIN")
             .await

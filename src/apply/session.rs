@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::Type;
 
 use crate::db::DbUrl;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 
 /// The session advisory lock that serialises `strata apply` and `strata revert` on a
 /// database ("STRATA" and 1).
@@ -239,12 +239,15 @@ async fn simple_pid(client: &Client, sql: &str) -> std::result::Result<i32, Stri
 /// another backend; behind such a pooler it is handed the backend the other just freed.
 pub async fn require_session(work: &Client, lock: &Client) -> Result<()> {
     let refuse = |why: String| {
-        Error::Refused(format!(
-            "the connection does not keep its own session ({why}): strata apply and revert hold \
+        Error::Refused(
+            Refusal::User,
+            format!(
+                "the connection does not keep its own session ({why}): strata apply and revert hold \
          a session advisory lock and run steps that need their session, so they must connect \
          to PostgreSQL directly (or through a pooler in session mode), not through a \
          transaction pooler such as PgBouncer in transaction mode; nothing was changed"
-        ))
+            ),
+        )
     };
     let failed = |message: String| Error::Database {
         context: "starting the session".into(),
@@ -292,15 +295,18 @@ pub async fn verify_lock_session(work: &Client, lock: &MigrationLock, work_pid: 
     if holder == Some(lock.pid) && lock_now == Some(lock.pid) && work_pid != lock.pid {
         return Ok(());
     }
-    Err(Error::Refused(format!(
-        "the connection does not keep its own session (the migration lock was taken by backend \
+    Err(Error::Refused(
+        Refusal::User,
+        format!(
+            "the connection does not keep its own session (the migration lock was taken by backend \
          {}, but is held by {} and the lock's connection is now served by {}): strata apply \
          and revert must connect to PostgreSQL directly (or through a pooler in session mode), \
          not through a transaction pooler; nothing was changed",
-        lock.pid,
-        holder.map_or_else(|| "no backend".to_owned(), |p| format!("backend {p}")),
-        lock_now.map_or_else(|| "no backend".to_owned(), |p| format!("backend {p}"))
-    )))
+            lock.pid,
+            holder.map_or_else(|| "no backend".to_owned(), |p| format!("backend {p}")),
+            lock_now.map_or_else(|| "no backend".to_owned(), |p| format!("backend {p}"))
+        ),
+    ))
 }
 
 /// The migration lock, held on its own connection (a session lock: the server also

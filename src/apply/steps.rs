@@ -166,6 +166,35 @@ impl Runner<'_> {
         }
     }
 
+    /// After a plan's renames (its first steps), the database must be exactly the renamed
+    /// state the plan records, which its other steps were re-derived from: a plan file is
+    /// untrusted, and a forged renamed state would make them other steps than strata plans
+    /// from the real one.
+    async fn check_renamed(&self, run: &Run<'_>) -> std::result::Result<(), SegmentError> {
+        let recorded = run
+            .plan
+            .head
+            .recorded_renaming()
+            .map_err(|e| SegmentError::Mismatch(e.to_string()))?;
+        let Some(renaming) = recorded else {
+            return Ok(());
+        };
+        let live = catalog::introspect_in_transaction(&self.work).await?;
+        if live.model.fingerprint() != renaming.catalog.model.fingerprint() {
+            return Err(SegmentError::Mismatch(format!(
+                "after its renames the database is not the renamed state the plan records \
+                 (the plan file was edited, or it was planned for another state); nothing of \
+                 it was kept:\n  - {}",
+                crate::model::report::differences(&renaming.catalog.model, &live.model)
+                    .into_iter()
+                    .take(20)
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
+            )));
+        }
+        Ok(())
+    }
+
     /// Verifies the end state inside the open transaction and records the plan as done.
     async fn finish(&self, run: &Run<'_>) -> std::result::Result<(), SegmentError> {
         let live = catalog::introspect_in_transaction(&self.work).await?;
@@ -214,8 +243,15 @@ impl Runner<'_> {
             if !*row_written {
                 self.start_row(run).await?;
             }
+            let renames = match run.direction {
+                Direction::Apply => run.plan.head.renames.len(),
+                _ => 0,
+            };
             for i in start..end {
                 self.run_step(run, i, true).await?;
+                if renames > 0 && i + 1 == renames {
+                    self.check_renamed(run).await?;
+                }
             }
             if run.direction != Direction::Undo {
                 ledger::steps_done(

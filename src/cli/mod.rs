@@ -340,7 +340,8 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
             desired.major_version()
         );
     }
-    let plan = crate::plan::plan(&current, &desired)?;
+    let renaming = workflow::renaming(&dev, &schema, &current, &desired).await?;
+    let plan = crate::plan::plan_renaming(&current, renaming.as_ref(), &desired)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         DiffFormat::Sql if plan.is_empty() => {
@@ -368,7 +369,7 @@ async fn check(args: CheckArgs) -> Result<Outcome> {
         let chain = load_dir(&project.plans)?;
         let verified = chain
             .linear()
-            .map_err(|e| crate::Error::Refused(e.to_string()))
+            .map_err(|e| crate::Error::Refused(crate::error::Refusal::Divergence, e.to_string()))
             .and_then(|order| {
                 workflow::verify_signature(&chain, &order, args.signing.verify_key.as_deref())
             });
@@ -753,7 +754,7 @@ fn show(args: ShowArgs) -> Result<Outcome> {
     let ids: Vec<String> = if args.ids.is_empty() {
         let order = chain
             .linear()
-            .map_err(|e| crate::Error::Refused(e.to_string()))?;
+            .map_err(|e| crate::Error::Refused(crate::error::Refusal::Divergence, e.to_string()))?;
         order
             .last()
             .map(|p| vec![p.head.id.clone()])

@@ -22,8 +22,14 @@ pub fn markdown() -> String {
     }
     let _ = writeln!(
         out,
-        "Exit codes: 0 success, 1 error, 2 needs attention (changes, drift, a failed check).\n"
+        "## Exit codes\n\n1 is an error; 2 only ever means \"needs attention\", so CI and \
+         scripts can tell them apart. Every command that fails prints why on stderr.\n\n\
+         | code | kind | when |\n|---|---|---|"
     );
+    for (code, kind, when) in crate::error::EXIT_CODES {
+        let _ = writeln!(out, "| {code} | {kind} | {when} |");
+    }
+    out.push('\n');
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
         let _ = writeln!(out, "## `strata {}`\n", sub.get_name());
         if let Some(about) = sub.get_long_about().or(sub.get_about()) {

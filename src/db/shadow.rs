@@ -722,6 +722,56 @@ fn locate_unmanaged(error: Error, schema: &Schema) -> Error {
     }
 }
 
+/// The catalog `from` becomes after `renames`, as PostgreSQL makes it (it rewrites views,
+/// foreign keys and defaults that refer to a renamed object): `from` is built in a fresh
+/// shadow database (planned from an empty one), checked to be exactly `from`, the renames
+/// run, and the result read back.
+pub async fn renamed_catalog(
+    dev: &DevServer,
+    from: &crate::model::Catalog,
+    renames: &[crate::plan::rename::Rename],
+) -> Result<crate::model::Catalog> {
+    let mut roles: Vec<String> = from.model.roles().into_iter().collect();
+    roles.extend(from.model.declared_roles.iter().cloned());
+    dev.ensure_roles(&roles).await?;
+    let shadow = dev.create_database().await?;
+    let result = async {
+        let client = shadow.connect().await?;
+        let empty = crate::catalog::introspect(&client).await?;
+        let build = crate::plan::plan(&empty, from)?;
+        for step in &build.steps {
+            client.batch_execute(&step.sql).await.map_err(|e| {
+                Error::database(
+                    format!(
+                        "building the current state to plan the renames on ({})",
+                        step.summary
+                    ),
+                    &e,
+                )
+            })?;
+        }
+        let built = crate::catalog::introspect(&client).await?;
+        if built.model.fingerprint() != from.model.fingerprint() {
+            return Err(Error::Unsupported {
+                object: "the current state".to_owned(),
+                reason: "strata could not build it again in a shadow database to plan the \
+                         renames on (its plan from an empty database does not reach it); plan \
+                         the renames on their own, without other changes"
+                    .to_owned(),
+            });
+        }
+        let sql = crate::ddl::join(renames.iter().map(crate::plan::rename::Rename::sql));
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| Error::database("renaming in a shadow database", &e))?;
+        crate::catalog::introspect(&client).await
+    }
+    .await;
+    shadow.drop_now().await?;
+    result
+}
+
 /// The catalog of an empty database on `dev` (what a new database starts with).
 pub async fn empty_catalog(dev: &DevServer) -> Result<crate::model::Catalog> {
     let shadow = dev.create_database().await?;

@@ -5,6 +5,7 @@
 //! Every function returns complete statements, each ending with `;`, one per line group.
 
 mod foreign;
+mod rename;
 mod table;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use crate::model::{
 use crate::sql::{Ident, Literal, QualName};
 
 pub use foreign::*;
+pub use rename::*;
 pub use table::*;
 
 /// What a `COMMENT ON` or `GRANT ... ON` statement names.

@@ -3,6 +3,7 @@
 pub mod check;
 pub(crate) mod graph;
 pub mod hazard;
+pub mod rename;
 
 use serde::{Deserialize, Serialize};
 
@@ -148,33 +149,48 @@ impl Plan {
 
 /// Plans the changes that take a database from `current` to `desired`, and back.
 pub fn plan(current: &Catalog, desired: &Catalog) -> Result<Plan> {
+    plan_renaming(current, None, desired)
+}
+
+/// [`plan`], starting with renames (see [`rename`]).
+pub fn plan_renaming(
+    current: &Catalog,
+    renaming: Option<&rename::Renaming>,
+    desired: &Catalog,
+) -> Result<Plan> {
     let started = std::time::Instant::now();
-    let steps = crate::diff::steps(current, desired)?;
-    tracing::debug!("planned {} steps in {:.2?}", steps.len(), started.elapsed());
-    let started = std::time::Instant::now();
-    let revert = crate::diff::ordered(desired, current, false)?.0;
+    let ((steps, _), (revert, _)) = rename::ordered(current, renaming, desired)?;
     tracing::debug!(
-        "planned {} revert steps in {:.2?}",
+        "planned {} steps and {} revert steps in {:.2?}",
+        steps.len(),
         revert.len(),
         started.elapsed()
     );
-    // The roles each direction needs the server to have: those its grants and policies name
-    // newly, but not the declared roles it creates itself.
-    let (cur_roles, des_roles) = (current.model.roles(), desired.model.roles());
-    let (cur_declared, des_declared) =
-        (&current.model.declared_roles, &desired.model.declared_roles);
+    let (roles, revert_roles) = roles_needed(current, desired);
     Ok(Plan {
         steps,
         revert,
-        roles: des_roles
+        roles,
+        revert_roles,
+    })
+}
+
+/// The roles each direction needs the server to have: those its grants and policies name
+/// newly, but not the declared roles it creates itself (forward, back).
+pub(crate) fn roles_needed(current: &Catalog, desired: &Catalog) -> (Vec<String>, Vec<String>) {
+    let (cur_roles, des_roles) = (current.model.roles(), desired.model.roles());
+    let (cur_declared, des_declared) =
+        (&current.model.declared_roles, &desired.model.declared_roles);
+    (
+        des_roles
             .difference(&cur_roles)
             .filter(|r| !des_declared.contains(*r))
             .cloned()
             .collect(),
-        revert_roles: cur_roles
+        cur_roles
             .difference(&des_roles)
             .filter(|r| !cur_declared.contains(*r))
             .cloned()
             .collect(),
-    })
+    )
 }

@@ -174,6 +174,10 @@ pub struct PlanHead {
     /// The same for the revert steps.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revert_roles: Vec<String>,
+    /// Renames the plan starts with (`-- strata:renamed-from`); its other steps are
+    /// planned from the state they lead to, [`PlanHead::renamed`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "rename")]
+    pub renames: Vec<crate::plan::rename::Rename>,
     #[serde(default, rename = "step")]
     pub steps: Vec<PlannedStep>,
     #[serde(default, rename = "revert")]
@@ -182,6 +186,10 @@ pub struct PlanHead {
     /// steps from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<state::TargetState>,
+    /// The catalog after the renames (as PostgreSQL rewrote what refers to the renamed
+    /// objects): what the other steps are re-derived from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed: Option<state::TargetState>,
 }
 
 impl PlanHead {
@@ -221,7 +229,34 @@ impl PlanHead {
             roles: plan.roles.clone(),
             revert_roles: plan.revert_roles.clone(),
             target: Some(state::TargetState::encode(to)),
+            renames: Vec::new(),
+            renamed: None,
         }
+    }
+
+    /// Records the renames the plan starts with and the state after them.
+    pub fn renaming(mut self, renaming: Option<&crate::plan::rename::Renaming>) -> Self {
+        if let Some(r) = renaming.filter(|r| !r.renames.is_empty()) {
+            self.renames.clone_from(&r.renames);
+            self.renamed = Some(state::TargetState::encode(&r.catalog));
+        }
+        self
+    }
+
+    /// The renames the plan starts with and the state after them, as recorded.
+    pub fn recorded_renaming(
+        &self,
+    ) -> Result<Option<crate::plan::rename::Renaming>, state::StateError> {
+        if self.renames.is_empty() {
+            return Ok(None);
+        }
+        let state = self.renamed.as_ref().ok_or_else(|| {
+            state::StateError("it renames objects but records no state after the renames".into())
+        })?;
+        Ok(Some(crate::plan::rename::Renaming {
+            renames: self.renames.clone(),
+            catalog: state.decode()?,
+        }))
     }
 }
 

@@ -247,25 +247,35 @@ type Ordered = (Vec<PlannedStep>, Vec<(usize, usize)>);
 
 /// Compares a plan with what strata plans from `source` to `target`.
 pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Result<Verdict> {
-    let derived = crate::plan::plan(source, target)?;
+    let renaming = match plan.head.recorded_renaming() {
+        Ok(r) => r,
+        Err(e) => return Ok(Verdict::Differs(vec![e.to_string()])),
+    };
+    if let Some(r) = &renaming {
+        let wrong = crate::plan::rename::mismatches(&source.model, r, &target.model);
+        if !wrong.is_empty() {
+            return Ok(Verdict::Differs(wrong));
+        }
+    }
+    let (roles, revert_roles) = crate::plan::roles_needed(source, target);
     let timeouts = StepTimeouts::default();
-    let planned = |from: &Catalog, to: &Catalog, strict: bool| -> crate::Result<Ordered> {
-        let (steps, edges) = crate::diff::ordered(from, to, strict)?;
-        Ok((
+    let recorded = |(steps, edges): crate::diff::Ordered| -> Ordered {
+        (
             steps
                 .iter()
                 .map(|s| PlannedStep::from_step(s, &timeouts))
                 .collect(),
             edges,
-        ))
+        )
     };
-    let (steps, edges) = planned(source, target, true)?;
+    let (forward, back) = crate::plan::rename::ordered(source, renaming.as_ref(), target)?;
+    let (steps, edges) = recorded(forward);
     let legacy = plan.head.format < 2;
     let planner = plan.head.planner;
     let mut out = compare_steps("step", &plan.head.steps, &steps, &edges, legacy, planner);
     // A baseline has no way back (it records a database strata did not build).
     if !plan.head.baseline {
-        let (revert, back_edges) = planned(target, source, false)?;
+        let (revert, back_edges) = recorded(back);
         out.extend(compare_steps(
             "revert step",
             &plan.head.revert,
@@ -282,18 +292,18 @@ pub fn compare(plan: &PlanFile, source: &Catalog, target: &Catalog) -> crate::Re
             Verdict::Differs(out)
         });
     }
-    if plan.head.roles != derived.roles {
+    if plan.head.roles != roles {
         out.push(format!(
             "its roles are [{}] where strata finds [{}]",
             plan.head.roles.join(", "),
-            derived.roles.join(", ")
+            roles.join(", ")
         ));
     }
-    if !plan.head.baseline && plan.head.revert_roles != derived.revert_roles {
+    if !plan.head.baseline && plan.head.revert_roles != revert_roles {
         out.push(format!(
             "its revert roles are [{}] where strata finds [{}]",
             plan.head.revert_roles.join(", "),
-            derived.revert_roles.join(", ")
+            revert_roles.join(", ")
         ));
     }
     Ok(if out.is_empty() {

@@ -7,6 +7,7 @@
 //! PostgreSQL with a warning; the shadow database is the final judge.
 
 mod classify;
+mod rename;
 mod split;
 
 use std::fmt;
@@ -17,6 +18,7 @@ use crate::sql::QualName;
 use crate::error::{Error, Result};
 
 pub use classify::{Kind, StatementInfo};
+pub use rename::{RenameDirective, RenameTarget};
 
 /// A problem in a schema file, with its position (1-based line and column).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use super::{Project, timestamp};
 use crate::apply::with_runner;
 use crate::db::DbUrl;
 use crate::db::shadow::{self, DevServer};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::planfile::{
     FORMAT, PlanFile, PlanHead, PlannedStep, load_dir, load_dir_or_empty, plan_id,
 };
@@ -46,20 +46,26 @@ pub async fn baseline(
 ) -> Result<Baselined> {
     let chain = load_dir_or_empty(&project.plans)?;
     if !chain.plans.is_empty() {
-        return Err(Error::Refused(format!(
-            "{} already has plans: a baseline must be the first plan of a chain",
-            project.plans.display()
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!(
+                "{} already has plans: a baseline must be the first plan of a chain",
+                project.plans.display()
+            ),
+        ));
     }
     let live = crate::db::read_catalog(url).await?;
     let empty = shadow::empty_catalog(dev).await?;
     if empty.major_version() != live.major_version() {
-        return Err(Error::Refused(format!(
-            "the database runs PostgreSQL {} and the shadow server {}: pass --dev-url to a \
+        return Err(Error::Refused(
+            Refusal::Major,
+            format!(
+                "the database runs PostgreSQL {} and the shadow server {}: pass --dev-url to a \
              server of the database's major",
-            live.major_version(),
-            empty.major_version()
-        )));
+                live.major_version(),
+                empty.major_version()
+            ),
+        ));
     }
     let plan = crate::plan::plan(&empty, &live)?;
     let head = PlanHead {
@@ -82,6 +88,8 @@ pub async fn baseline(
         revert_roles: Vec::new(),
         planner: crate::planfile::verify::PLANNER,
         target: Some(crate::planfile::state::TargetState::encode(&live)),
+        renames: Vec::new(),
+        renamed: None,
     };
     let text = PlanFile::render(&head);
     let file = PlanFile::parse(&text).map_err(|e| Error::Plans(e.0))?;

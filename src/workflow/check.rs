@@ -142,13 +142,23 @@ pub async fn check(project: &Project, dev: &DevServer, schema: &Schema) -> Resul
             }
             head
         }
-        Err(e @ (Error::Refused(_) | Error::Failed(_))) => {
+        Err(e @ (Error::Refused(..) | Error::Failed(_))) => {
             report.fail(format!("the chain does not replay: {e}"));
             return Ok(report);
         }
         Err(e) => return Err(e),
     };
-    let pending = crate::plan::plan(&head, &desired)?;
+    let renaming = match super::renaming(dev, schema, &head, &desired).await {
+        Ok(r) => r,
+        Err(Error::Schema(problems)) => {
+            for p in problems {
+                report.fail(p.to_string());
+            }
+            return Ok(report);
+        }
+        Err(e) => return Err(e),
+    };
+    let pending = crate::plan::plan_renaming(&head, renaming.as_ref(), &desired)?;
     if pending.is_empty() {
         report.ok(format!(
             "the head of the chain is exactly {}",

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::Project;
 use crate::db::DbUrl;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::planfile::{SumFile, load_dir};
 
 /// What `discard` did.
@@ -24,7 +24,9 @@ pub struct Discarded {
 pub async fn discard(project: &Project, id: &str, database: Option<&DbUrl>) -> Result<Discarded> {
     let chain = load_dir(&project.plans)?;
     let sum = match &chain.sum {
-        Some(text) => Some(SumFile::parse(text).map_err(Error::Refused)?),
+        Some(text) => {
+            Some(SumFile::parse(text).map_err(|m| Error::Refused(Refusal::Tampering, m))?)
+        }
         None => None,
     };
     let listed = sum
@@ -32,10 +34,13 @@ pub async fn discard(project: &Project, id: &str, database: Option<&DbUrl>) -> R
         .is_some_and(|s| s.entries.iter().any(|(i, _)| i == id));
     let file = chain.plans.get(id).map(|(path, _)| path.clone());
     if file.is_none() && !listed {
-        return Err(Error::Refused(format!(
-            "no plan {id} in {} or its strata.sum",
-            project.plans.display()
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!(
+                "no plan {id} in {} or its strata.sum",
+                project.plans.display()
+            ),
+        ));
     }
     let children: Vec<&String> = chain
         .plans
@@ -44,28 +49,34 @@ pub async fn discard(project: &Project, id: &str, database: Option<&DbUrl>) -> R
         .map(|(child, _)| child)
         .collect();
     if !children.is_empty() {
-        return Err(Error::Refused(format!(
-            "plan {id} has later plans ({}): discard those first, newest first",
-            children
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!(
+                "plan {id} has later plans ({}): discard those first, newest first",
+                children
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
     let mut done = Discarded::default();
     if let Some(url) = database {
         let client = url.connect().await?;
         let rows = crate::apply::ledger::read(&client).await?;
         if let Some(row) = rows.iter().find(|r| r.plan_id == id) {
-            return Err(Error::Refused(format!(
-                "plan {id} is {} on {url}: run `strata revert` there first (nothing was removed)",
-                if row.is_applied() {
-                    "applied".to_owned()
-                } else {
-                    format!("recorded as {}", row.state)
-                }
-            )));
+            return Err(Error::Refused(
+                Refusal::User,
+                format!(
+                    "plan {id} is {} on {url}: run `strata revert` there first (nothing was removed)",
+                    if row.is_applied() {
+                        "applied".to_owned()
+                    } else {
+                        format!("recorded as {}", row.state)
+                    }
+                ),
+            ));
         }
         done.checked = Some(url.to_string());
     }

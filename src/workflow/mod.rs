@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use crate::apply::Runner;
 use crate::db::shadow::{self, DevServer, ShadowDb};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::model::Catalog;
+use crate::plan::rename::Renaming;
 use crate::planfile::{Chain, PlanFile, StepTimeouts};
 use crate::settings::ApplySettings;
 use crate::source::Schema;
@@ -49,17 +50,21 @@ impl Project {
 
 /// The plans in chain order, refusing a divergence or a sum file that does not match.
 pub fn verified_chain(chain: &Chain) -> Result<Vec<&PlanFile>> {
-    let order = chain.linear().map_err(|e| Error::Refused(e.to_string()))?;
-    let problems = chain.sum_problems(&order).map_err(Error::Refused)?;
+    let order = chain
+        .linear()
+        .map_err(|e| Error::Refused(Refusal::Divergence, e.to_string()))?;
+    let problems = chain
+        .sum_problems(&order)
+        .map_err(|m| Error::Refused(Refusal::Tampering, m))?;
     if let Some(first) = problems.first() {
         let mut message = first.to_string();
         for more in &problems[1..] {
             message.push_str(&format!("\n{more}"));
         }
-        return Err(Error::Refused(message));
+        return Err(Error::Refused(Refusal::Tampering, message));
     }
     if let Some(problem) = planner_problem(&order) {
-        return Err(Error::Refused(problem));
+        return Err(Error::Refused(Refusal::Tampering, problem));
     }
     Ok(order)
 }
@@ -78,16 +83,19 @@ pub fn verify_signature(
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::Refused(format!(
-                "a verifying key is configured and {} does not exist: these plans were not \
+            return Err(Error::Refused(
+                Refusal::Tampering,
+                format!(
+                    "a verifying key is configured and {} does not exist: these plans were not \
                  signed (run `strata sign` in CI after `strata check`); nothing was changed",
-                path.display()
-            )));
+                    path.display()
+                ),
+            ));
         }
         Err(e) => return Err(Error::io(&path, e)),
     };
     crate::planfile::signature::verify(order, &text, key)
-        .map_err(|e| Error::Refused(format!("{e}; nothing was changed")))
+        .map_err(|e| Error::Refused(Refusal::Tampering, format!("{e}; nothing was changed")))
 }
 
 /// Plans record the planner that wrote them; along the chain that version never goes
@@ -127,11 +135,14 @@ pub fn planner_problem(order: &[&PlanFile]) -> Option<String> {
 /// Refuses plans written on another PostgreSQL major than the shadow server runs.
 pub fn same_major(order: &[&PlanFile], major: u32) -> Result<()> {
     if let Some(plan) = order.iter().find(|p| p.head.postgres_major != major) {
-        return Err(Error::Refused(format!(
-            "plan {} was written on PostgreSQL {}, and the shadow server runs {}: state \
+        return Err(Error::Refused(
+            Refusal::Major,
+            format!(
+                "plan {} was written on PostgreSQL {}, and the shadow server runs {}: state \
              fingerprints differ across majors (pass --dev-url to a PostgreSQL {} server)",
-            plan.head.id, plan.head.postgres_major, major, plan.head.postgres_major
-        )));
+                plan.head.id, plan.head.postgres_major, major, plan.head.postgres_major
+            ),
+        ));
     }
     Ok(())
 }
@@ -205,6 +216,24 @@ pub async fn head_state(
 /// The desired state: `schema/` (already read and checked) loaded into a shadow.
 pub async fn desired_state(dev: &DevServer, schema: &Schema) -> Result<Catalog> {
     shadow::desired_catalog(dev, schema).await
+}
+
+/// The renames the schema's `-- strata:renamed-from` directives ask of `from` on the way
+/// to `desired`, with the state after them (`None` when none applies).
+pub async fn renaming(
+    dev: &DevServer,
+    schema: &Schema,
+    from: &Catalog,
+    desired: &Catalog,
+) -> Result<Option<Renaming>> {
+    let directives = schema.renames().map_err(|p| Error::Schema(vec![p]))?;
+    let renames = crate::plan::rename::resolve(&directives, &from.model, &desired.model)
+        .map_err(|p| Error::Schema(vec![p]))?;
+    if renames.is_empty() {
+        return Ok(None);
+    }
+    let catalog = shadow::renamed_catalog(dev, from, &renames).await?;
+    Ok(Some(Renaming { renames, catalog }))
 }
 
 /// The current UTC time as `YYYYMMDDHHMMSS`, for plan ids.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::{Project, desired_state, head_state, same_major, timestamp, verified_chain};
 use crate::db::DbUrl;
 use crate::db::shadow::DevServer;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::model::Catalog;
 use crate::plan::Plan;
 use crate::planfile::{PlanFile, PlanHead, load_dir_or_empty, plan_id};
@@ -80,33 +80,45 @@ pub async fn plan(
         let client = url.connect().await?;
         let rows = crate::apply::ledger::read(&client).await?;
         if rows.is_empty() {
-            return Err(Error::Refused(format!(
-                "{url} has no strata ledger: strata never applied plans there, so it cannot \
+            return Err(Error::Refused(
+                Refusal::User,
+                format!(
+                    "{url} has no strata ledger: strata never applied plans there, so it cannot \
                  tell which of its differences from the plans were made outside strata. To \
                  adopt an existing database, run `strata baseline` with an empty plans \
                  directory; to bring it to the plans, run `strata apply` (nothing was written)"
-            )));
+                ),
+            ));
         }
         let at = crate::apply::position(&order, &rows)?;
         if !at.orphans.is_empty() {
-            return Err(Error::Refused(crate::apply::orphans_message(&at.orphans)));
+            return Err(Error::Refused(
+                Refusal::Drift,
+                crate::apply::orphans_message(&at.orphans),
+            ));
         }
         if at.applied != order.len() || at.partial.is_some() {
-            return Err(Error::Refused(format!(
-                "{url} is not at the head of the chain ({} of {} plans applied): apply the \
+            return Err(Error::Refused(
+                Refusal::Drift,
+                format!(
+                    "{url} is not at the head of the chain ({} of {} plans applied): apply the \
                  pending plans first",
-                at.applied,
-                order.len()
-            )));
+                    at.applied,
+                    order.len()
+                ),
+            ));
         }
         let live = crate::catalog::introspect(&client).await?;
         if live.major_version() != desired.major_version() {
-            return Err(Error::Refused(format!(
-                "{url} runs PostgreSQL {} and the shadow server {}: pass --dev-url to a server \
+            return Err(Error::Refused(
+                Refusal::Major,
+                format!(
+                    "{url} runs PostgreSQL {} and the shadow server {}: pass --dev-url to a server \
                  of the database's major",
-                live.major_version(),
-                desired.major_version()
-            )));
+                    live.major_version(),
+                    desired.major_version()
+                ),
+            ));
         }
         if live.model.fingerprint() != head.model.fingerprint() {
             sources.push(("adopt changes made outside strata".to_owned(), live));
@@ -147,7 +159,8 @@ pub async fn plan(
         ));
         from = live;
     }
-    let plan = crate::plan::plan(&from, &desired)?;
+    let renaming = super::renaming(dev, schema, &from, &desired).await?;
+    let plan = crate::plan::plan_renaming(&from, renaming.as_ref(), &desired)?;
     if !plan.is_empty() {
         let message = if options.message.is_empty() {
             "schema change".to_owned()
@@ -158,7 +171,8 @@ pub async fn plan(
             &|id| taken(id) || written.iter().any(|w| w.1.head.id == id),
             &message,
         );
-        let head = head_for(project, id, parent, message, &from, &desired, &plan, false);
+        let head = head_for(project, id, parent, message, &from, &desired, &plan, false)
+            .renaming(renaming.as_ref());
         let file = PlanFile::parse(&PlanFile::render(&head)).map_err(|e| Error::Plans(e.0))?;
         written.push((
             project.plans.join(format!("{}.toml", file.head.id)),

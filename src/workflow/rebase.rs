@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::Project;
 use super::plan::{NewPlans, PlanOptions};
 use crate::db::shadow::DevServer;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::planfile::{Chain, SumFile, load_dir};
 use crate::source::Schema;
 
@@ -22,7 +22,7 @@ pub struct Rebased {
 /// either side of a git conflict).
 fn verify_kept(chain: &Chain, kept: &[String]) -> Result<()> {
     let sum = match &chain.sum {
-        Some(text) => SumFile::parse(text).map_err(Error::Refused)?,
+        Some(text) => SumFile::parse(text).map_err(|m| Error::Refused(Refusal::Tampering, m))?,
         None => SumFile::default(),
     };
     for id in kept {
@@ -32,10 +32,13 @@ fn verify_kept(chain: &Chain, kept: &[String]) -> Result<()> {
             .iter()
             .any(|(i, c)| i == id && *c == plan.checksum);
         if !listed {
-            return Err(Error::Refused(format!(
-                "plan {id} does not match any line of plans/strata.sum: it was edited after it \
+            return Err(Error::Refused(
+                Refusal::Tampering,
+                format!(
+                    "plan {id} does not match any line of plans/strata.sum: it was edited after it \
                  was planned, so strata will not rebase onto it"
-            )));
+                ),
+            ));
         }
     }
     Ok(())
@@ -50,11 +53,13 @@ pub async fn rebase(
     let chain = load_dir(&project.plans)?;
     if let Some(cycle) = chain.cycle() {
         return Err(Error::Refused(
+            Refusal::Divergence,
             crate::planfile::ChainError::Cycle(cycle).to_string(),
         ));
     }
     let Some((parent, mut branches)) = chain.divergence() else {
         return Err(Error::Refused(
+            Refusal::User,
             "the plans form one chain: there is nothing to rebase".into(),
         ));
     };
@@ -89,7 +94,7 @@ pub async fn rebase(
     reloaded.sum = None;
     let order = reloaded
         .linear()
-        .map_err(|e| Error::Refused(e.to_string()))?;
+        .map_err(|e| Error::Refused(Refusal::Divergence, e.to_string()))?;
     reloaded.write_sum(&order)?;
     let message = if message.is_empty() {
         let messages: Vec<&str> = removed.iter().map(|(_, m)| m.as_str()).collect();

@@ -6,7 +6,7 @@
 use super::{Project, replay};
 use crate::db::DbUrl;
 use crate::db::shadow::DevServer;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::planfile::verify::{self, Verdict};
 use crate::planfile::{SumFile, load_dir};
 
@@ -18,20 +18,23 @@ pub async fn seal(
 ) -> Result<String> {
     let chain = load_dir(&project.plans)?;
     let Some((_, plan)) = chain.plans.get(id) else {
-        return Err(Error::Refused(format!(
-            "no plan {id} in {}",
-            project.plans.display()
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!("no plan {id} in {}", project.plans.display()),
+        ));
     };
-    let order = chain.linear().map_err(|e| Error::Refused(e.to_string()))?;
+    let order = chain
+        .linear()
+        .map_err(|e| Error::Refused(Refusal::Divergence, e.to_string()))?;
     if order.last().map(|p| p.head.id.as_str()) != Some(id) {
-        return Err(Error::Refused(format!(
-            "plan {id} is not the head of the chain: only the newest plan can be sealed"
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!("plan {id} is not the head of the chain: only the newest plan can be sealed"),
+        ));
     }
     // Every other plan must still match the sum file: sealing never blesses them.
     let sum = match &chain.sum {
-        Some(text) => SumFile::parse(text).map_err(Error::Refused)?,
+        Some(text) => SumFile::parse(text).map_err(|m| Error::Refused(Refusal::Tampering, m))?,
         None => SumFile::default(),
     };
     let parents = &order[..order.len() - 1];
@@ -41,10 +44,13 @@ pub async fn seal(
             .iter()
             .any(|(i, c)| *i == other.head.id && *c == other.checksum)
         {
-            return Err(Error::Refused(format!(
-                "plan {} does not match plans/strata.sum: only the plan being sealed may differ",
-                other.head.id
-            )));
+            return Err(Error::Refused(
+                Refusal::Tampering,
+                format!(
+                    "plan {} does not match plans/strata.sum: only the plan being sealed may differ",
+                    other.head.id
+                ),
+            ));
         }
     }
     if let Some(url) = database {
@@ -54,40 +60,52 @@ pub async fn seal(
             .iter()
             .any(|r| r.plan_id == id)
         {
-            return Err(Error::Refused(format!(
-                "plan {id} is applied on {url}: a sealed plan would no longer match it"
-            )));
+            return Err(Error::Refused(
+                Refusal::User,
+                format!("plan {id} is applied on {url}: a sealed plan would no longer match it"),
+            ));
         }
     }
     let claims = verify::claims(plan);
     if let Some(claim) = claims.first() {
-        return Err(Error::Refused(format!("plan {id}: {claim}")));
+        return Err(Error::Refused(
+            Refusal::Tampering,
+            format!("plan {id}: {claim}"),
+        ));
     }
     let Some(state) = &plan.head.target else {
-        return Err(Error::Refused(format!(
-            "plan {id} records no target state (format 1): re-plan it to seal it"
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!("plan {id} records no target state (format 1): re-plan it to seal it"),
+        ));
     };
     let target = state
         .decode()
-        .map_err(|e| Error::Refused(format!("plan {id}: {e}")))?;
+        .map_err(|e| Error::Refused(Refusal::Tampering, format!("plan {id}: {e}")))?;
     if target.model.fingerprint() != plan.head.target_fingerprint {
-        return Err(Error::Refused(format!(
-            "plan {id}: its recorded target state is not the state its target_fingerprint names"
-        )));
+        return Err(Error::Refused(
+            Refusal::Tampering,
+            format!(
+                "plan {id}: its recorded target state is not the state its target_fingerprint names"
+            ),
+        ));
     }
     let (db, source) = replay(dev, parents).await?;
     db.drop_now().await?;
     if source.model.fingerprint() != plan.head.source_fingerprint {
-        return Err(Error::Refused(format!(
-            "plan {id} does not start where the chain before it ends"
-        )));
+        return Err(Error::Refused(
+            Refusal::Tampering,
+            format!("plan {id} does not start where the chain before it ends"),
+        ));
     }
     if let Verdict::Differs(lines) = verify::compare(plan, &source, &target)? {
-        return Err(Error::Refused(format!(
-            "plan {id} is not what strata plans for it outside its custom steps:\n  - {}",
-            lines.join("\n  - ")
-        )));
+        return Err(Error::Refused(
+            Refusal::Tampering,
+            format!(
+                "plan {id} is not what strata plans for it outside its custom steps:\n  - {}",
+                lines.join("\n  - ")
+            ),
+        ));
     }
     chain.write_sum(&order)?;
     let custom = plan

@@ -11,7 +11,7 @@ use super::{Project, desired_state, same_major, verified_chain};
 use crate::apply::with_runner;
 use crate::db::DbUrl;
 use crate::db::shadow::DevServer;
-use crate::error::{Error, Result, describe_pg_error};
+use crate::error::{Error, Refusal, Result, describe_pg_error};
 use crate::planfile::load_dir;
 use crate::source::{Schema, SourceFile};
 
@@ -38,10 +38,10 @@ pub async fn test(project: &Project, dev: &DevServer, schema: &Schema) -> Result
     let chain = load_dir(&project.plans)?;
     let order = verified_chain(&chain)?;
     if order.is_empty() {
-        return Err(Error::Refused(format!(
-            "{} has no plans to test",
-            project.plans.display()
-        )));
+        return Err(Error::Refused(
+            Refusal::User,
+            format!("{} has no plans to test", project.plans.display()),
+        ));
     }
     let desired = desired_state(dev, schema).await?;
     same_major(&order, desired.major_version())?;
