@@ -135,24 +135,7 @@ pub fn markdown(plan: &PlanFile) -> String {
         );
     }
     let _ = writeln!(out, "\n```mermaid\nflowchart TD");
-    for (i, step) in head.steps.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  s{i}[\"{}. {}\"]",
-            i + 1,
-            mermaid_label(&step.summary)
-        );
-        if i > 0 {
-            let _ = writeln!(out, "  s{} --> s{i}", i - 1);
-        }
-        if step
-            .hazards
-            .iter()
-            .any(|h| crate::planfile::MUST_ACKNOWLEDGE.contains(h))
-        {
-            let _ = writeln!(out, "  class s{i} hazard");
-        }
-    }
+    out.push_str(&mermaid_steps(&head.steps));
     let _ = writeln!(out, "  classDef hazard fill:#fdd,stroke:#c00\n```\n");
     let missing = plan.unacknowledged();
     if !missing.is_empty() {
@@ -202,6 +185,88 @@ pub fn markdown(plan: &PlanFile) -> String {
             md_fenced("sql", &steps_sql(&head.revert))
         );
     }
+    out
+}
+
+/// The steps as mermaid nodes, grouped by how they run (each run of steps in the plan's
+/// transaction, each step on its own), with an edge from every step to each step that must
+/// run after it (plans written before strata recorded that: in order).
+fn mermaid_steps(steps: &[crate::planfile::PlannedStep]) -> String {
+    let mut out = String::new();
+    let mut segment = 0;
+    let mut i = 0;
+    while i < steps.len() {
+        segment += 1;
+        let end = if steps[i].transactional {
+            steps[i..]
+                .iter()
+                .position(|s| !s.transactional)
+                .map_or(steps.len(), |p| i + p)
+        } else {
+            i + 1
+        };
+        let title = if steps[i].transactional {
+            "in one transaction"
+        } else {
+            "on its own (outside a transaction)"
+        };
+        let _ = writeln!(out, "  subgraph g{segment}[\"{title}\"]");
+        for (j, step) in steps.iter().enumerate().take(end).skip(i) {
+            let _ = writeln!(
+                out,
+                "    s{j}[\"{}. {}\"]",
+                j + 1,
+                mermaid_label(&step.summary)
+            );
+        }
+        let _ = writeln!(out, "  end");
+        i = end;
+    }
+    let recorded = steps.iter().any(|s| !s.after.is_empty());
+    for (j, step) in steps.iter().enumerate() {
+        if recorded {
+            for before in &step.after {
+                if (1..=steps.len()).contains(before) {
+                    let _ = writeln!(out, "  s{} --> s{j}", before - 1);
+                }
+            }
+        } else if j > 0 {
+            let _ = writeln!(out, "  s{} --> s{j}", j - 1);
+        }
+        if step
+            .hazards
+            .iter()
+            .any(|h| crate::planfile::MUST_ACKNOWLEDGE.contains(h))
+        {
+            let _ = writeln!(out, "  class s{j} hazard");
+        }
+    }
+    out
+}
+
+/// Markdown for a plan not written to a file (`strata diff --format markdown`): its steps in
+/// a table, and the SQL.
+pub fn plan_markdown(plan: &crate::plan::Plan) -> String {
+    let mut out = String::new();
+    if plan.is_empty() {
+        let _ = writeln!(out, "No changes.");
+        return out;
+    }
+    let _ = writeln!(out, "| # | step | hazards |\n|---|---|---|");
+    for (i, step) in plan.steps.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            i + 1,
+            md_inline(&step.summary),
+            step.hazards
+                .iter()
+                .map(|h| format!("`{}`", h.id()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    let _ = writeln!(out, "\n{}", md_fenced("sql", &plan.to_sql()));
     out
 }
 

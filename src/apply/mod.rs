@@ -554,7 +554,7 @@ impl<'a> Runner<'a> {
     pub async fn record_baseline(&self, plan: &PlanFile) -> Result<()> {
         if !self.ledger().await?.is_empty() {
             return Err(Error::Refused(
-Refusal::User,
+                Refusal::User,
                 "this database already has a strata ledger: a baseline is for databases that predate strata"
                     .into(),
             ));

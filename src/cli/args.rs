@@ -141,7 +141,7 @@ pub enum Format {
     /// Text for people.
     #[default]
     Human,
-    /// JSON for programs.
+    /// JSON for programs (docs/json-output.md).
     Json,
     /// Markdown, for a pull-request comment or a CI job summary.
     Markdown,
@@ -152,8 +152,11 @@ pub enum DiffFormat {
     /// The plan as one SQL script, each step preceded by a comment.
     #[default]
     Sql,
-    /// The plan's steps (summary, sql, reverse, hazards) and revert steps as JSON.
+    /// The plan's steps (summary, sql, hazards) and revert steps as JSON
+    /// (docs/json-output.md).
     Json,
+    /// The plan as Markdown: its steps in a table, and the SQL.
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +337,8 @@ pub struct TestArgs {
     /// `[test] queries` in strata.toml).
     #[arg(long)]
     pub queries: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
     #[command(flatten)]
     pub project: ProjectArgs,
     #[command(flatten)]

@@ -18,7 +18,7 @@ use args::{
 use crate::apply::with_runner;
 use crate::db::DbUrl;
 use crate::db::shadow::{self, DevServer};
-use crate::planfile::{StepTimeouts, load_dir};
+use crate::planfile::{PlanFile, StepTimeouts, load_dir};
 use crate::settings::{ProjectFile, Timeout};
 use crate::source::Schema;
 use crate::workflow::{self, Project};
@@ -275,10 +275,13 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Json => {
-            let heads: Vec<_> = new.plans.iter().map(|(path, file, _)| {
-                serde_json::json!({ "path": path, "plan": file.head, "unacknowledged": file.unacknowledged() })
-            }).collect();
-            writeln!(out, "{}", serde_json::to_string_pretty(&heads)?)?;
+            let plans: Vec<_> = new
+                .plans
+                .iter()
+                .map(|(path, file, _)| plan_json(path, file))
+                .collect();
+            let body = serde_json::json!({ "written": !args.dry_run, "plans": plans });
+            write_json(&mut out, "plan", body)?;
         }
         Format::Markdown => {
             for (_, file, _) in &new.plans {
@@ -351,7 +354,8 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
             );
         }
         DiffFormat::Sql => write!(out, "{}", plan.to_sql())?,
-        DiffFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&plan)?)?,
+        DiffFormat::Json => write_json(&mut out, "diff", serde_json::to_value(&plan)?)?,
+        DiffFormat::Markdown => write!(out, "{}", crate::render::plan_markdown(&plan))?,
     }
     Ok(if args.exit_code && !plan.is_empty() {
         Outcome::Attention
@@ -397,9 +401,37 @@ fn print_report(report: &workflow::check::Report, format: Format, what: &str) ->
                 .map(|f| serde_json::json!({ "ok": f.ok, "note": f.note, "what": f.what }))
                 .collect();
             let doc = serde_json::json!({ "passed": report.passed(), "findings": findings });
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            write_json(&mut out, what, doc)?;
         }
-        Format::Human | Format::Markdown => {
+        Format::Markdown => {
+            writeln!(
+                out,
+                "#### strata {what}: {}\n\n| result | finding |\n|---|---|",
+                if failed == 0 {
+                    "passed".to_owned()
+                } else {
+                    format!("**failed** ({failed} problem(s))")
+                }
+            )?;
+            for f in &report.findings {
+                let mark = match (f.ok, f.note) {
+                    (true, false) => "ok",
+                    (true, true) => "note",
+                    (false, _) => "**FAIL**",
+                };
+                let first = f.what.lines().next().unwrap_or("");
+                writeln!(out, "| {mark} | {} |", crate::render::md_inline(first))?;
+            }
+            let details: Vec<_> = report
+                .findings
+                .iter()
+                .filter(|f| !f.ok && f.what.lines().count() > 1)
+                .collect();
+            for f in details {
+                writeln!(out, "\n{}", crate::render::md_fenced("text", &f.what))?;
+            }
+        }
+        Format::Human => {
             for f in &report.findings {
                 let mark = match (f.ok, f.note) {
                     (true, false) => "ok  ",
@@ -465,8 +497,59 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
     let status = workflow::status::status(&chain, &url).await?;
     let mut out = std::io::stdout().lock();
     match args.format {
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?,
-        Format::Human | Format::Markdown if status.unmanaged => {
+        Format::Json => write_json(&mut out, "status", serde_json::to_value(&status)?)?,
+        Format::Markdown => {
+            let cell = crate::render::md_inline;
+            writeln!(out, "| | |\n|---|---|")?;
+            writeln!(out, "| database | {} |", cell(&url.to_string()))?;
+            writeln!(
+                out,
+                "| applied | {} plan(s){} |",
+                status.applied.len(),
+                status
+                    .applied
+                    .last()
+                    .map(|h| format!(", last {}", cell(h)))
+                    .unwrap_or_default()
+            )?;
+            let pending = if status.pending.is_empty() {
+                "none".to_owned()
+            } else {
+                cell(&status.pending.join(", "))
+            };
+            writeln!(out, "| pending | {pending} |")?;
+            if let Some(plan) = &status.interrupted {
+                writeln!(out, "| interrupted | {} |", cell(plan))?;
+            }
+            if let Some(f) = &status.last_failure {
+                writeln!(out, "| last run failed | {} |", cell(&failure_line(f)))?;
+            }
+            if status.unmanaged {
+                writeln!(out, "| managed | **no**: no strata ledger |")?;
+            }
+            writeln!(
+                out,
+                "| drift | {} |",
+                if status.drift { "**yes**" } else { "no" }
+            )?;
+            if let Some(next) = &status.next {
+                writeln!(out, "| next | {} |", cell(next))?;
+            }
+            if !status.differences.is_empty() {
+                let lines: Vec<&str> = status
+                    .differences
+                    .iter()
+                    .take(50)
+                    .map(String::as_str)
+                    .collect();
+                writeln!(
+                    out,
+                    "\n{}",
+                    crate::render::md_fenced("text", &lines.join("\n"))
+                )?;
+            }
+        }
+        Format::Human if status.unmanaged => {
             writeln!(out, "database: {url}")?;
             writeln!(
                 out,
@@ -483,7 +566,7 @@ async fn status(args: StatusArgs) -> Result<Outcome> {
                 writeln!(out, "next: {next}")?;
             }
         }
-        Format::Human | Format::Markdown => {
+        Format::Human => {
             writeln!(out, "database: {url}")?;
             writeln!(
                 out,
@@ -731,7 +814,7 @@ async fn test(args: TestArgs) -> Result<Outcome> {
     let schema = read_schema(&project.schema)?;
     let dev = dev_server(&args.dev, &project).await?;
     let report = workflow::test::test(&project, &dev, &schema).await?;
-    print_report(&report, Format::Human, "test")?;
+    print_report(&report, args.format, "test")?;
     Ok(if report.passed() {
         Outcome::Success
     } else {
@@ -763,13 +846,14 @@ fn show(args: ShowArgs) -> Result<Outcome> {
         args.ids
     };
     let mut out = std::io::stdout().lock();
+    let mut json = Vec::new();
     for id in &ids {
         let Some((path, plan)) = chain.plans.get(id) else {
             bail!("no plan {id} in {}", project.plans.display());
         };
         match args.format {
             Format::Markdown => writeln!(out, "{}", crate::render::markdown(plan))?,
-            Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&plan.head)?)?,
+            Format::Json => json.push(plan_json(path, plan)),
             Format::Human => {
                 writeln!(
                     out,
@@ -782,5 +866,43 @@ fn show(args: ShowArgs) -> Result<Outcome> {
             }
         }
     }
+    if args.format == Format::Json {
+        write_json(&mut out, "show", serde_json::json!({ "plans": json }))?;
+    }
     Ok(Outcome::Success)
+}
+
+/// The version of strata's JSON output (`docs/json-output.md`): the same while fields are
+/// only added; a field removed, renamed or changing meaning makes the next one.
+pub const JSON_VERSION: u32 = 1;
+
+/// One JSON document: `strata_json` (the version) and `command`, then the command's own
+/// fields.
+fn write_json(out: &mut impl std::io::Write, command: &str, body: serde_json::Value) -> Result<()> {
+    let mut doc = serde_json::Map::new();
+    doc.insert("strata_json".into(), JSON_VERSION.into());
+    doc.insert("command".into(), command.into());
+    match body {
+        serde_json::Value::Object(fields) => doc.extend(fields),
+        other => {
+            doc.insert("result".into(), other);
+        }
+    }
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&serde_json::Value::Object(doc))?
+    )?;
+    Ok(())
+}
+
+/// A plan file in JSON output: where it is, what it records, what no reviewer
+/// acknowledged yet.
+fn plan_json(path: &std::path::Path, file: &PlanFile) -> serde_json::Value {
+    serde_json::json!({
+        "path": path,
+        "plan": file.head,
+        "review": file.review,
+        "unacknowledged": file.unacknowledged(),
+    })
 }

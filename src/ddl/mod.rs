@@ -697,6 +697,33 @@ pub fn drop_index(name: &QualName, concurrently: bool) -> String {
     )
 }
 
+/// Where `ADD VALUE` puts a new enum value.
+pub enum EnumPlace<'a> {
+    Before(&'a str),
+    After(&'a str),
+    End,
+}
+
+/// `ALTER TYPE ... ADD VALUE IF NOT EXISTS` (repeatable: a rerun adds nothing).
+pub fn add_enum_value(name: &QualName, label: &str, place: EnumPlace<'_>) -> String {
+    match place {
+        EnumPlace::Before(next) => format!(
+            "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {} BEFORE {};",
+            Literal(label),
+            Literal(next)
+        ),
+        EnumPlace::After(prev) => format!(
+            "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {} AFTER {};",
+            Literal(label),
+            Literal(prev)
+        ),
+        EnumPlace::End => format!(
+            "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {};",
+            Literal(label)
+        ),
+    }
+}
+
 pub fn rename_index(from: &QualName, to: &str) -> String {
     format!("ALTER INDEX {from} RENAME TO {};", Ident(to))
 }

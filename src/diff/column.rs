@@ -154,7 +154,7 @@ pub(super) fn emit(d: &mut Differ) {
                     }
                 }
             }
-            emit_default(d, table, name, old_table.columns.get(name), column);
+            emit_default(d, table, name, column);
         }
         for (name, old) in old_table.ordered_columns() {
             if d.decision(&ObjectId::Column(table.clone(), name.clone())) == Decision::Drop {
@@ -187,7 +187,7 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
     {
         summary.push_str(" (NOT NULL without a default: fails if the table has rows)");
     }
-    let mut step = Step::new(summary, ddl::join(sql)).reverse(ddl::drop_column(table, name));
+    let mut step = Step::new(summary, ddl::join(sql));
     if column.not_null
         && column.default.is_none()
         && column.identity.is_none()
@@ -233,8 +233,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, old: &Column) {
     );
     step = if recomputed {
         // A generated column is recomputed when added back: nothing is lost.
-        step.reverse(ddl::add_column(table, name, old))
-            .hazards(&[Hazard::Rewrite, Hazard::BlockingLock])
+        step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock])
     } else {
         step.hazard(Hazard::DataLoss).irreversible()
     };
@@ -252,17 +251,10 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
     let col = Ident(name);
     let mut nodes = Vec::new();
     if old.identity.is_some() && new.identity.is_none() {
-        let Some(identity) = &old.identity else {
-            return;
-        };
         let step = Step::new(
             format!("drop identity of {table}.{col}"),
             ddl::drop_identity(table, name),
-        )
-        .reverse(ddl::join([
-            ddl::add_identity(table, name, identity),
-            ddl::sync_identity(table, name, identity),
-        ]));
+        );
         let mut node = Differ::node(id.clone(), Action::Alter, step);
         node.frees = identity_name(old);
         nodes.push(node);
@@ -289,8 +281,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
             let step = Step::new(
                 format!("allow NULL in {table}.{col}"),
                 ddl::set_not_null(table, name, false),
-            )
-            .reverse(ddl::set_not_null(table, name, true));
+            );
             nodes.push(Differ::node(id.clone(), Action::Alter, step));
         }
     }
@@ -302,8 +293,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
                     ddl::add_identity(table, name, identity),
                     ddl::sync_identity(table, name, identity),
                 ]),
-            )
-            .reverse(ddl::drop_identity(table, name));
+            );
             let mut node = Differ::node(id.clone(), Action::Alter, step);
             node.claims = identity_name(new);
             nodes.push(node);
@@ -312,8 +302,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
             let step = Step::new(
                 format!("change identity of {table}.{col}"),
                 ddl::join(ddl::alter_identity(table, name, a, b)),
-            )
-            .reverse(ddl::join(ddl::alter_identity(table, name, b, a)));
+            );
             let mut node = Differ::node(id.clone(), Action::Alter, step);
             if a.sequence != b.sequence {
                 node.frees = identity_name(old);
@@ -328,8 +317,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
         let step = Step::new(
             format!("change comment or privileges of {table}.{col}"),
             ddl::join(meta),
-        )
-        .reverse(ddl::join(column_decorations(table, name, old, Some(new))));
+        );
         nodes.push(Differ::node(id, Action::Alter, step));
     }
     for node in nodes {
@@ -497,12 +485,6 @@ fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Col
         summary,
         ddl::alter_column_type(table, name, new, using_clause(d, d.cur, old, new)),
     )
-    .reverse(ddl::alter_column_type(
-        table,
-        name,
-        old,
-        using_clause(d, d.des, new, old),
-    ))
     .hazards(kind_hazards(cost));
     match conversion {
         Conversion::Lossless => step,
@@ -536,7 +518,6 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
             format!("forbid NULL in {table}.{col}"),
             ddl::set_not_null(table, name, true),
         )
-        .reverse(ddl::set_not_null(table, name, false))
         .hazard(Hazard::BlockingLock)
         .check(no_nulls);
         return vec![Differ::node(id, Action::Alter, step)];
@@ -549,8 +530,7 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
             Step::new(
                 format!("add a NOT VALID check that {table}.{col} is not null"),
                 ddl::add_not_null_check(table, &check, name),
-            )
-            .reverse(ddl::drop_constraint_if_exists(table, &check)),
+            ),
         ),
         Differ::node(
             id.clone(),
@@ -560,6 +540,7 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
                 ddl::validate_constraint(table, &check),
             )
             .alone()
+            .validating()
             .check(no_nulls),
         ),
         Differ::node(
@@ -571,19 +552,17 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
                     ddl::set_not_null(table, name, true),
                     ddl::drop_constraint(table, &check),
                 ]),
-            )
-            .reverse(ddl::set_not_null(table, name, false)),
+            ),
         ),
     ]
 }
 
-fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Column>, new: &Column) {
+fn emit_default(d: &mut Differ, table: &QualName, name: &str, new: &Column) {
     let column = ObjectId::Column(table.clone(), name.to_owned());
     if matches!(d.decision(&column), Decision::Create | Decision::Replace) {
         return; // the default comes with the column
     }
     let id = ObjectId::ColumnDefault(table.clone(), name.to_owned());
-    let old_default = old.and_then(|c| c.default.as_deref());
     let new_default = new.default.as_deref();
     let exists = |t: &QualName| d.existing(t);
     // Tables below this one get the new default too, and set their own again.
@@ -598,7 +577,6 @@ fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Colum
     }
     let to_new = set(d.des, new_default);
     let to_none = set(d.des, None);
-    let to_old = set(d.cur, old_default);
     let col = Ident(name);
     match decision {
         Decision::Create | Decision::Alter => {
@@ -607,22 +585,20 @@ fn emit_default(d: &mut Differ, table: &QualName, name: &str, old: Option<&Colum
             } else {
                 Action::Alter
             };
-            let step = Step::new(format!("set default of {table}.{col}"), to_new).reverse(to_old);
+            let step = Step::new(format!("set default of {table}.{col}"), to_new);
             d.push(Differ::node(id, action, step));
         }
         Decision::Drop => {
-            let step = Step::new(format!("drop default of {table}.{col}"), to_none).reverse(to_old);
+            let step = Step::new(format!("drop default of {table}.{col}"), to_none);
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
         Decision::Replace => {
             let down = Step::new(
                 format!("drop default of {table}.{col} (to restore it afterwards)"),
                 to_none.clone(),
-            )
-            .reverse(to_old);
+            );
             d.push_drop(Differ::node(id.clone(), Action::Drop, down));
-            let up =
-                Step::new(format!("restore default of {table}.{col}"), to_new).reverse(to_none);
+            let up = Step::new(format!("restore default of {table}.{col}"), to_new);
             d.push(Differ::node(id, Action::Create, up));
         }
         Decision::Keep => {}

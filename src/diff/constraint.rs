@@ -141,7 +141,6 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
     let what = describe(c);
     let shown = format!("{what} {} on {table}", Ident(name));
     let comment = comment_sql(table, name, None, c.comment.as_deref());
-    let drop_sql = ddl::drop_constraint(table, name);
     let new_table = d.is_new_table(table);
     let partitioned = d
         .des
@@ -161,7 +160,7 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
             nodes.push(Differ::node(
                 id.clone(),
                 Action::Create,
-                Step::new(format!("add {shown} (NOT VALID)"), ddl::join(sql)).reverse(drop_sql),
+                Step::new(format!("add {shown} (NOT VALID)"), ddl::join(sql)),
             ));
             nodes.push(Differ::node(
                 id,
@@ -171,7 +170,8 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
                         format!("validate {shown} (without blocking writes)"),
                         ddl::validate_constraint(table, name),
                     )
-                    .alone(),
+                    .alone()
+                    .validating(),
                     &preconditions(d, table, c),
                 ),
             ));
@@ -190,7 +190,8 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
                             ddl::create_index(&table.sibling(name), table, true, index, true),
                         )
                         .alone()
-                        .hazard(Hazard::NonTransactional),
+                        .hazard(Hazard::NonTransactional)
+                        .builds(table.sibling(name)),
                         &preconditions(d, table, c),
                     ),
                 )
@@ -201,14 +202,13 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
             nodes.push(Differ::node(
                 id,
                 Action::Alter,
-                Step::new(format!("add {shown} using that index"), ddl::join(sql))
-                    .reverse(drop_sql),
+                Step::new(format!("add {shown} using that index"), ddl::join(sql)),
             ));
         }
         _ => {
             let mut sql = vec![ddl::add_constraint(table, name, c, !c.validated)];
             sql.extend(comment);
-            let mut step = Step::new(format!("add {shown}"), ddl::join(sql)).reverse(drop_sql);
+            let mut step = Step::new(format!("add {shown}"), ddl::join(sql));
             if !new_table && c.validated {
                 step = with_checks(
                     step.hazard(Hazard::BlockingLock),
@@ -231,8 +231,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
     let mut step = Step::new(
         format!("drop {} {} on {table}", describe(c), Ident(name)),
         ddl::drop_constraint(table, name),
-    )
-    .reverse(ddl::join(back));
+    );
     let replaced = d
         .des
         .tables
@@ -258,11 +257,8 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Constraint, new: &C
                 format!("validate {} {} on {table}", describe(new), Ident(name)),
                 ddl::validate_constraint(table, name),
             )
-            .reverse(ddl::join([
-                ddl::drop_constraint(table, name),
-                ddl::add_constraint(table, name, old, true),
-            ]))
-            .alone(),
+            .alone()
+            .validating(),
             &preconditions(d, table, new),
         );
         d.push(Differ::node(id.clone(), Action::Alter, step));
@@ -272,13 +268,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Constraint, new: &C
         let step = Step::new(
             format!("comment on {} {} on {table}", describe(new), Ident(name)),
             ddl::join(comment),
-        )
-        .reverse(ddl::join(comment_sql(
-            table,
-            name,
-            new.comment.as_deref(),
-            old.comment.as_deref(),
-        )));
+        );
         d.push(Differ::node(id, Action::Alter, step));
     }
 }

@@ -57,8 +57,7 @@ pub(super) fn emit(d: &mut Differ) {
             let step = Step::new(
                 format!("drop {} {id}", kind_word(f)),
                 ddl::drop_function(id, f.kind),
-            )
-            .reverse(create_sql(d.cur, id, f));
+            );
             d.push_drop(Differ::node(oid, Action::Drop, step));
         }
     }
@@ -69,8 +68,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let step = Step::new(
                     format!("create {} {id}", kind_word(f)),
                     create_sql(d.des, id, f),
-                )
-                .reverse(ddl::drop_function(id, f.kind));
+                );
                 d.push(Differ::node(oid, Action::Create, step));
             }
             Decision::Alter => {
@@ -82,7 +80,7 @@ pub(super) fn emit(d: &mut Differ) {
                 } else {
                     format!("replace {} {id}", kind_word(f))
                 };
-                let step = Step::new(summary, alter_sql(id, old, f)).reverse(alter_sql(id, f, old));
+                let step = Step::new(summary, alter_sql(id, old, f));
                 d.push(Differ::node(oid, Action::Alter, step));
             }
             _ => {}

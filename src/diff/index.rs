@@ -67,10 +67,12 @@ fn create_step(d: &Differ, name: &QualName, index: &Index, build_as: &QualName) 
             if concurrently { " concurrently" } else { "" }
         ),
         ddl::join(sql),
-    )
-    .reverse(ddl::drop_index(build_as, concurrently));
+    );
     if concurrently {
-        step = step.alone().hazard(Hazard::NonTransactional);
+        step = step
+            .alone()
+            .hazard(Hazard::NonTransactional)
+            .builds(build_as.clone());
     } else if existing {
         step = step.hazard(Hazard::BlockingLock);
     }
@@ -106,8 +108,7 @@ fn drop_step(d: &Differ, name: &QualName, index: &Index) -> Step {
             if concurrently { " concurrently" } else { "" }
         ),
         ddl::drop_index(name, concurrently),
-    )
-    .reverse(ddl::join(back));
+    );
     if concurrently {
         step = step.alone().hazard(Hazard::NonTransactional);
     }
@@ -169,13 +170,7 @@ pub(super) fn emit(d: &mut Differ) {
                     old.comment.as_deref(),
                     index.comment.as_deref(),
                 ) {
-                    let back = ddl::comment_change(
-                        Target::Index(name),
-                        index.comment.as_deref(),
-                        old.comment.as_deref(),
-                    );
-                    let step = Step::new(format!("comment on index {name}"), sql)
-                        .reverse(back.unwrap_or_default());
+                    let step = Step::new(format!("comment on index {name}"), sql);
                     d.push(Differ::node(id, Action::Alter, step));
                 }
             }
@@ -187,10 +182,7 @@ pub(super) fn emit(d: &mut Differ) {
 /// The comment of an index built concurrently, once it is built.
 fn comment_after_build(d: &mut Differ, name: &QualName, index: &Index) {
     if let Some(sql) = ddl::comment_change(Target::Index(name), None, index.comment.as_deref()) {
-        let step = Step::new(format!("comment on index {name}"), sql).reverse(
-            ddl::comment_change(Target::Index(name), index.comment.as_deref(), None)
-                .unwrap_or_default(),
-        );
+        let step = Step::new(format!("comment on index {name}"), sql);
         d.push(Differ::node(
             ObjectId::Index(name.clone()),
             Action::Alter,
@@ -221,8 +213,7 @@ fn rebuild_under_temp_name(d: &mut Differ, name: &QualName, old: &Index, new: &I
     let rename = Step::new(
         format!("rename index {temp} to {}", crate::sql::Ident(&name.name)),
         ddl::join(rename),
-    )
-    .reverse(ddl::join(rename_back));
+    );
     d.push(Differ::node(id.clone(), Action::Alter, build).claims(Name::Relation(temp.clone())));
     d.push(Differ::node(id.clone(), Action::Alter, drop_old));
     d.push(Differ::node(id, Action::Alter, rename));

@@ -504,8 +504,7 @@ pub(super) fn emit_inherited_columns(d: &mut Differ) {
         let step = Step::new(
             format!("set what {name} sets itself on columns it inherits"),
             ddl::join(forward),
-        )
-        .reverse(ddl::join(back));
+        );
         let mut node = Differ::node(
             ObjectId::InheritedColumns(name.clone()),
             Action::Alter,

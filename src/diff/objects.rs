@@ -169,11 +169,10 @@ struct Kind<'a, K, V> {
 }
 
 fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>) {
-    for (key, value) in kind.cur {
+    for key in kind.cur.keys() {
         let id = (kind.id)(key);
         if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
-            let step = Step::new(format!("drop {id}"), (kind.drop)(key))
-                .reverse((kind.create)(key, value));
+            let step = Step::new(format!("drop {id}"), (kind.drop)(key));
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
     }
@@ -181,8 +180,7 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
         let id = (kind.id)(key);
         match d.decision(&id) {
             Decision::Create | Decision::Replace => {
-                let step = Step::new(format!("create {id}"), (kind.create)(key, value))
-                    .reverse((kind.drop)(key));
+                let step = Step::new(format!("create {id}"), (kind.create)(key, value));
                 d.push(Differ::node(id, Action::Create, step));
             }
             Decision::Alter => {
@@ -193,8 +191,7 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
                 if forward.is_empty() {
                     continue;
                 }
-                let step = Step::new(format!("alter {id}"), ddl::join(forward))
-                    .reverse(ddl::join((kind.alter)(key, value, old)));
+                let step = Step::new(format!("alter {id}"), ddl::join(forward));
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}

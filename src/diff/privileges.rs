@@ -71,8 +71,7 @@ pub(super) fn emit(d: &mut Differ) {
         let step = Step::new(
             format!("change {}", DefaultPrivileges::describe(key)),
             ddl::join(forward),
-        )
-        .reverse(ddl::join(change(&to, &from)));
+        );
         let mut node = Differ::node(id, action, step);
         if let Some(schema) = &any.schema {
             node.needs.push(ObjectId::Schema(schema.clone()));
@@ -208,8 +207,7 @@ pub(super) fn emit_publications(d: &mut Differ) {
             let step = Step::new(
                 format!("drop publication {}", crate::sql::Ident(name)),
                 format!("DROP PUBLICATION {};", crate::sql::Ident(name)),
-            )
-            .reverse(create_publication(name, p));
+            );
             let mut node = Differ::node(id, Action::Drop, step);
             // Before the tables it publishes go (they would leave it anyway).
             node.before_drop_of
@@ -224,8 +222,7 @@ pub(super) fn emit_publications(d: &mut Differ) {
                 Step::new(
                     format!("create publication {}", crate::sql::Ident(name)),
                     create_publication(name, p),
-                )
-                .reverse(format!("DROP PUBLICATION {};", crate::sql::Ident(name))),
+                ),
                 Action::Create,
             ),
             Decision::Alter => {
@@ -240,8 +237,7 @@ pub(super) fn emit_publications(d: &mut Differ) {
                     Step::new(
                         format!("alter publication {}", crate::sql::Ident(name)),
                         ddl::join(forward),
-                    )
-                    .reverse(ddl::join(alter_publication(name, p, old))),
+                    ),
                     Action::Alter,
                 )
             }
@@ -276,8 +272,7 @@ pub(super) fn emit_roles(d: &mut Differ) {
         let step = Step::new(
             format!("forget role {role} (the role stays: roles are the server's)"),
             ddl::forget_role(role),
-        )
-        .reverse(ddl::create_role(role));
+        );
         d.push_drop(Differ::node(
             ObjectId::Role(role.clone()),
             Action::Drop,
@@ -294,8 +289,7 @@ pub(super) fn emit_roles(d: &mut Differ) {
         let step = Step::new(
             format!("create role {role} unless the server has it"),
             ddl::create_role(role),
-        )
-        .reverse(ddl::forget_role(role));
+        );
         d.push(Differ::node(id.clone(), Action::Create, step));
     }
     if created.is_empty() {

@@ -50,14 +50,13 @@ fn alter_sql(relation: &QualName, name: &str, from: &Rule, to: &Rule) -> Vec<Str
 
 pub(super) fn emit(d: &mut Differ) {
     let (cur, des) = (rules(d.cur), rules(d.des));
-    for ((relation, name), (rule, view)) in &cur {
+    for (relation, name) in cur.keys() {
         let id = ObjectId::Rule(relation.clone(), name.clone());
         if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
             let step = Step::new(
                 format!("drop rule {} on {relation}", Ident(name)),
                 ddl::drop_rule(relation, name),
-            )
-            .reverse(ddl::create_rule(relation, name, rule, *view));
+            );
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
     }
@@ -68,8 +67,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let step = Step::new(
                     format!("create rule {} on {relation}", Ident(name)),
                     ddl::create_rule(relation, name, rule, *view),
-                )
-                .reverse(ddl::drop_rule(relation, name));
+                );
                 d.push(Differ::node(id, Action::Create, step));
             }
             Decision::Alter => {
@@ -79,8 +77,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let step = Step::new(
                     format!("alter rule {} on {relation}", Ident(name)),
                     ddl::join(alter_sql(relation, name, before, rule)),
-                )
-                .reverse(ddl::join(alter_sql(relation, name, rule, before)));
+                );
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}

@@ -38,8 +38,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let step = Step::new(
                     format!("create schema {}", crate::sql::Ident(name)),
                     ddl::join(sql),
-                )
-                .reverse(ddl::drop_schema(name));
+                );
                 d.push(Differ::node(id, Action::Create, step));
             }
             Decision::Alter => {
@@ -47,15 +46,13 @@ pub(super) fn emit(d: &mut Differ) {
                     continue;
                 };
                 let forward = changes(target, old, schema);
-                let back = changes(target, schema, old);
                 let step = Step::new(
                     format!(
                         "change comment or privileges of schema {}",
                         crate::sql::Ident(name)
                     ),
                     ddl::join(forward),
-                )
-                .reverse(ddl::join(back));
+                );
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}
@@ -71,8 +68,7 @@ pub(super) fn emit(d: &mut Differ) {
             let step = Step::new(
                 format!("drop schema {}", crate::sql::Ident(name)),
                 ddl::drop_schema(name),
-            )
-            .reverse(ddl::join(back));
+            );
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
     }
@@ -83,8 +79,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let step = Step::new(
                     format!("create extension {}", crate::sql::Ident(name)),
                     ddl::create_extension(name, ext),
-                )
-                .reverse(ddl::drop_extension(name));
+                );
                 d.push(Differ::node(id, Action::Create, step));
             }
             Decision::Alter => {
@@ -94,8 +89,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let mut step = Step::new(
                     format!("update extension {}", crate::sql::Ident(name)),
                     ddl::join(ddl::alter_extension(name, old, ext)),
-                )
-                .reverse(ddl::join(ddl::alter_extension(name, ext, old)));
+                );
                 if old.version != ext.version {
                     step = step.hazard(Hazard::ExtensionUpdate);
                 }
@@ -104,14 +98,13 @@ pub(super) fn emit(d: &mut Differ) {
             _ => {}
         }
     }
-    for (name, ext) in &d.cur.extensions {
+    for name in d.cur.extensions.keys() {
         let id = ObjectId::Extension(name.clone());
         if d.decision(&id) == Decision::Drop {
             let step = Step::new(
                 format!("drop extension {}", crate::sql::Ident(name)),
                 ddl::drop_extension(name),
             )
-            .reverse(ddl::create_extension(name, ext))
             .hazard(Hazard::DataLoss);
             d.push_drop(Differ::node(id, Action::Drop, step));
         }

@@ -61,8 +61,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let step = Step::new(
                     format!("create sequence {name}"),
                     create_sql(d.des, name, seq),
-                )
-                .reverse(ddl::drop_sequence(name));
+                );
                 d.push(Differ::node(id, Action::Create, step).claims(Name::Relation(name.clone())));
             }
             Decision::Alter => {
@@ -71,8 +70,7 @@ pub(super) fn emit(d: &mut Differ) {
                 };
                 let forward = alter_sql(name, old, seq);
                 if !forward.is_empty() {
-                    let step = Step::new(format!("alter sequence {name}"), ddl::join(forward))
-                        .reverse(ddl::join(alter_sql(name, seq, old)));
+                    let step = Step::new(format!("alter sequence {name}"), ddl::join(forward));
                     d.push(Differ::node(id, Action::Alter, step));
                 }
             }
@@ -100,17 +98,10 @@ pub(super) fn emit_owners(d: &mut Differ) {
             continue;
         }
         let new = seq.owned_by.as_ref().map(|o| (&o.table, o.column.as_str()));
-        let old = d
-            .cur
-            .sequences
-            .get(name)
-            .and_then(|s| s.owned_by.as_ref())
-            .map(|o| (&o.table, o.column.as_str()));
         let step = Step::new(
             format!("set owner of sequence {name}"),
             ddl::sequence_owned_by(name, new),
-        )
-        .reverse(ddl::sequence_owned_by(name, old));
+        );
         let action = if decision == Decision::Create {
             Action::Create
         } else {

@@ -228,8 +228,7 @@ pub(super) fn emit(d: &mut Differ) {
                 } else {
                     "table"
                 };
-                let step = Step::new(format!("create {what} {name}"), ddl::join(sql))
-                    .reverse(ddl::drop_table(name));
+                let step = Step::new(format!("create {what} {name}"), ddl::join(sql));
                 let mut node = Differ::node(id, Action::Create, step);
                 node.claims = table_names(name, table);
                 d.push(node);
@@ -273,7 +272,6 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
             format!("change the partitioning of {name}"),
             ddl::join(forward),
         )
-        .reverse(ddl::join(back))
         .hazard(Hazard::BlockingLock);
         d.push(Differ::node(id.clone(), Action::Alter, step));
     }
@@ -285,7 +283,6 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
             ),
             ddl::set_logged(name, new.unlogged),
         )
-        .reverse(ddl::set_logged(name, old.unlogged))
         .hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
         d.push(Differ::node(id.clone(), Action::Alter, step));
     }
@@ -294,8 +291,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
         let step = Step::new(
             format!("alter table {name} (options, row security, comment, privileges)"),
             ddl::join(forward),
-        )
-        .reverse(ddl::join(table_changes(name, new, old)));
+        );
         d.push(Differ::node(id, Action::Alter, step));
     }
 }
@@ -336,8 +332,7 @@ pub(super) fn emit_late(d: &mut Differ) {
         let step = Step::new(
             format!("set the replica identity of {name}"),
             ddl::replica_identity(name, new.replica_identity.as_ref()),
-        )
-        .reverse(ddl::replica_identity(name, was));
+        );
         let mut node = Differ::node(ObjectId::ReplicaIdentity(name.clone()), Action::Alter, step);
         node.needs.push(ObjectId::Table(name.clone()));
         if let Some(crate::model::ReplicaIdentity::Index(index)) = &new.replica_identity {

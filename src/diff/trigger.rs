@@ -73,27 +73,25 @@ pub(super) fn decide(d: &mut Differ) {
 
 pub(super) fn emit(d: &mut Differ) {
     for (table, triggers) in triggers(d.cur) {
-        for (name, trigger) in triggers {
+        for name in triggers.keys() {
             let id = ObjectId::Trigger(table.clone(), name.clone());
             if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
                 let step = Step::new(
                     format!("drop trigger {} on {table}", Ident(name)),
                     ddl::drop_trigger(table, name),
-                )
-                .reverse(create_trigger_sql(table, name, trigger));
+                );
                 d.push_drop(Differ::node(id, Action::Drop, step));
             }
         }
     }
     for (table, t) in &d.cur.tables {
-        for (name, policy) in &t.policies {
+        for name in t.policies.keys() {
             let id = ObjectId::Policy(table.clone(), name.clone());
             if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
                 let step = Step::new(
                     format!("drop policy {} on {table}", Ident(name)),
                     ddl::drop_policy(table, name),
-                )
-                .reverse(create_policy_sql(table, name, policy));
+                );
                 d.push_drop(Differ::node(id, Action::Drop, step));
             }
         }
@@ -112,8 +110,7 @@ pub(super) fn emit(d: &mut Differ) {
                     let step = Step::new(
                         format!("create trigger {} on {table}", Ident(name)),
                         create_trigger_sql(table, name, trigger),
-                    )
-                    .reverse(ddl::drop_trigger(table, name));
+                    );
                     d.push(Differ::node(id, Action::Create, step));
                 }
                 Decision::Alter => {
@@ -123,8 +120,7 @@ pub(super) fn emit(d: &mut Differ) {
                     let step = Step::new(
                         format!("alter trigger {} on {table}", Ident(name)),
                         ddl::join(alter_trigger_sql(table, name, before, trigger)),
-                    )
-                    .reverse(ddl::join(alter_trigger_sql(table, name, trigger, before)));
+                    );
                     d.push(Differ::node(id, Action::Alter, step));
                 }
                 _ => {}
@@ -140,8 +136,7 @@ pub(super) fn emit(d: &mut Differ) {
                     let step = Step::new(
                         format!("create policy {} on {table}", Ident(name)),
                         create_policy_sql(table, name, policy),
-                    )
-                    .reverse(ddl::drop_policy(table, name));
+                    );
                     d.push(Differ::node(id, Action::Create, step));
                 }
                 Decision::Alter => {
@@ -154,16 +149,10 @@ pub(super) fn emit(d: &mut Differ) {
                         before.comment.as_deref(),
                         policy.comment.as_deref(),
                     );
-                    let back = ddl::comment_change(
-                        target,
-                        policy.comment.as_deref(),
-                        before.comment.as_deref(),
-                    );
                     let step = Step::new(
                         format!("comment on policy {} on {table}", Ident(name)),
                         forward.unwrap_or_default(),
-                    )
-                    .reverse(back.unwrap_or_default());
+                    );
                     d.push(Differ::node(id, Action::Alter, step));
                 }
                 _ => {}

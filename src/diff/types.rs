@@ -257,22 +257,10 @@ fn swap_sql(
     (ddl::join(sql), drop_old, name.sibling(aside))
 }
 
-/// The whole swap as one script (for a reverse step).
-fn swap_script(
-    model: &crate::model::Model,
-    name: &QualName,
-    from: &TypeDef,
-    to: &TypeDef,
-    columns: &[(QualName, String, bool)],
-    assign: bool,
-) -> String {
-    let (convert, drop_old, _) = swap_sql(model, name, from, to, columns, assign);
-    ddl::join([convert, drop_old])
-}
-
-/// `ADD VALUE IF NOT EXISTS` statements (one per value, each placed relative to one already
-/// there; a rerun after one committed but before it was recorded adds nothing).
-fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<String> {
+/// The values to add, each with its `ADD VALUE IF NOT EXISTS` statement (placed relative
+/// to one already there; a rerun after one committed but before it was recorded adds
+/// nothing).
+fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<(String, String)> {
     let mut present: Vec<&String> = old.iter().collect();
     let mut out = Vec::new();
     for (i, label) in new.iter().enumerate() {
@@ -281,36 +269,22 @@ fn added_values(name: &QualName, old: &[String], new: &[String]) -> Vec<String> 
         }
         let before_me = new[..i].iter().rev().find(|l| present.contains(l));
         let after_me = new[i + 1..].iter().find(|l| present.contains(l));
-        let (sql, at) = match (before_me, after_me) {
+        let (place, at) = match (before_me, after_me) {
             (Some(prev), _) => (
-                format!(
-                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {} AFTER {};",
-                    Literal(label),
-                    Literal(prev)
-                ),
+                ddl::EnumPlace::After(prev),
                 present
                     .iter()
                     .position(|l| *l == prev)
                     .map_or(present.len(), |p| p + 1),
             ),
             (None, Some(next)) => (
-                format!(
-                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {} BEFORE {};",
-                    Literal(label),
-                    Literal(next)
-                ),
+                ddl::EnumPlace::Before(next),
                 present.iter().position(|l| *l == next).unwrap_or(0),
             ),
-            (None, None) => (
-                format!(
-                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {};",
-                    Literal(label)
-                ),
-                present.len(),
-            ),
+            (None, None) => (ddl::EnumPlace::End, present.len()),
         };
+        out.push((label.clone(), ddl::add_enum_value(name, label, place)));
         present.insert(at, label);
-        out.push(sql);
     }
     out
 }
@@ -412,8 +386,7 @@ pub(super) fn emit(d: &mut Differ) {
         let id = ObjectId::Type(name.clone());
         match d.decision(&id) {
             Decision::Create => {
-                let step = Step::new(format!("create type {name}"), create_sql(d.des, name, def))
-                    .reverse(ddl::drop_type(name, is_domain(def)));
+                let step = Step::new(format!("create type {name}"), create_sql(d.des, name, def));
                 let node = Differ::node(id, Action::Create, step).claims(Name::Type(name.clone()));
                 d.push(node);
             }
@@ -433,7 +406,6 @@ pub(super) fn emit(d: &mut Differ) {
                 format!("drop type {name}"),
                 ddl::drop_type(name, is_domain(def)),
             )
-            .reverse(create_sql(d.des, name, def))
             .hazard(Hazard::DataLoss);
             let node = Differ::node(id, Action::Drop, step).frees(Name::Type(name.clone()));
             d.push_drop(node);
@@ -458,9 +430,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             _ => None,
         };
         let assign = |from: &str, to: &str| types.needs_assignment(from, to);
-        let (forward, backward) = bases
-            .as_ref()
-            .map_or((false, false), |(a, b)| (assign(a, b), assign(b, a)));
+        let forward = bases.as_ref().is_some_and(|(a, b)| assign(a, b));
         let conversion = bases.as_ref().map(|(a, b)| types.classify(a, b));
         let (convert, drop_old, aside) = swap_sql(d.des, name, old, new, &columns, forward);
         let mut summary = format!(
@@ -472,8 +442,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         {
             summary.push_str(&format!(" (lossy: {why})"));
         }
-        let mut step = Step::new(summary, convert)
-            .reverse(swap_script(d.cur, name, new, old, &columns, backward));
+        let mut step = Step::new(summary, convert);
         if !columns.is_empty() {
             step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
             match conversion {
@@ -540,16 +509,8 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
     }
     match (&old.kind, &new.kind) {
         (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) if a != b => {
-            let (columns, _) = columns_using(d, name);
-            for (i, sql) in added_values(name, a, b).into_iter().enumerate() {
-                let reverse = if i == 0 {
-                    swap_script(d.cur, name, new, old, &columns, false)
-                } else {
-                    String::new()
-                };
-                let label = sql.split('\'').nth(1).unwrap_or_default().to_owned();
-                let step = Step::new(format!("add value '{label}' to enum {name}"), sql)
-                    .reverse(reverse)
+            for (label, sql) in added_values(name, a, b) {
+                let step = Step::new(format!("add value {} to enum {name}", Literal(&label)), sql)
                     .alone()
                     .hazard(Hazard::NonTransactional);
                 d.push(Differ::node(id.clone(), Action::Alter, step));
@@ -557,26 +518,34 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         }
         (TypeKind::Domain { .. }, TypeKind::Domain { .. }) => {
             let (now, validate) = domain_changes(name, &old.kind, &new.kind);
-            let (back, _) = domain_changes(name, &new.kind, &old.kind);
             if !now.is_empty() {
-                let mut step = Step::new(format!("alter domain {name}"), ddl::join(now.clone()))
-                    .reverse(ddl::join(back));
-                if now.iter().any(|s| s.contains("SET NOT NULL")) {
+                let mut step = Step::new(format!("alter domain {name}"), ddl::join(now.clone()));
+                let sets_not_null = matches!(
+                    (&old.kind, &new.kind),
+                    (
+                        TypeKind::Domain {
+                            not_null: false,
+                            ..
+                        },
+                        TypeKind::Domain { not_null: true, .. }
+                    )
+                );
+                if sets_not_null {
                     step = step.hazard(Hazard::BlockingLock);
                 }
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
             for sql in validate {
-                let step = Step::new(format!("validate a check of domain {name}"), sql).alone();
+                let step = Step::new(format!("validate a check of domain {name}"), sql)
+                    .alone()
+                    .validating();
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
         }
         (TypeKind::Composite { .. }, TypeKind::Composite { .. }) => {
             let forward = composite_changes(name, &old.kind, &new.kind).unwrap_or_default();
-            let back = composite_changes(name, &new.kind, &old.kind).unwrap_or_default();
             if !forward.is_empty() {
-                let step = Step::new(format!("alter composite type {name}"), ddl::join(forward))
-                    .reverse(ddl::join(back));
+                let step = Step::new(format!("alter composite type {name}"), ddl::join(forward));
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
         }
@@ -587,8 +556,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         let step = Step::new(
             format!("change comment or privileges of type {name}"),
             ddl::join(meta),
-        )
-        .reverse(ddl::join(meta_changes(name, new, old)));
+        );
         d.push(Differ::node(id, Action::Alter, step));
     }
 }
@@ -609,6 +577,7 @@ mod tests {
             &labels(&["queued", "done"]),
             &labels(&["new", "queued", "running", "done", "failed"]),
         );
+        let sql: Vec<String> = sql.into_iter().map(|(_, sql)| sql).collect();
         assert_eq!(
             sql,
             [

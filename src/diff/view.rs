@@ -107,8 +107,7 @@ pub(super) fn emit(d: &mut Differ) {
             let step = Step::new(
                 format!("drop {} {name}", kind(view)),
                 ddl::drop_view(name, view.materialized),
-            )
-            .reverse(create_sql(d.cur, name, view));
+            );
             let mut node = Differ::node(id, Action::Drop, step);
             node.frees = names(name);
             d.push_drop(node);
@@ -121,8 +120,7 @@ pub(super) fn emit(d: &mut Differ) {
                 let mut step = Step::new(
                     format!("create {} {name}", kind(view)),
                     create_sql(d.des, name, view),
-                )
-                .reverse(ddl::drop_view(name, view.materialized));
+                );
                 if view.materialized && !view.unpopulated && d.decision(&id) == Decision::Replace {
                     step = step.hazard(crate::plan::Hazard::Recompute);
                 }
@@ -143,7 +141,6 @@ pub(super) fn emit(d: &mut Differ) {
                         },
                         ddl::refresh_view(name, !view.unpopulated),
                     )
-                    .reverse(ddl::refresh_view(name, !old.unpopulated))
                     .hazard(crate::plan::Hazard::Recompute);
                     d.push(Differ::node(id.clone(), Action::Alter, step));
                 }
@@ -151,12 +148,6 @@ pub(super) fn emit(d: &mut Differ) {
                 if forward.is_empty() {
                     continue;
                 }
-                // Going back may drop columns, which OR REPLACE cannot: recreate instead.
-                let back = if old.columns.starts_with(&view.columns) {
-                    ddl::join(alter_sql(d.cur, name, view, old))
-                } else {
-                    ddl::join([ddl::drop_view(name, false), create_sql(d.cur, name, old)])
-                };
                 // Only its comment or privileges: say so, not "replace".
                 let replaces = old.definition != view.definition
                     || old.columns != view.columns
@@ -166,7 +157,7 @@ pub(super) fn emit(d: &mut Differ) {
                 } else {
                     format!("change comment or privileges of {} {}", kind(view), name)
                 };
-                let step = Step::new(summary, ddl::join(forward)).reverse(back);
+                let step = Step::new(summary, ddl::join(forward));
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}

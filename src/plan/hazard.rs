@@ -52,7 +52,7 @@ hazards! {
     Rewrite => "rewrite", "Rewrites a table or its indexes, taking time and disk in proportion to its size.";
     BlockingLock => "blocking-lock", "Holds a lock that blocks reads or writes while it scans or builds.";
     NonTransactional => "non-transactional", "Cannot run inside a transaction block (or must commit before later steps can use it), so it runs on its own.";
-    Irreversible => "irreversible", "Has no reverse step: reverting the plan cannot undo it.";
+    Irreversible => "irreversible", "Reverting the plan cannot undo it: it destroys what a way back cannot restore.";
     CustomSql => "custom-sql", "Written by hand into the plan, not planned by strata: its SQL is whatever the author wrote.";
     Recompute => "recompute", "Computes a materialized view's data again: it takes as long as the query, and the view is locked (or empty) meanwhile.";
     Performance => "performance", "Drops an index: queries that used it can become slow.";

@@ -204,7 +204,7 @@ impl Rename {
 
     /// The plan step: no hazard (a rename moves no rows and scans nothing).
     pub fn step(&self) -> Step {
-        let mut step = Step::new(self.summary(), self.sql()).reverse(self.reversed().sql());
+        let mut step = Step::new(self.summary(), self.sql());
         step.object = Some(self.renamed());
         step.action = Some(super::Action::Alter);
         step

@@ -67,6 +67,11 @@ pub struct PlannedStep {
     /// Conditions on the rows checked before the plan's first step runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "check")]
     pub checks: Vec<Check>,
+    /// The steps (1-based positions) that must run before this one, from the dependencies
+    /// the planner ordered by: what the plan's diagram draws, and what `apply` checks
+    /// against the re-derived plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<usize>,
     /// Written by hand, not planned by strata: it carries the `custom-sql` hazard, which a
     /// reviewer must acknowledge, and re-deriving the plan leaves it out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -75,9 +80,7 @@ pub struct PlannedStep {
 
 impl PlannedStep {
     pub fn from_step(step: &Step, timeouts: &StepTimeouts) -> Self {
-        let long = !step.transactional
-            || step.hazards.contains(&Hazard::Rewrite)
-            || step.sql.contains("VALIDATE CONSTRAINT");
+        let long = !step.transactional || step.hazards.contains(&Hazard::Rewrite) || step.validates;
         Self {
             summary: step.summary.clone(),
             hazards: step.hazards.clone(),
@@ -88,28 +91,37 @@ impl PlannedStep {
             } else {
                 timeouts.statement_timeout.clone()
             },
-            builds_index: builds_index(&step.sql),
+            builds_index: step.builds_index.as_ref().map(ToString::to_string),
             action: step.action,
             sql: step.sql.trim_end().to_owned(),
             object: step.object.clone(),
             checks: step.checks.clone(),
+            after: Vec::new(),
             custom: false,
         }
     }
-}
 
-/// The index name of a `CREATE [UNIQUE] INDEX CONCURRENTLY name ON schema.table ...` step,
-/// qualified with the table's schema.
-fn builds_index(sql: &str) -> Option<String> {
-    let rest = sql
-        .strip_prefix("CREATE INDEX CONCURRENTLY ")
-        .or_else(|| sql.strip_prefix("CREATE UNIQUE INDEX CONCURRENTLY "))?;
-    let (name, rest) = rest.split_once(" ON ")?;
-    let table = rest.split(" USING ").next()?;
-    let parts = crate::sql::split_qualified(table)?;
-    let schema = parts.first()?;
-    let name = crate::sql::split_qualified(name)?.pop()?;
-    Some(crate::sql::QualName::new(schema.clone(), name).to_string())
+    /// Steps as recorded, each with the steps it must run after (`edges` between positions).
+    pub fn ordered(
+        steps: &[Step],
+        edges: &[(usize, usize)],
+        timeouts: &StepTimeouts,
+    ) -> Vec<PlannedStep> {
+        let mut out: Vec<PlannedStep> = steps
+            .iter()
+            .map(|s| PlannedStep::from_step(s, timeouts))
+            .collect();
+        for &(a, b) in edges {
+            if a != b && b < out.len() {
+                out[b].after.push(a + 1);
+            }
+        }
+        for step in &mut out {
+            step.after.sort_unstable();
+            step.after.dedup();
+        }
+        out
+    }
 }
 
 /// Timeouts written into new plans' steps (from `strata.toml`).
@@ -216,16 +228,8 @@ impl PlanHead {
             target_fingerprint: to.model.fingerprint(),
             baseline: false,
             adopts,
-            steps: plan
-                .steps
-                .iter()
-                .map(|s| PlannedStep::from_step(s, timeouts))
-                .collect(),
-            revert: plan
-                .revert
-                .iter()
-                .map(|s| PlannedStep::from_step(s, timeouts))
-                .collect(),
+            steps: PlannedStep::ordered(&plan.steps, &plan.edges, timeouts),
+            revert: PlannedStep::ordered(&plan.revert, &plan.revert_edges, timeouts),
             roles: plan.roles.clone(),
             revert_roles: plan.revert_roles.clone(),
             target: Some(state::TargetState::encode(to)),
@@ -511,18 +515,6 @@ mod tests {
         );
         assert_eq!(plan_id("20261127050000", "  ...  "), "20261127050000");
         assert!(plan_id("1", &"x".repeat(100)).len() <= 50);
-    }
-
-    #[test]
-    fn finds_the_index_a_concurrent_build_creates() {
-        assert_eq!(
-            builds_index("CREATE UNIQUE INDEX CONCURRENTLY \"My Idx\" ON app.t USING btree (a);"),
-            Some("app.\"My Idx\"".into())
-        );
-        assert_eq!(
-            builds_index("CREATE INDEX t_a ON app.t USING btree (a);"),
-            None
-        );
     }
 }
 

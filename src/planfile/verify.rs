@@ -125,6 +125,9 @@ fn shown(step: &PlannedStep, legacy: bool, planner: u32) -> String {
     let mut step = step.clone();
     step.lock_timeout = String::new();
     step.statement_timeout = String::new();
+    // Positions: checked apart (`compare_steps`), as the derived order may break ties
+    // differently.
+    step.after = Vec::new();
     if legacy {
         step.action = None;
         step.object = None;
@@ -217,6 +220,31 @@ fn compare_steps(
     }
     if !out.is_empty() {
         return out;
+    }
+    // The recorded dependencies (what the plan's diagram shows) are the planner's, in the
+    // recorded positions; checked when the plan has them and no step written by hand
+    // (which would shift positions).
+    let recorded_after = recorded.iter().any(|s| !s.after.is_empty());
+    if recorded_after && !recorded.iter().any(|s| s.custom) {
+        for (k, r) in at.iter().enumerate() {
+            let Some(r) = *r else { continue };
+            let mut expected: Vec<usize> = edges
+                .iter()
+                .filter(|(a, b)| *b == k && a != b)
+                .filter_map(|(a, _)| at[*a].map(|x| x + 1))
+                .collect();
+            expected.sort_unstable();
+            expected.dedup();
+            if recorded[r].after != expected {
+                out.push(format!(
+                    "{kind} {} ({}) says it runs after {:?} where strata finds {:?}",
+                    r + 1,
+                    recorded[r].summary,
+                    recorded[r].after,
+                    expected
+                ));
+            }
+        }
     }
     for &(a, b) in edges {
         if let (Some(x), Some(y)) = (at[a], at[b])

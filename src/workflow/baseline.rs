@@ -78,11 +78,7 @@ pub async fn baseline(
         target_fingerprint: live.model.fingerprint(),
         baseline: true,
         adopts: false,
-        steps: plan
-            .steps
-            .iter()
-            .map(|s| PlannedStep::from_step(s, &project.timeouts))
-            .collect(),
+        steps: PlannedStep::ordered(&plan.steps, &plan.edges, &project.timeouts),
         revert: Vec::new(),
         roles: plan.roles.clone(),
         revert_roles: Vec::new(),

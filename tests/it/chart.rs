@@ -888,6 +888,7 @@ fn the_workflow_passes_actionlint_and_follows_the_hygiene_rules() {
         "up to date",
         "--format markdown",
         "GITHUB_STEP_SUMMARY",
+        ".github/scripts/pr-comment.sh plans-comment.md",
     ] {
         assert!(
             migrations.contains(needed),
@@ -931,4 +932,98 @@ fn the_dockerfile_builds_a_non_root_image_with_the_plans() {
     assert!(dockerfile.lines().any(|l| l == "USER 1001:1001"));
     let ignore = std::fs::read_to_string(repo_root().join(".dockerignore")).unwrap();
     assert!(ignore.lines().any(|l| l == "target"));
+}
+
+/// The workflow's pull request comment: posted once, then updated in place on every push
+/// (never a second comment), never editing someone else's comment that quotes the marker.
+/// GitHub is not reachable here: a fake `gh` keeps the comments in a JSON file and filters
+/// with jq, as the real one does.
+#[test]
+fn the_pull_request_comment_is_updated_not_duplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("gh");
+    std::fs::write(
+        &fake,
+        r#"#!/usr/bin/env bash
+set -euo pipefail
+state="$FAKE_GH_STATE"; method=GET; path=""; jq_expr="."; body_file=""
+shift
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --paginate) shift;;
+    --method) method=$2; shift 2;;
+    --jq) jq_expr=$2; shift 2;;
+    -F) body_file=${2#body=@}; shift 2;;
+    *) path=$1; shift;;
+  esac
+done
+echo "$method $path" >> "$FAKE_GH_LOG"
+case "$method" in
+  GET) jq -r "$jq_expr" "$state";;
+  POST) id=$(( $(jq length "$state") + 100 ))
+        jq --rawfile b "$body_file" --argjson id "$id" '. + [{id: $id, user: {login: "github-actions[bot]"}, body: $b}]' "$state" > "$state.new"
+        mv "$state.new" "$state"; echo '{}';;
+  PATCH) id=${path##*/}
+        jq --rawfile b "$body_file" --argjson id "$id" 'map(if .id == $id then .body = $b else . end)' "$state" > "$state.new"
+        mv "$state.new" "$state"; echo '{}';;
+esac
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let state = dir.path().join("comments.json");
+    std::fs::write(
+        &state,
+        r#"[{"id": 7, "user": {"login": "someone"}, "body": "<!-- strata-plans -->\nquoted"}]"#,
+    )
+    .unwrap();
+    let log = dir.path().join("log");
+    let script = repo_root().join(".github/scripts/pr-comment.sh");
+    let post = |body: &str| {
+        let file = dir.path().join("body.md");
+        std::fs::write(&file, body).unwrap();
+        let path = format!(
+            "{}:{}",
+            dir.path().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        succeeds(
+            Command::new("bash")
+                .arg(&script)
+                .arg(&file)
+                .env("PATH", path)
+                .env("FAKE_GH_STATE", &state)
+                .env("FAKE_GH_LOG", &log)
+                .env("REPOSITORY", "o/r")
+                .env("PR_NUMBER", "5"),
+            "pr-comment.sh",
+        )
+    };
+    let comments = || -> Vec<Value> {
+        serde_json::from_str::<Value>(&std::fs::read_to_string(&state).unwrap())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    post("## plans v1");
+    post("## plans v2");
+    post(&"x".repeat(70_000));
+    let all = comments();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(
+        all[0]["body"], "<!-- strata-plans -->\nquoted",
+        "someone's comment was edited"
+    );
+    let ours = all[1]["body"].as_str().unwrap();
+    assert!(ours.starts_with("<!-- strata-plans -->\n"), "{ours:.80}");
+    assert!(!ours.contains("v1") && ours.contains("cut at 60,000 characters"));
+    assert!(ours.len() < 65_536);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(calls.matches("POST ").count(), 1, "{calls}");
+    assert_eq!(
+        calls.matches("PATCH repos/o/r/issues/comments/101").count(),
+        2,
+        "{calls}"
+    );
 }

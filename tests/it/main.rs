@@ -16,6 +16,7 @@ mod faults;
 mod generated;
 mod inventory;
 mod job;
+mod json_output;
 mod lifecycle;
 mod project;
 mod rebuild;
