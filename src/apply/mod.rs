@@ -37,6 +37,9 @@ use steps::SegmentError;
 pub struct Position {
     /// Plans fully applied (a prefix of the chain).
     pub applied: usize,
+    /// Ledger rows of an earlier chain that the chain's root replaces (a PostgreSQL major
+    /// upgrade): the database applied all of them and not the root yet.
+    pub superseded: usize,
     /// The next plan, if a previous run left it half applied or half reverted.
     pub partial: Option<ledger::Row>,
     /// Plans the ledger records after that prefix that the plans directory does not have
@@ -48,6 +51,40 @@ pub struct Position {
 /// Checks that the ledger is a prefix of the chain with the same checksums, followed
 /// perhaps by plans the chain does not have at all.
 pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
+    if let Some(root) = chain.first()
+        && !root.head.supersedes.is_empty()
+        && rows.first().is_some_and(|r| r.plan_id != root.head.id)
+    {
+        let old = &root.head.supersedes;
+        let same = rows.len() == old.len()
+            && rows
+                .iter()
+                .zip(old)
+                .all(|(r, s)| r.plan_id == s.id && r.checksum == s.checksum && r.is_applied());
+        if !same {
+            return Err(Error::Refused(
+                Refusal::Drift,
+                format!(
+                    "plan {} starts the chain again after a PostgreSQL major upgrade, replacing \
+                     {} plan(s) ({} to {}); this database's ledger holds {} row(s) that are not \
+                     exactly those, all applied: bring it to the end of the old chain first (on \
+                     the old major), or apply to a database that has the old chain; nothing was \
+                     changed",
+                    root.head.id,
+                    old.len(),
+                    old.first().map_or("", |s| s.id.as_str()),
+                    old.last().map_or("", |s| s.id.as_str()),
+                    rows.len()
+                ),
+            ));
+        }
+        return Ok(Position {
+            applied: 0,
+            superseded: rows.len(),
+            partial: None,
+            orphans: Vec::new(),
+        });
+    }
     let mut matched = 0;
     for (i, row) in rows.iter().enumerate() {
         match chain.get(i) {
@@ -102,6 +139,7 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
     let applied = matched - usize::from(partial.is_some());
     Ok(Position {
         applied,
+        superseded: 0,
         partial,
         orphans,
     })
@@ -480,6 +518,11 @@ impl<'a> Runner<'a> {
             .and_then(|r| r.target_model.clone());
         for (i, plan) in chain.iter().enumerate().skip(at.applied) {
             let position = i32::try_from(i).unwrap_or(i32::MAX);
+            if i == 0 && at.superseded > 0 {
+                self.supersede(plan).await?;
+                outcome.plans.push(plan.head.id.clone());
+                continue;
+            }
             let resume_from = if i == at.applied { resume.take() } else { None };
             if resume_from.is_none() && plan.head.adopts && self.adopt(plan, position).await? {
                 outcome.plans.push(plan.head.id.clone());
@@ -548,6 +591,63 @@ impl<'a> Runner<'a> {
             plan.head.id
         ));
         Ok(true)
+    }
+
+    /// Records the root of a chain that replaces the one the database applied (after a
+    /// PostgreSQL major upgrade) without running its steps: the database must already be
+    /// its target state. The replaced plans' ledger rows go, in the same transaction (their
+    /// plans are in the plan file's `supersedes`, and the ones before a root are never
+    /// reverted).
+    async fn supersede(&self, plan: &PlanFile) -> Result<()> {
+        let live = catalog::introspect(&self.work).await?;
+        if live.model.fingerprint() != plan.head.target_fingerprint {
+            let expected = plan
+                .head
+                .target
+                .as_ref()
+                .and_then(|t| t.decode().ok())
+                .map(|c| differences(&c.model, &live.model))
+                .unwrap_or_default();
+            let mut message = format!(
+                "plan {} starts the chain again from the upgraded database it was planned on, \
+                 and this database is not that state; nothing was changed:",
+                plan.head.id
+            );
+            for line in expected.iter().take(50) {
+                message.push_str(&format!("\n  - {line}"));
+            }
+            return Err(Error::Refused(Refusal::Drift, message));
+        }
+        let model = serde_json::to_value(&live.model).unwrap_or_default();
+        self.exec("BEGIN")
+            .await
+            .map_err(|e| Error::database("starting a transaction", &e))?;
+        let result = async {
+            self.exec("DELETE FROM strata.ledger")
+                .await
+                .map_err(|e| Error::database("ledger: replacing the old chain's rows", &e))?;
+            ledger::start_apply(&self.work, plan, 0, true, None).await?;
+            ledger::finish_apply(&self.work, &plan.head.id, &model, "baseline").await
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                self.exec("COMMIT")
+                    .await
+                    .map_err(|e| Error::database("committing", &e))?;
+            }
+            Err(e) => {
+                let _ = self.exec("ROLLBACK").await;
+                return Err(e);
+            }
+        }
+        (self.report)(&format!(
+            "recorded {}: the database already is its state; it replaces {} plan(s) of \
+             PostgreSQL before the upgrade",
+            plan.head.id,
+            plan.head.supersedes.len()
+        ));
+        Ok(())
     }
 
     /// Records a baseline plan as applied without running its steps.

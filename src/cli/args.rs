@@ -168,8 +168,11 @@ pub struct PlanArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Plan from this live database instead of the chain's head (it must be at the head;
-    /// changes made outside strata are recorded in a plan of their own first).
-    #[arg(long, hide_env_values = true)]
+    /// changes made outside strata are recorded in a plan of their own first). After a
+    /// PostgreSQL major upgrade of that database, the chain starts again from it (the old
+    /// plans move to plans/pg<old major>/). From the environment, it stays out of shell
+    /// history.
+    #[arg(long, env = "STRATA_FROM_DATABASE_URL", hide_env_values = true)]
     pub from_database: Option<String>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,

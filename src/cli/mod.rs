@@ -280,7 +280,12 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
                 .iter()
                 .map(|(path, file, _)| plan_json(path, file))
                 .collect();
-            let body = serde_json::json!({ "written": !args.dry_run, "plans": plans });
+            let body = serde_json::json!({
+                "written": !args.dry_run,
+                "plans": plans,
+                "moved": new.moved,
+                "notes": new.notes,
+            });
             write_json(&mut out, "plan", body)?;
         }
         Format::Markdown => {
@@ -307,7 +312,17 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
                 }
                 write!(out, "{}", crate::render::summary(file))?;
             }
+            if let Some(aside) = &new.moved {
+                writeln!(
+                    out,
+                    "moved the replaced chain's plans to {}",
+                    aside.display()
+                )?;
+            }
         }
+    }
+    for note in &new.notes {
+        eprintln!("note: {note}");
     }
     Ok(Outcome::Success)
 }

@@ -47,6 +47,8 @@ pub struct ClusterOptions {
     pub tls: Option<(String, String)>,
     /// The superuser's password (default: a random one).
     pub password: Option<String>,
+    /// The server binaries to run (default: [`find_bindir`]).
+    pub bindir: Option<PathBuf>,
 }
 
 impl Cluster {
@@ -59,7 +61,10 @@ impl Cluster {
 
     /// [`Cluster::start`] with test options.
     pub async fn start_with(options: ClusterOptions) -> Result<Self> {
-        let bindir = find_bindir()?;
+        let bindir = match &options.bindir {
+            Some(dir) => dir.clone(),
+            None => find_bindir()?,
+        };
         let run_as = unprivileged_user()?;
         let dir = tempfile::Builder::new()
             .prefix("strata-pg-")

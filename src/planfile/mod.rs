@@ -124,6 +124,14 @@ impl PlannedStep {
     }
 }
 
+/// A plan of an earlier chain that a root plan replaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Superseded {
+    pub id: String,
+    pub checksum: String,
+}
+
 /// Timeouts written into new plans' steps (from `strata.toml`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepTimeouts {
@@ -180,6 +188,11 @@ pub struct PlanHead {
     /// that already has them it is recorded without running; elsewhere its steps run.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopts: bool,
+    /// The plans of an earlier chain this root plan replaces (after a PostgreSQL major
+    /// upgrade, `strata plan --from-database`): a database that applied exactly those
+    /// records this plan without running it, when it already is its target state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<Superseded>,
     /// Roles the steps grant to that the source state does not name: they must exist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
@@ -235,6 +248,7 @@ impl PlanHead {
             target: Some(state::TargetState::encode(to)),
             renames: Vec::new(),
             renamed: None,
+            supersedes: Vec::new(),
         }
     }
 

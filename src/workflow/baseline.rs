@@ -86,6 +86,7 @@ pub async fn baseline(
         target: Some(crate::planfile::state::TargetState::encode(&live)),
         renames: Vec::new(),
         renamed: None,
+        supersedes: Vec::new(),
     };
     let text = PlanFile::render(&head);
     let file = PlanFile::parse(&text).map_err(|e| Error::Plans(e.0))?;

@@ -129,6 +129,26 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
         });
         return Ok(status);
     }
+    if at.superseded > 0
+        && let Some(root) = order.first()
+    {
+        status.drift = live.model.fingerprint() != root.head.target_fingerprint;
+        if status.drift {
+            status.differences = root
+                .head
+                .target
+                .as_ref()
+                .and_then(|t| t.decode().ok())
+                .map(|c| differences(&c.model, &live.model))
+                .unwrap_or_default();
+        }
+        status.next = Some(format!(
+            "`strata apply` records {} without running it (it starts the chain again from the \
+             database after its PostgreSQL major upgrade), then runs the plans after it",
+            root.head.id
+        ));
+        return Ok(status);
+    }
     if at.applied > 0 {
         let row = &rows[at.applied - 1];
         status.drift = live.model.fingerprint() != row.target_fingerprint;

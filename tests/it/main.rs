@@ -26,4 +26,5 @@ mod safety;
 mod tampering;
 mod tls;
 mod tools;
+mod upgrade;
 mod warm;

@@ -56,6 +56,7 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
         tcp_port: Some(port),
         tls: Some((cert, key)),
         password: Some("pw".into()),
+        bindir: None,
     })
     .await
     .unwrap();
@@ -187,6 +188,7 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
         tcp_port: Some(plain_port),
         tls: None,
         password: Some("pw".into()),
+        bindir: None,
     })
     .await
     .unwrap();
