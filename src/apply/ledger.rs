@@ -115,14 +115,9 @@ fn db(context: &str, e: &tokio_postgres::Error) -> Error {
 const LAYOUT: &str = "strata ledger, layout 3";
 
 pub async fn ensure(client: &Client) -> Result<()> {
-    let current: Option<String> = client
-        .query_typed(
-            "SELECT obj_description(to_regnamespace('strata'), 'pg_namespace')",
-            &[],
-        )
+    let current = crate::catalog::schema_comment(client, "strata")
         .await
         .ok()
-        .and_then(|rows| rows.first().and_then(|r| r.try_get(0).ok()))
         .flatten();
     if current.as_deref() == Some(LAYOUT) {
         return Ok(());
@@ -349,16 +344,7 @@ pub async fn record_failure(
 
 /// The last run recorded in `strata.history`, when it failed.
 pub async fn last_failure(client: &Client) -> Result<Option<FailedRun>> {
-    let has_errors = client
-        .query_typed(
-            "SELECT EXISTS (SELECT 1 FROM pg_attribute
-                            WHERE attrelid = to_regclass('strata.history')
-                              AND attname = 'error' AND NOT attisdropped)",
-            &[],
-        )
-        .await
-        .and_then(|rows| rows.first().map_or(Ok(false), |r| r.try_get(0)))
-        .map_err(|e| db("looking for strata.history", &e))?;
+    let has_errors = crate::catalog::has_column(client, "strata.history", "error").await?;
     if !has_errors {
         return Ok(None);
     }

@@ -229,23 +229,16 @@ impl<'a> Runner<'a> {
         // earlier run.
         session::prepare(&work, session::WORK_TAG, true).await?;
         let row = work
-            .query_one(
-                "SELECT pg_backend_pid(), current_setting('server_version_num')::int4 / 10000, \
-                        clock_timestamp()::text",
-                &[],
-            )
+            .query_one("SELECT pg_backend_pid(), clock_timestamp()::text", &[])
             .await
             .map_err(|e| Error::database("starting the session", &e))?;
-        let (work_pid, major): (i32, i32) = (
-            row.try_get(0)
-                .map_err(|e| Error::database("starting the session", &e))?,
-            row.try_get(1)
-                .map_err(|e| Error::database("starting the session", &e))?,
-        );
-        let major = u32::try_from(major).unwrap_or(0);
-        let started: String = row
-            .try_get(2)
+        let work_pid: i32 = row
+            .try_get(0)
             .map_err(|e| Error::database("starting the session", &e))?;
+        let started: String = row
+            .try_get(1)
+            .map_err(|e| Error::database("starting the session", &e))?;
+        let major = catalog::server_major(&work).await?;
         session::verify_lock_session(&work, &lock, work_pid).await?;
         session::wait_for_earlier_runs(
             &work,

@@ -6,7 +6,12 @@
 //! is schema-qualified.
 
 mod inventory;
+mod probes;
 mod rows;
+
+pub use probes::{
+    extension_wrappers, has_column, schema_comment, schema_exists, server_major, server_version,
+};
 
 use futures_util::future::try_join_all;
 use tokio_postgres::Client;
@@ -502,19 +507,7 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
     // clients left on the server connection.
     let excluded_param: (&(dyn ToSql + Sync), Type) = (&excluded, Type::TEXT_ARRAY);
     let excluded_param = &excluded_param;
-    let version = async {
-        let rows = client
-            .query_typed(SERVER_QUERY, &[])
-            .await
-            .map_err(|e| introspection_error("server", &e))?;
-        let version: i32 = match rows.first() {
-            Some(row) => row
-                .try_get(0)
-                .map_err(|e| introspection_error("server", &e))?,
-            None => 0,
-        };
-        Ok::<u32, Error>(u32::try_from(version).unwrap_or(0))
-    };
+    let version = server_version(client);
     let queries = QUERIES
         .iter()
         .zip(assigned)

@@ -137,10 +137,6 @@ impl Cluster {
                 String::from_utf8_lossy(&output.stderr).trim()
             )));
         }
-        let major = std::fs::read_to_string(data.join("PG_VERSION"))
-            .ok()
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
 
         let mut extra: Vec<String> = Vec::new();
         if let Some((cert, key)) = &options.tls {
@@ -220,11 +216,16 @@ impl Cluster {
             watchdog,
             socket_dir,
             port,
-            major,
+            major: 0,
         };
         cluster.wait_ready(&data, &log_path).await?;
+        // As every server's: from the server itself.
+        let client = cluster.url("postgres").connect().await?;
+        cluster.major = crate::catalog::server_major(&client).await?;
+        drop(client);
         tracing::debug!(
-            "embedded PostgreSQL {major} from {} on {}",
+            "embedded PostgreSQL {} from {} on {}",
+            cluster.major,
             bindir.display(),
             cluster.socket_dir.display()
         );

@@ -117,18 +117,10 @@ async fn run_statement(
         .await
         .and_then(|row| row.try_get(0))
         .map_err(StatementError::Server)?;
-    let wrappers = admin
-        .query(
-            "SELECT w.fdwname::text FROM pg_foreign_data_wrapper w \
-             JOIN pg_depend d ON d.classid = 'pg_foreign_data_wrapper'::regclass \
-                             AND d.objid = w.oid AND d.deptype = 'e' \
-             JOIN pg_extension e ON e.oid = d.refobjid WHERE e.extname = $1",
-            &[&spec.name],
-        )
+    let wrappers = crate::catalog::extension_wrappers(admin, &spec.name)
         .await
         .map_err(StatementError::Server)?;
-    for row in wrappers {
-        let wrapper: String = row.try_get(0).map_err(StatementError::Server)?;
+    for wrapper in wrappers {
         admin
             .batch_execute(&format!(
                 "GRANT USAGE ON FOREIGN DATA WRAPPER {} TO {}",

@@ -636,14 +636,7 @@ async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate:
         tracing::debug!("read the desired catalog in {:.2?}", started.elapsed());
         // strata's own schema is left out of every model: what a schema file puts there
         // would be dropped silently.
-        let ledger = client
-            .query_opt(
-                "SELECT 1 FROM pg_namespace WHERE nspname = $1",
-                &[&crate::catalog::LEDGER_SCHEMA],
-            )
-            .await
-            .map_err(|e| Error::database("reading the desired catalog", &e))?;
-        if ledger.is_some() {
+        if crate::catalog::schema_exists(&client, crate::catalog::LEDGER_SCHEMA).await? {
             let at = schema
                 .locate(crate::catalog::LEDGER_SCHEMA, false)
                 .map(|at| format!("{at}: "))
