@@ -5,8 +5,10 @@
 //! Every function returns complete statements, each ending with `;`, one per line group.
 
 mod foreign;
+mod objects;
 mod rename;
 mod table;
+mod types;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,8 +20,10 @@ use crate::model::{
 use crate::sql::{Ident, Literal, QualName};
 
 pub use foreign::*;
+pub use objects::*;
 pub use rename::*;
 pub use table::*;
+pub use types::*;
 
 /// What a `COMMENT ON` or `GRANT ... ON` statement names.
 #[derive(Clone, Copy, Debug)]

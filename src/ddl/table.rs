@@ -112,6 +112,64 @@ pub fn drop_table(name: &QualName) -> String {
     format!("DROP TABLE {name};")
 }
 
+/// `DROP TABLE a, b, ...` (names already written as SQL).
+pub fn drop_tables(names: &[String]) -> String {
+    format!("DROP TABLE {};", names.join(", "))
+}
+
+pub fn rename_table(name: &QualName, to: &str) -> String {
+    format!("ALTER TABLE {name} RENAME TO {};", Ident(to))
+}
+
+pub fn disable_row_security(table: &QualName) -> String {
+    format!("ALTER TABLE {table} DISABLE ROW LEVEL SECURITY;")
+}
+
+/// Copies a table's rows into another (`names` the destination's columns, `values` the
+/// expressions giving them, both written as SQL); `overriding` for identity columns.
+pub fn copy_rows(
+    dest: &QualName,
+    names: &[String],
+    values: &[String],
+    overriding: bool,
+    source: &QualName,
+) -> String {
+    format!(
+        "INSERT INTO {dest} ({}){} SELECT {} FROM ONLY {source};",
+        names.join(", "),
+        if overriding {
+            " OVERRIDING SYSTEM VALUE"
+        } else {
+            ""
+        },
+        values.join(", ")
+    )
+}
+
+/// Renames aside the indexes (with the constraints they back) and identity sequences of
+/// the tables in `olds` (an `ARRAY[...]::regclass[]` expression) to names made of their
+/// oid, freeing their names for the tables built to replace them.
+pub fn rename_index_and_identity_aside(olds: &str) -> String {
+    format!(
+        "DO $strata$
+DECLARE
+    o regclass;
+BEGIN
+    FOR o IN SELECT i.indexrelid::regclass FROM pg_index i WHERE i.indrelid = ANY ({olds})
+    LOOP
+        EXECUTE format('ALTER INDEX %s RENAME TO %I', o, 'strata_old_' || o::oid);
+    END LOOP;
+    FOR o IN SELECT d.objid::regclass FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
+             WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+               AND d.deptype = 'i' AND s.relkind = 'S' AND d.refobjid = ANY ({olds})
+    LOOP
+        EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', o, 'strata_old_' || o::oid);
+    END LOOP;
+END
+$strata$;"
+    )
+}
+
 pub fn add_column(table: &QualName, name: &str, column: &Column) -> String {
     format!(
         "ALTER TABLE {table} ADD COLUMN {};",

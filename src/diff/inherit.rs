@@ -189,7 +189,7 @@ pub(super) fn emit(d: &mut Differ) {
 fn emit_aside(d: &mut Differ, root: &QualName, members: &[QualName]) {
     let mut sql: Vec<String> = members
         .iter()
-        .map(|m| format!("ALTER TABLE {m} RENAME TO {};", Ident(&aside(m).name)))
+        .map(|m| ddl::rename_table(m, &aside(m).name))
         .collect();
     let olds: Vec<String> = members
         .iter()
@@ -198,24 +198,7 @@ fn emit_aside(d: &mut Differ, root: &QualName, members: &[QualName]) {
     let olds = format!("ARRAY[{}]::regclass[]", olds.join(", "));
     // Their indexes (with the constraints they back) and identity sequences free their
     // names too: renamed to a name made of their oid.
-    sql.push(format!(
-        "DO $strata$
-DECLARE
-    o regclass;
-BEGIN
-    FOR o IN SELECT i.indexrelid::regclass FROM pg_index i WHERE i.indrelid = ANY ({olds})
-    LOOP
-        EXECUTE format('ALTER INDEX %s RENAME TO %I', o, 'strata_old_' || o::oid);
-    END LOOP;
-    FOR o IN SELECT d.objid::regclass FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
-             WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
-               AND d.deptype = 'i' AND s.relkind = 'S' AND d.refobjid = ANY ({olds})
-    LOOP
-        EXECUTE format('ALTER SEQUENCE %s RENAME TO %I', o, 'strata_old_' || o::oid);
-    END LOOP;
-END
-$strata$;"
-    ));
+    sql.push(ddl::rename_index_and_identity_aside(&olds));
     let step = Step::new(
         format!("move table {root} aside to rebuild it with its rows"),
         ddl::join(sql),
@@ -282,24 +265,18 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
             }
         }
         if old.row_security {
-            sql.push(format!(
-                "ALTER TABLE {} DISABLE ROW LEVEL SECURITY;",
-                aside(m)
-            ));
+            sql.push(ddl::disable_row_security(&aside(m)));
         }
         if names.is_empty() {
             continue;
         }
-        let overriding = if wanted.iter().any(|(_, c)| c.identity.is_some()) {
-            " OVERRIDING SYSTEM VALUE"
-        } else {
-            ""
-        };
-        copies.push(format!(
-            "INSERT INTO {dest} ({}){overriding} SELECT {} FROM ONLY {};",
-            names.join(", "),
-            values.join(", "),
-            aside(m)
+        let overriding = wanted.iter().any(|(_, c)| c.identity.is_some());
+        copies.push(ddl::copy_rows(
+            &dest,
+            &names,
+            &values,
+            overriding,
+            &aside(m),
         ));
     }
     for t in &forced {
@@ -351,7 +328,7 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
         }
     }
     let olds: Vec<String> = members.iter().map(|m| aside(m).to_string()).collect();
-    sql.push(format!("DROP TABLE {};", olds.join(", ")));
+    sql.push(ddl::drop_tables(&olds));
     let mut step = Step::new(
         format!("copy the rows of {root} into the rebuilt tables and drop the old ones"),
         ddl::join(sql),

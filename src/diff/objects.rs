@@ -5,8 +5,11 @@
 use std::collections::BTreeMap;
 
 use super::{Action, Decision, Differ};
-use crate::ddl::{self, Target};
-use crate::model::{Aggregate, Cast, Collation, FunctionId, ObjectId, Operator, Statistics};
+use crate::ddl::{
+    self, alter_aggregate, alter_cast, alter_collation, alter_operator, alter_statistics,
+    create_cast, create_operator, drop_cast, drop_operator,
+};
+use crate::model::{Collation, ObjectId};
 use crate::plan::Step;
 use crate::sql::QualName;
 
@@ -90,74 +93,6 @@ pub(super) fn decide(d: &mut Differ) {
     );
 }
 
-/// `schema.op`, as operator names are written (never quoted).
-fn operator_name(id: &FunctionId) -> String {
-    format!("{}.{}", crate::sql::Ident(&id.name.schema), id.name.name)
-}
-
-fn comment_on(what: &str, comment: Option<&str>) -> String {
-    format!(
-        "COMMENT ON {what} IS {};",
-        comment.map_or("NULL".to_owned(), |c| crate::sql::Literal(c).to_string())
-    )
-}
-
-fn create_operator(id: &FunctionId, op: &Operator) -> String {
-    let mut sql = vec![format!(
-        "CREATE OPERATOR {} ({});",
-        operator_name(id),
-        op.options
-    )];
-    if op.comment.is_some() {
-        sql.push(comment_on(
-            &format!("OPERATOR {} ({})", operator_name(id), id.args),
-            op.comment.as_deref(),
-        ));
-    }
-    ddl::join(sql)
-}
-
-fn drop_operator(id: &FunctionId) -> String {
-    format!("DROP OPERATOR {} ({});", operator_name(id), id.args)
-}
-
-fn alter_operator(id: &FunctionId, from: &Operator, to: &Operator) -> Vec<String> {
-    if from.comment == to.comment {
-        return Vec::new();
-    }
-    vec![comment_on(
-        &format!("OPERATOR {} ({})", operator_name(id), id.args),
-        to.comment.as_deref(),
-    )]
-}
-
-fn create_cast(key: &String, cast: &Cast) -> String {
-    let context = match cast.context.as_str() {
-        "assignment" => " AS ASSIGNMENT",
-        "implicit" => " AS IMPLICIT",
-        _ => "",
-    };
-    let mut sql = vec![format!("CREATE CAST ({key}) {}{context};", cast.method)];
-    if cast.comment.is_some() {
-        sql.push(comment_on(
-            &format!("CAST ({key})"),
-            cast.comment.as_deref(),
-        ));
-    }
-    ddl::join(sql)
-}
-
-fn drop_cast(key: &String) -> String {
-    format!("DROP CAST ({key});")
-}
-
-fn alter_cast(key: &String, from: &Cast, to: &Cast) -> Vec<String> {
-    if from.comment == to.comment {
-        return Vec::new();
-    }
-    vec![comment_on(&format!("CAST ({key})"), to.comment.as_deref())]
-}
-
 /// One kind: how to create, drop and change in place.
 struct Kind<'a, K, V> {
     cur: &'a BTreeMap<K, V>,
@@ -229,10 +164,7 @@ fn emit_collation_swap(d: &mut Differ, name: &QualName) {
         &format!("{name} {}", ddl::create_collation(name, old)),
     ));
     let mut sql = vec![
-        format!(
-            "ALTER COLLATION {name} RENAME TO {};",
-            crate::sql::Ident(&aside.name)
-        ),
+        ddl::rename_collation(name, &aside.name),
         ddl::create_collation(name, new),
     ];
     let mut also = Vec::new();
@@ -273,42 +205,6 @@ fn emit_collation_swap(d: &mut Differ, name: &QualName) {
         }
     }
     d.push(node);
-}
-
-fn alter_collation(name: &QualName, from: &Collation, to: &Collation) -> Vec<String> {
-    ddl::comment_change(
-        Target::Collation(name),
-        from.comment.as_deref(),
-        to.comment.as_deref(),
-    )
-    .into_iter()
-    .collect()
-}
-
-fn alter_statistics(name: &QualName, from: &Statistics, to: &Statistics) -> Vec<String> {
-    let mut sql = Vec::new();
-    if from.target != to.target {
-        sql.push(format!(
-            "ALTER STATISTICS {name} SET STATISTICS {};",
-            to.target.map_or("-1".to_owned(), |t| t.to_string())
-        ));
-    }
-    sql.extend(ddl::comment_change(
-        Target::Statistics(name),
-        from.comment.as_deref(),
-        to.comment.as_deref(),
-    ));
-    sql
-}
-
-fn alter_aggregate(id: &FunctionId, from: &Aggregate, to: &Aggregate) -> Vec<String> {
-    let target = Target::Aggregate(id);
-    let mut sql: Vec<String> =
-        ddl::comment_change(target, from.comment.as_deref(), to.comment.as_deref())
-            .into_iter()
-            .collect();
-    sql.extend(ddl::grant_changes(target, None, &from.grants, &to.grants));
-    sql
 }
 
 pub(super) fn emit(d: &mut Differ) {

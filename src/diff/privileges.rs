@@ -3,7 +3,7 @@
 //! them, see [`super::creation_grants`]).
 
 use super::{Action, Decision, Differ};
-use crate::ddl;
+use crate::ddl::{self, alter_publication, create_publication};
 use crate::model::{DefaultPrivileges, Grant, Grants, ObjectId};
 use crate::plan::Step;
 
@@ -130,83 +130,13 @@ pub(super) fn decide_publications(d: &mut Differ) {
     );
 }
 
-fn publication_options(p: &crate::model::Publication) -> String {
-    format!(
-        "publish = {}, publish_via_partition_root = {}",
-        crate::sql::Literal(&p.publish.join(", ")),
-        p.via_root
-    )
-}
-
-fn create_publication(name: &str, p: &crate::model::Publication) -> String {
-    let ident = crate::sql::Ident(name);
-    let what = if p.all_tables {
-        " FOR ALL TABLES".to_owned()
-    } else if p.tables.is_empty() {
-        String::new()
-    } else {
-        let tables: Vec<String> = p.tables.iter().map(ToString::to_string).collect();
-        format!(" FOR TABLE {}", tables.join(", "))
-    };
-    let mut sql = vec![format!(
-        "CREATE PUBLICATION {ident}{what} WITH ({});",
-        publication_options(p)
-    )];
-    if let Some(c) = &p.comment {
-        sql.push(format!(
-            "COMMENT ON PUBLICATION {ident} IS {};",
-            crate::sql::Literal(c)
-        ));
-    }
-    ddl::join(sql)
-}
-
-fn alter_publication(
-    name: &str,
-    from: &crate::model::Publication,
-    to: &crate::model::Publication,
-) -> Vec<String> {
-    let ident = crate::sql::Ident(name);
-    let mut sql = Vec::new();
-    if from.tables != to.tables && !to.all_tables {
-        if to.tables.is_empty() {
-            let gone: Vec<String> = from.tables.iter().map(ToString::to_string).collect();
-            sql.push(format!(
-                "ALTER PUBLICATION {ident} DROP TABLE {};",
-                gone.join(", ")
-            ));
-        } else {
-            let tables: Vec<String> = to.tables.iter().map(ToString::to_string).collect();
-            sql.push(format!(
-                "ALTER PUBLICATION {ident} SET TABLE {};",
-                tables.join(", ")
-            ));
-        }
-    }
-    if from.publish != to.publish || from.via_root != to.via_root {
-        sql.push(format!(
-            "ALTER PUBLICATION {ident} SET ({});",
-            publication_options(to)
-        ));
-    }
-    if from.comment != to.comment {
-        sql.push(format!(
-            "COMMENT ON PUBLICATION {ident} IS {};",
-            to.comment
-                .as_deref()
-                .map_or("NULL".to_owned(), |c| crate::sql::Literal(c).to_string())
-        ));
-    }
-    sql
-}
-
 pub(super) fn emit_publications(d: &mut Differ) {
     for (name, p) in &d.cur.publications {
         let id = ObjectId::Publication(name.clone());
         if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
             let step = Step::new(
                 format!("drop publication {}", crate::sql::Ident(name)),
-                format!("DROP PUBLICATION {};", crate::sql::Ident(name)),
+                ddl::drop_publication(name),
             );
             let mut node = Differ::node(id, Action::Drop, step);
             // Before the tables it publishes go (they would leave it anyway).

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::model::{ObjectId, TypeDef, TypeKind};
 use crate::plan::check::EnumColumn;
 use crate::plan::{Check, Hazard, Step};
-use crate::sql::{Ident, Literal, QualName};
+use crate::sql::{Literal, QualName};
 
 pub(super) fn decide(d: &mut Differ) -> Result<()> {
     d.decide_map(
@@ -114,31 +114,23 @@ fn composite_changes(name: &QualName, from: &TypeKind, to: &TypeKind) -> Option<
     }
     let mut actions = Vec::new();
     for a in old.iter().filter(|a| !new.iter().any(|n| n.name == a.name)) {
-        actions.push(format!("DROP ATTRIBUTE {}", Ident(&a.name)));
+        actions.push(ddl::drop_attribute(&a.name));
     }
     for a in &kept {
         let Some(n) = new.iter().find(|n| n.name == a.name) else {
             continue;
         };
         if n.data_type != a.data_type || n.collation != a.collation {
-            let mut s = format!("ALTER ATTRIBUTE {} TYPE {}", Ident(&n.name), n.data_type);
-            if let Some(c) = &n.collation {
-                s.push_str(&format!(" COLLATE {c}"));
-            }
-            actions.push(s);
+            actions.push(ddl::alter_attribute_type(n));
         }
     }
     for n in &added {
-        let mut s = format!("ADD ATTRIBUTE {} {}", Ident(&n.name), n.data_type);
-        if let Some(c) = &n.collation {
-            s.push_str(&format!(" COLLATE {c}"));
-        }
-        actions.push(s);
+        actions.push(ddl::add_attribute(n));
     }
     Some(if actions.is_empty() {
         Vec::new()
     } else {
-        vec![format!("ALTER TYPE {name} {};", actions.join(", "))]
+        vec![ddl::alter_type(name, &actions)]
     })
 }
 
@@ -220,21 +212,18 @@ fn swap_sql(
     assign: bool,
 ) -> (String, String, QualName) {
     let aside = aside_name(name, from).name;
-    let mut sql = vec![format!("ALTER TYPE {name} RENAME TO {};", Ident(&aside))];
+    let mut sql = vec![ddl::rename_type(name, &aside)];
     // A range's multirange keeps its name when the range is renamed: it moves aside too.
     if let TypeKind::Range {
         multirange: Some(multi),
         ..
     } = &from.kind
     {
-        sql.push(format!(
-            "ALTER TYPE {multi} RENAME TO {};",
-            Ident(&format!("{aside}_multirange"))
-        ));
+        sql.push(ddl::rename_type(multi, &format!("{aside}_multirange")));
         // Its constructor without arguments would clash with the new one's.
-        sql.push(format!(
-            "ALTER FUNCTION {multi}() RENAME TO {};",
-            Ident(&format!("{aside}_multirange"))
+        sql.push(ddl::rename_multirange_constructor(
+            multi,
+            &format!("{aside}_multirange"),
         ));
     }
     sql.push(create_sql(model, name, to));
@@ -244,14 +233,12 @@ fn swap_sql(
         } else {
             ("text".to_owned(), name.to_string())
         };
-        let col = Ident(column);
-        sql.push(if assign {
-            format!("ALTER TABLE {table} ALTER COLUMN {col} TYPE {target};")
-        } else {
-            format!(
-                "ALTER TABLE {table} ALTER COLUMN {col} TYPE {target} USING {col}::{via}::{target};"
-            )
-        });
+        sql.push(ddl::convert_column(
+            table,
+            column,
+            &target,
+            (!assign).then_some(via.as_str()),
+        ));
     }
     let drop_old = ddl::drop_type(&name.sibling(aside.clone()), is_domain(from));
     (ddl::join(sql), drop_old, name.sibling(aside))
@@ -311,59 +298,33 @@ fn domain_changes(name: &QualName, from: &TypeKind, to: &TypeKind) -> (Vec<Strin
     let mut now = Vec::new();
     let mut validate = Vec::new();
     if d1 != d2 {
-        now.push(match d2 {
-            Some(expr) => format!("ALTER DOMAIN {name} SET DEFAULT {expr};"),
-            None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
-        });
+        now.push(ddl::domain_default(name, d2.as_deref()));
     }
     if n1 != n2 {
-        now.push(format!(
-            "ALTER DOMAIN {name} {} NOT NULL;",
-            if *n2 { "SET" } else { "DROP" }
-        ));
+        now.push(ddl::domain_not_null(name, *n2));
     }
     for (check, old) in c1 {
         if c2
             .get(check)
             .is_none_or(|new| new.definition != old.definition)
         {
-            now.push(format!(
-                "ALTER DOMAIN {name} DROP CONSTRAINT {};",
-                Ident(check)
-            ));
+            now.push(ddl::domain_drop_check(name, check));
         }
     }
     for (check, new) in c2 {
         match c1.get(check) {
             Some(old) if old.definition == new.definition => {
                 if new.validated && !old.validated {
-                    validate.push(format!(
-                        "ALTER DOMAIN {name} VALIDATE CONSTRAINT {};",
-                        Ident(check)
-                    ));
+                    validate.push(ddl::domain_validate_check(name, check));
                 } else if !new.validated && old.validated {
-                    now.push(format!(
-                        "ALTER DOMAIN {name} DROP CONSTRAINT {};",
-                        Ident(check)
-                    ));
-                    now.push(format!(
-                        "ALTER DOMAIN {name} ADD CONSTRAINT {} {} NOT VALID;",
-                        Ident(check),
-                        new.definition
-                    ));
+                    now.push(ddl::domain_drop_check(name, check));
+                    now.push(ddl::domain_add_check(name, check, &new.definition));
                 }
             }
             _ => {
-                now.push(format!(
-                    "ALTER DOMAIN {name} ADD CONSTRAINT {} {} NOT VALID;",
-                    Ident(check),
-                    new.definition
-                ));
+                now.push(ddl::domain_add_check(name, check, &new.definition));
                 if new.validated {
-                    validate.push(format!(
-                        "ALTER DOMAIN {name} VALIDATE CONSTRAINT {};",
-                        Ident(check)
-                    ));
+                    validate.push(ddl::domain_validate_check(name, check));
                 }
             }
         }
