@@ -19,6 +19,14 @@ fn hazards(ids: &[crate::plan::Hazard]) -> String {
 /// A few lines: the steps with their hazards, and what the reviewer must acknowledge.
 pub fn summary(plan: &PlanFile) -> String {
     let mut out = String::new();
+    if !plan.head.supersedes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  starts the chain again after a PostgreSQL major upgrade, replacing {} plan(s): \
+             where they were applied, apply records it without running it",
+            plan.head.supersedes.len()
+        );
+    }
     for (i, step) in plan.head.steps.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -114,6 +122,25 @@ pub fn markdown(plan: &PlanFile) -> String {
             "**cannot restore dropped data**"
         }
     );
+    if !head.supersedes.is_empty() {
+        let _ = writeln!(
+            out,
+            "> **Starts the chain again** after a PostgreSQL major upgrade: it replaces {} \
+             plan(s) ({} to {}). Where they were applied, `strata apply` records it without \
+             running it (the database must already be its state) and removes their ledger \
+             rows; new databases run its steps.\n",
+            head.supersedes.len(),
+            md_inline(head.supersedes.first().map_or("", |s| s.id.as_str())),
+            md_inline(head.supersedes.last().map_or("", |s| s.id.as_str()))
+        );
+    }
+    if !head.notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "Notes:\n\n{}\n",
+            md_fenced("text", &head.notes.join("\n"))
+        );
+    }
     let _ = writeln!(out, "| # | step | hazards | runs |\n|---|---|---|---|");
     for (i, step) in head.steps.iter().enumerate() {
         let ids: Vec<String> = step

@@ -56,6 +56,24 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
         && rows.first().is_some_and(|r| r.plan_id != root.head.id)
     {
         let old = &root.head.supersedes;
+        // Only a root that starts a chain again on another major replaces plans: never a
+        // plan with a parent or a way back, never plans of its own major.
+        let shape = root.head.parent.is_none() && root.head.baseline && root.head.revert.is_empty();
+        let other_major = rows.iter().all(|r| {
+            r.plan_file()
+                .is_some_and(|p| p.head.postgres_major != root.head.postgres_major)
+        });
+        if !shape || !other_major {
+            return Err(Error::Refused(
+                Refusal::Tampering,
+                format!(
+                    "plan {} says it replaces plans applied to this database, but it is not the \
+                     root of a chain started again on another PostgreSQL major than theirs \
+                     (strata writes such a plan only after a major upgrade); nothing was changed",
+                    root.head.id
+                ),
+            ));
+        }
         let same = rows.len() == old.len()
             && rows
                 .iter()
@@ -505,6 +523,7 @@ impl<'a> Runner<'a> {
             chain.len() - at.applied,
             self.url
         ));
+        let mut ran_steps = false;
         let mut previous_model = rows
             .get(at.applied.wrapping_sub(1))
             .filter(|_| at.applied > 0)
@@ -522,11 +541,10 @@ impl<'a> Runner<'a> {
                 previous_model = None;
                 continue;
             }
-            let later = if outcome.plans.is_empty() {
-                &chain[i + 1..]
-            } else {
-                &[][..]
-            };
+            // Until a step has run, the plans after this one are checked too (a plan only
+            // recorded, adopted or superseding, ran none).
+            let later = if ran_steps { &[][..] } else { &chain[i + 1..] };
+            ran_steps = true;
             self.run_plan(
                 plan,
                 Direction::Apply,
@@ -616,9 +634,23 @@ impl<'a> Runner<'a> {
             .await
             .map_err(|e| Error::database("starting a transaction", &e))?;
         let result = async {
-            self.exec("DELETE FROM strata.ledger")
+            let ids: Vec<&str> = plan.head.supersedes.iter().map(|s| s.id.as_str()).collect();
+            let removed = self
+                .work
+                .execute(
+                    "DELETE FROM strata.ledger WHERE plan_id = ANY($1) AND state = 'applied'",
+                    &[&ids],
+                )
                 .await
                 .map_err(|e| Error::database("ledger: replacing the old chain's rows", &e))?;
+            if usize::try_from(removed).unwrap_or(0) != ids.len() {
+                return Err(Error::Refused(
+                    Refusal::Drift,
+                    "the ledger changed while the old chain's rows were replaced; nothing was \
+                     changed"
+                        .to_owned(),
+                ));
+            }
             ledger::start_apply(&self.work, plan, 0, true, None).await?;
             ledger::finish_apply(&self.work, &plan.head.id, &model, "baseline").await
         }

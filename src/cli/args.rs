@@ -169,11 +169,14 @@ pub struct PlanArgs {
     pub dry_run: bool,
     /// Plan from this live database instead of the chain's head (it must be at the head;
     /// changes made outside strata are recorded in a plan of their own first). After a
-    /// PostgreSQL major upgrade of that database, the chain starts again from it (the old
-    /// plans move to plans/pg<old major>/). From the environment, it stays out of shell
-    /// history.
+    /// PostgreSQL major upgrade of that database, --start-again starts the chain again from
+    /// it. From the environment, it stays out of shell history.
     #[arg(long, env = "STRATA_FROM_DATABASE_URL", hide_env_values = true)]
     pub from_database: Option<String>,
+    /// With --from-database on a database upgraded to another PostgreSQL major than the
+    /// plans': start the chain again from it (the old plans move to plans/pg<old major>/).
+    #[arg(long)]
+    pub start_again: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     #[command(flatten)]

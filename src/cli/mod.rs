@@ -263,6 +263,7 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
         message: args.message,
         dry_run: args.dry_run,
         from_database,
+        start_again: args.start_again,
     };
     let Some(new) = workflow::plan::plan(&project, &dev, &schema, &options).await? else {
         eprintln!(

@@ -193,6 +193,10 @@ pub struct PlanHead {
     /// records this plan without running it, when it already is its target state.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supersedes: Vec<Superseded>,
+    /// What strata found that the reviewer should read (after a major upgrade: how the
+    /// database differs from the old chain's head, as each major prints it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Roles the steps grant to that the source state does not name: they must exist.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
@@ -249,6 +253,7 @@ impl PlanHead {
             renames: Vec::new(),
             renamed: None,
             supersedes: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

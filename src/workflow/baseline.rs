@@ -87,6 +87,7 @@ pub async fn baseline(
         renames: Vec::new(),
         renamed: None,
         supersedes: Vec::new(),
+        notes: Vec::new(),
     };
     let text = PlanFile::render(&head);
     let file = PlanFile::parse(&text).map_err(|e| Error::Plans(e.0))?;

@@ -31,6 +31,9 @@ pub struct PlanOptions {
     pub message: String,
     pub dry_run: bool,
     pub from_database: Option<DbUrl>,
+    /// With `from_database` on a database upgraded to another major than the chain's: start
+    /// the chain again from it (asked for explicitly: it moves the plans aside).
+    pub start_again: bool,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -82,7 +85,30 @@ pub async fn plan(
         && let Some(old) = order.last().map(|p| p.head.postgres_major)
         && old != desired.major_version()
     {
+        if !options.start_again {
+            return Err(Error::Refused(
+                Refusal::Major,
+                format!(
+                    "the plans were written on PostgreSQL {old} and the shadow server runs {}: \
+                     after upgrading {url} to PostgreSQL {}, pass --start-again to start the \
+                     chain again from it (the old plans move to {}/pg{old}/); otherwise plan on \
+                     a shadow of PostgreSQL {old} (--dev-url). Nothing was written",
+                    desired.major_version(),
+                    desired.major_version(),
+                    project.plans.display()
+                ),
+            ));
+        }
         return upgrade(project, dev, schema, options, url, &chain, &order, &desired).await;
+    }
+    if options.start_again {
+        return Err(Error::Refused(
+            Refusal::User,
+            "--start-again starts the chain again after a PostgreSQL major upgrade: it needs \
+             --from-database and a database (and shadow) on another major than the plans'; \
+             nothing was written"
+                .to_owned(),
+        ));
     }
     same_major(&order, desired.major_version())?;
     let (head, _) = head_state(dev, schema, &order).await?;
@@ -241,12 +267,25 @@ async fn write_plans(
         return Ok(None);
     }
     let mut moved = None;
+    let aside = order.last().filter(|_| restart).map(|last| {
+        project
+            .plans
+            .join(format!("pg{}", last.head.postgres_major))
+    });
+    if let Some(aside) = &aside
+        && aside.exists()
+    {
+        return Err(Error::Refused(
+            Refusal::User,
+            format!(
+                "{} exists already: move it away to start the chain again (nothing was written)",
+                aside.display()
+            ),
+        ));
+    }
     if !options.dry_run {
         std::fs::create_dir_all(&project.plans).map_err(|e| Error::io(&project.plans, e))?;
-        if restart && let Some(last) = order.last() {
-            let aside = project
-                .plans
-                .join(format!("pg{}", last.head.postgres_major));
+        if let Some(aside) = aside {
             move_aside(chain, order, &aside)?;
             moved = Some(aside);
         }
@@ -271,15 +310,6 @@ fn move_aside(
     order: &[&PlanFile],
     aside: &std::path::Path,
 ) -> Result<()> {
-    if aside.exists() {
-        return Err(Error::Refused(
-            Refusal::User,
-            format!(
-                "{} exists already: move it away to start the chain again (nothing was written)",
-                aside.display()
-            ),
-        ));
-    }
     std::fs::create_dir_all(aside).map_err(|e| Error::io(aside, e))?;
     for plan in order {
         let Some((path, _)) = chain.plans.get(&plan.head.id) else {
@@ -291,6 +321,11 @@ fn move_aside(
     let sum = chain.dir.join("strata.sum");
     if sum.exists() {
         std::fs::copy(&sum, aside.join("strata.sum")).map_err(|e| Error::io(&sum, e))?;
+    }
+    // The old chain's signature signs the old chain: it goes with it (CI signs the new one).
+    let sig = chain.dir.join("strata.sig");
+    if sig.exists() {
+        std::fs::rename(&sig, aside.join("strata.sig")).map_err(|e| Error::io(&sig, e))?;
     }
     Ok(())
 }
@@ -370,6 +405,7 @@ async fn upgrade(
     head.baseline = true;
     head.revert = Vec::new();
     head.revert_roles = Vec::new();
+    head.notes.clone_from(&notes);
     head.supersedes = order
         .iter()
         .map(|p| Superseded {

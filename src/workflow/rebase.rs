@@ -106,6 +106,7 @@ pub async fn rebase(
         message,
         dry_run: false,
         from_database: None,
+        start_again: false,
     };
     let written = super::plan::plan(project, dev, schema, &options).await?;
     Ok(Rebased {

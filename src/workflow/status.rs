@@ -132,6 +132,15 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
     if at.superseded > 0
         && let Some(root) = order.first()
     {
+        if live.major_version() != root.head.postgres_major {
+            status.next = Some(format!(
+                "the plans start again on PostgreSQL {} (after a major upgrade) and this \
+                 database runs {}: upgrade it first, then `strata apply`",
+                root.head.postgres_major,
+                live.major_version()
+            ));
+            return Ok(status);
+        }
         status.drift = live.model.fingerprint() != root.head.target_fingerprint;
         if status.drift {
             status.differences = root

@@ -160,18 +160,35 @@ async fn plans_on_15_database_upgraded_to_16_chain_continued_on_16() {
         "old chain on 16",
     );
 
-    // The runbook: plan from the upgraded database (its URL from the environment).
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin!("strata"));
-    let out = cmd
-        .current_dir(p)
-        .env_remove("RUST_LOG")
-        .env("STRATA_CACHE_DIR", crate::harness::cache_dir())
-        .env("STRATA_DEV_URL", new.connection_string("postgres"))
-        .env("STRATA_FROM_DATABASE_URL", new.connection_string("app"))
-        .args(["plan", "-m", "upgrade"])
-        .output()
-        .unwrap();
-    let said = expect(0, out, "plan --from-database on 16");
+    // The runbook: plan from the upgraded database (its URL from the environment), which
+    // must be asked for: a shadow of another major than the plans' is otherwise a mistake.
+    let from_new = |args: &[&str]| {
+        Command::new(assert_cmd::cargo::cargo_bin!("strata"))
+            .current_dir(p)
+            .env_remove("RUST_LOG")
+            .env("STRATA_CACHE_DIR", crate::harness::cache_dir())
+            .env("STRATA_DEV_URL", new.connection_string("postgres"))
+            .env("STRATA_FROM_DATABASE_URL", new.connection_string("app"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let refused = expect(
+        2,
+        from_new(&["plan", "-m", "upgrade"]),
+        "without --start-again",
+    );
+    assert!(refused.contains("--start-again"), "{refused}");
+    assert_eq!(toml_files(&p.join("plans")), 2, "nothing moved");
+    let said = expect(
+        0,
+        from_new(&["plan", "--start-again", "-m", "upgrade"]),
+        "plan --from-database on 16",
+    );
+    // The reviewer sees how 16 prints the database differently, in the plan itself.
+    let shown = expect(0, from_new(&["show", "--format", "markdown"]), "show");
+    assert!(shown.contains("Starts the chain again"), "{shown}");
+    assert!(shown.contains("view public.vins"), "{shown}");
     assert!(
         said.contains("moved the replaced chain's plans to"),
         "{said}"
