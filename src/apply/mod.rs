@@ -612,13 +612,7 @@ impl<'a> Runner<'a> {
     async fn supersede(&self, plan: &PlanFile) -> Result<()> {
         let live = catalog::introspect(&self.work).await?;
         if live.model.fingerprint() != plan.head.target_fingerprint {
-            let expected = plan
-                .head
-                .target
-                .as_ref()
-                .and_then(|t| t.decode().ok())
-                .map(|c| differences(&c.model, &live.model))
-                .unwrap_or_default();
+            let expected = plan.head.target_differences(&live.model);
             let mut message = format!(
                 "plan {} starts the chain again from the upgraded database it was planned on, \
                  and this database is not that state; nothing was changed:",
@@ -630,10 +624,7 @@ impl<'a> Runner<'a> {
             return Err(Error::Refused(Refusal::Drift, message));
         }
         let model = serde_json::to_value(&live.model).unwrap_or_default();
-        self.exec("BEGIN")
-            .await
-            .map_err(|e| Error::database("starting a transaction", &e))?;
-        let result = async {
+        self.in_transaction(async {
             let ids: Vec<&str> = plan.head.supersedes.iter().map(|s| s.id.as_str()).collect();
             let removed = self
                 .work
@@ -653,19 +644,8 @@ impl<'a> Runner<'a> {
             }
             ledger::start_apply(&self.work, plan, 0, true, None).await?;
             ledger::finish_apply(&self.work, &plan.head.id, &model, "baseline").await
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                self.exec("COMMIT")
-                    .await
-                    .map_err(|e| Error::database("committing", &e))?;
-            }
-            Err(e) => {
-                let _ = self.exec("ROLLBACK").await;
-                return Err(e);
-            }
-        }
+        })
+        .await?;
         (self.report)(&format!(
             "recorded {}: the database already is its state; it replaces {} plan(s) of \
              PostgreSQL before the upgrade",
@@ -698,6 +678,29 @@ impl<'a> Runner<'a> {
 
     async fn exec(&self, sql: &str) -> std::result::Result<(), tokio_postgres::Error> {
         self.work.batch_execute(sql).await
+    }
+
+    /// Runs `body` in a transaction on the work session: committed when it succeeds,
+    /// rolled back when it fails.
+    pub(super) async fn in_transaction<T, E: From<Error>>(
+        &self,
+        body: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> std::result::Result<T, E> {
+        self.exec("BEGIN")
+            .await
+            .map_err(|e| Error::database("starting a transaction", &e))?;
+        match body.await {
+            Ok(value) => {
+                self.exec("COMMIT")
+                    .await
+                    .map_err(|e| Error::database("committing", &e))?;
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.exec("ROLLBACK").await;
+                Err(e)
+            }
+        }
     }
 
     /// The live catalog, read in its own read-only snapshot.

@@ -236,11 +236,9 @@ impl Runner<'_> {
         last: bool,
         row_written: &mut bool,
     ) -> std::result::Result<(), SegmentError> {
-        self.exec("BEGIN")
-            .await
-            .map_err(|e| Error::database("starting a transaction", &e))?;
-        let result = async {
-            if !*row_written {
+        let written = *row_written;
+        self.in_transaction(async {
+            if !written {
                 self.start_row(run).await?;
             }
             let renames = match run.direction {
@@ -264,22 +262,11 @@ impl Runner<'_> {
             if last {
                 self.finish(run).await?;
             }
-            Ok(())
-        }
-        .await;
-        match result {
-            Ok(()) => {
-                self.exec("COMMIT")
-                    .await
-                    .map_err(|e| Error::database("committing", &e))?;
-                *row_written = true;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = self.exec("ROLLBACK").await;
-                Err(e)
-            }
-        }
+            Ok::<(), SegmentError>(())
+        })
+        .await?;
+        *row_written = true;
+        Ok(())
     }
 
     pub(super) async fn lone_step(
@@ -308,20 +295,7 @@ impl Runner<'_> {
             .await?;
         }
         if last {
-            self.exec("BEGIN")
-                .await
-                .map_err(|e| Error::database("starting a transaction", &e))?;
-            match self.finish(run).await {
-                Ok(()) => {
-                    self.exec("COMMIT")
-                        .await
-                        .map_err(|e| Error::database("committing", &e))?;
-                }
-                Err(e) => {
-                    let _ = self.exec("ROLLBACK").await;
-                    return Err(e);
-                }
-            }
+            self.in_transaction(self.finish(run)).await?;
         }
         Ok(())
     }

@@ -257,6 +257,16 @@ impl PlanHead {
         }
     }
 
+    /// How `live` differs from the state the plan records as its target (nothing when it
+    /// records none that reads).
+    pub fn target_differences(&self, live: &crate::model::Model) -> Vec<String> {
+        self.target
+            .as_ref()
+            .and_then(|t| t.decode().ok())
+            .map(|c| crate::model::report::differences(&c.model, live))
+            .unwrap_or_default()
+    }
+
     /// Records the renames the plan starts with and the state after them.
     pub fn renaming(mut self, renaming: Option<&crate::plan::rename::Renaming>) -> Self {
         if let Some(r) = renaming.filter(|r| !r.renames.is_empty()) {

@@ -143,13 +143,7 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
         }
         status.drift = live.model.fingerprint() != root.head.target_fingerprint;
         if status.drift {
-            status.differences = root
-                .head
-                .target
-                .as_ref()
-                .and_then(|t| t.decode().ok())
-                .map(|c| differences(&c.model, &live.model))
-                .unwrap_or_default();
+            status.differences = root.head.target_differences(&live.model);
         }
         status.next = Some(format!(
             "`strata apply` records {} without running it (it starts the chain again from the \
