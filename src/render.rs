@@ -141,7 +141,10 @@ pub fn markdown(plan: &PlanFile) -> String {
             md_fenced("text", &head.notes.join("\n"))
         );
     }
-    let _ = writeln!(out, "| # | step | hazards | runs |\n|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| # | step | hazards | lock | runs |\n|---|---|---|---|---|"
+    );
     for (i, step) in head.steps.iter().enumerate() {
         let ids: Vec<String> = step
             .hazards
@@ -150,10 +153,11 @@ pub fn markdown(plan: &PlanFile) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             i + 1,
             md_inline(&step.summary),
             ids.join(" "),
+            lock_cell(step.lock, head.planner),
             if step.transactional {
                 "in the plan's transaction"
             } else {
@@ -271,6 +275,16 @@ fn mermaid_steps(steps: &[crate::planfile::PlannedStep]) -> String {
     out
 }
 
+/// The lock a step takes on existing relations, for a table cell: plans of planner 2 and
+/// before did not record it.
+fn lock_cell(lock: Option<crate::plan::Lock>, planner: u32) -> String {
+    match lock {
+        Some(lock) => format!("`{}`", lock.sql_name()),
+        None if planner < 3 => "not recorded".to_owned(),
+        None => "none".to_owned(),
+    }
+}
+
 /// Markdown for a plan not written to a file (`strata diff --format markdown`): its steps in
 /// a table, and the SQL.
 pub fn plan_markdown(plan: &crate::plan::Plan) -> String {
@@ -279,18 +293,19 @@ pub fn plan_markdown(plan: &crate::plan::Plan) -> String {
         let _ = writeln!(out, "No changes.");
         return out;
     }
-    let _ = writeln!(out, "| # | step | hazards |\n|---|---|---|");
+    let _ = writeln!(out, "| # | step | hazards | lock |\n|---|---|---|---|");
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(
             out,
-            "| {} | {} | {} |",
+            "| {} | {} | {} | {} |",
             i + 1,
             md_inline(&step.summary),
             step.hazards
                 .iter()
                 .map(|h| format!("`{}`", h.id()))
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(" "),
+            lock_cell(step.lock, crate::planfile::verify::PLANNER)
         );
     }
     let _ = writeln!(out, "\n{}", md_fenced("sql", &plan.to_sql()));
@@ -372,11 +387,11 @@ mod tests {
             );
             assert!(!line.contains("](javascript"), "{line}");
         }
-        // The table keeps its four columns.
+        // The table keeps its five columns.
         let row = outside.iter().find(|l| l.starts_with("| 1 |")).unwrap();
         assert_eq!(
             row.matches(" | ").count() - row.matches("\\| ").count(),
-            3,
+            4,
             "{row}"
         );
         // The SQL is there, whole, inside its fence.

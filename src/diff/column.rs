@@ -6,7 +6,7 @@ use super::table::column_decorations;
 use super::{Action, Decision, Differ, Name};
 use crate::ddl;
 use crate::model::{Column, ObjectId};
-use crate::plan::{Check, Hazard, Step};
+use crate::plan::{Check, Effect, Lock, Step};
 use crate::sql::{Ident, QualName};
 
 /// How expensive a change of column type is.
@@ -85,11 +85,12 @@ fn cast_via(model: &crate::model::Model, data_type: &str) -> Option<&'static str
     }
 }
 
-fn kind_hazards(cost: Cost) -> &'static [Hazard] {
+/// What a change of column type does to the table's rows.
+fn cost_effect(cost: Cost) -> Option<Effect> {
     match cost {
-        Cost::Cheap => &[],
-        Cost::Scan => &[Hazard::BlockingLock],
-        Cost::Rewrite => &[Hazard::Rewrite, Hazard::BlockingLock],
+        Cost::Cheap => None,
+        Cost::Scan => Some(Effect::ScansTable),
+        Cost::Rewrite => Some(Effect::RewritesTable),
     }
 }
 
@@ -194,15 +195,13 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
         && column.generated.is_none()
         && !d.is_new_table(table)
     {
-        step = step
-            .check(Check::NoRows {
-                table: table.clone(),
-                column: name.to_owned(),
-            })
-            .hazard(Hazard::MayFail);
+        step = step.check(Check::NoRows {
+            table: table.clone(),
+            column: name.to_owned(),
+        });
     }
     if add_rewrites(d, column) {
-        step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+        step = step.effect(Effect::RewritesTable);
     }
     let mut node = Differ::node(
         ObjectId::Column(table.clone(), name.to_owned()),
@@ -233,9 +232,9 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, old: &Column) {
     );
     step = if recomputed {
         // A generated column is recomputed when added back: nothing is lost.
-        step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock])
+        step.effect(Effect::RewritesTable)
     } else {
-        step.hazard(Hazard::DataLoss).irreversible()
+        step.effect(Effect::DestroysData)
     };
     let mut node = Differ::node(
         ObjectId::Column(table.clone(), name.to_owned()),
@@ -271,7 +270,7 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
             format!("make {table}.{col} a regular column"),
             ddl::drop_expression(table, name),
         )
-        .irreversible();
+        .effect(Effect::DropsGeneration);
         nodes.push(Differ::node(id.clone(), Action::Alter, step));
     }
     if old.not_null != new.not_null {
@@ -314,10 +313,12 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
     }
     let meta = column_decorations(table, name, new, Some(old));
     if !meta.is_empty() {
+        // `COMMENT ON` takes SHARE UPDATE EXCLUSIVE; `GRANT` and `REVOKE` no table lock.
         let step = Step::new(
             format!("change comment or privileges of {table}.{col}"),
             ddl::join(meta),
-        );
+        )
+        .locks((old.comment != new.comment).then_some(Lock::ShareUpdateExclusive));
         nodes.push(Differ::node(id, Action::Alter, step));
     }
     for node in nodes {
@@ -484,8 +485,11 @@ fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Col
     let step = Step::new(
         summary,
         ddl::alter_column_type(table, name, new, using_clause(d, d.cur, old, new)),
-    )
-    .hazards(kind_hazards(cost));
+    );
+    let step = match cost_effect(cost) {
+        Some(effect) => step.effect(effect),
+        None => step,
+    };
     match conversion {
         Conversion::Lossless => step,
         Conversion::Checked { max_length } => step.check(Check::Converts {
@@ -495,7 +499,7 @@ fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Col
             via: cast_via(d.cur, &old.data_type).map(str::to_owned),
             max_length,
         }),
-        Conversion::Lossy(_) => step.hazard(Hazard::DataLoss).irreversible(),
+        Conversion::Lossy(_) => step.effect(Effect::DestroysData),
     }
 }
 
@@ -518,7 +522,7 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
             format!("forbid NULL in {table}.{col}"),
             ddl::set_not_null(table, name, true),
         )
-        .hazard(Hazard::BlockingLock)
+        .effect(Effect::ScansTable)
         .check(no_nulls);
         return vec![Differ::node(id, Action::Alter, step)];
     }
@@ -539,7 +543,6 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
                 format!("validate that {table}.{col} is not null (without blocking writes)"),
                 ddl::validate_constraint(table, &check),
             )
-            .alone()
             .validating()
             .check(no_nulls),
         ),

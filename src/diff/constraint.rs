@@ -7,7 +7,7 @@ use super::{Action, Decision, Differ, Name, Node};
 use crate::ddl;
 use crate::ddl::Target;
 use crate::model::{Constraint, ConstraintKind, ObjectId};
-use crate::plan::{Check, Hazard, Step};
+use crate::plan::{Check, Effect, Step};
 use crate::sql::{Ident, QualName};
 
 /// What the rows of an existing table must satisfy before the constraint is added or
@@ -170,7 +170,6 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
                         format!("validate {shown} (without blocking writes)"),
                         ddl::validate_constraint(table, name),
                     )
-                    .alone()
                     .validating(),
                     &preconditions(d, table, c),
                 ),
@@ -189,8 +188,6 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
                             format!("build the index for {shown} concurrently"),
                             ddl::create_index(&table.sibling(name), table, true, index, true),
                         )
-                        .alone()
-                        .hazard(Hazard::NonTransactional)
                         .builds(table.sibling(name)),
                         &preconditions(d, table, c),
                     ),
@@ -210,10 +207,7 @@ fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
             sql.extend(comment);
             let mut step = Step::new(format!("add {shown}"), ddl::join(sql));
             if !new_table && c.validated {
-                step = with_checks(
-                    step.hazard(Hazard::BlockingLock),
-                    &preconditions(d, table, c),
-                );
+                step = with_checks(step.effect(Effect::ScansTable), &preconditions(d, table, c));
             }
             let mut node = Differ::node(id, Action::Create, step);
             node.claims = index_name(table, name, c);
@@ -238,7 +232,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
         .get(table)
         .is_some_and(|t| t.constraints.contains_key(name));
     if c.index.is_some() && !replaced {
-        step = step.hazard(Hazard::Performance);
+        step = step.effect(Effect::DropsIndex);
     }
     let mut node = Differ::node(
         ObjectId::Constraint(table.clone(), name.to_owned()),
@@ -257,7 +251,6 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Constraint, new: &C
                 format!("validate {} {} on {table}", describe(new), Ident(name)),
                 ddl::validate_constraint(table, name),
             )
-            .alone()
             .validating(),
             &preconditions(d, table, new),
         );

@@ -5,7 +5,7 @@
 use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::model::{Index, ObjectId};
-use crate::plan::{Check, Hazard, Step};
+use crate::plan::{Check, Effect, Lock, Step};
 use crate::sql::QualName;
 
 pub(super) fn decide(d: &mut Differ) {
@@ -69,12 +69,9 @@ fn create_step(d: &Differ, name: &QualName, index: &Index, build_as: &QualName) 
         ddl::join(sql),
     );
     if concurrently {
-        step = step
-            .alone()
-            .hazard(Hazard::NonTransactional)
-            .builds(build_as.clone());
+        step = step.builds(build_as.clone());
     } else if existing {
-        step = step.hazard(Hazard::BlockingLock);
+        step = step.effect(Effect::ScansTable);
     }
     let detail = &index.detail.0;
     if existing && index.unique && !detail.keys.is_empty() {
@@ -110,7 +107,11 @@ fn drop_step(d: &Differ, name: &QualName, index: &Index) -> Step {
         ddl::drop_index(name, concurrently),
     );
     if concurrently {
-        step = step.alone().hazard(Hazard::NonTransactional);
+        // `IF EXISTS`: a rerun after the drop committed does nothing.
+        step = step
+            .alone()
+            .rerunnable()
+            .locks(Some(Lock::ShareUpdateExclusive));
     }
     step
 }
@@ -128,7 +129,7 @@ pub(super) fn emit(d: &mut Differ) {
         if matches!(decision, Decision::Drop | Decision::Replace) || definition_change {
             let mut step = drop_step(d, name, index);
             if decision == Decision::Drop {
-                step = step.hazard(Hazard::Performance);
+                step = step.effect(Effect::DropsIndex);
             }
             d.push_drop(Differ::node(id, Action::Drop, step).frees(Name::Relation(name.clone())));
         }

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::model::{Model, ObjectId, Table};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Effect, Step};
 use crate::sql::{Ident, Literal, QualName};
 
 /// Whether a table on both sides must be rebuilt: its partitioning or its parents change.
@@ -203,7 +203,7 @@ fn emit_aside(d: &mut Differ, root: &QualName, members: &[QualName]) {
         format!("move table {root} aside to rebuild it with its rows"),
         ddl::join(sql),
     )
-    .hazard(Hazard::BlockingLock);
+    .effect(Effect::HoldsLockForCopy);
     let mut node = Differ::node(ObjectId::Table(root.clone()), Action::Drop, step);
     for m in members {
         let table = &d.cur.tables[m];
@@ -333,11 +333,11 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
         format!("copy the rows of {root} into the rebuilt tables and drop the old ones"),
         ddl::join(sql),
     )
-    .hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+    .effect(Effect::RewritesTable);
     if !lost.is_empty() {
         step.summary
             .push_str(&format!(" (dropping {})", lost.join(", ")));
-        step = step.hazard(Hazard::DataLoss).irreversible();
+        step = step.effect(Effect::DestroysData);
     }
     let mut node = Differ::node(ObjectId::TableRows(root.clone()), Action::Alter, step);
     for m in members {

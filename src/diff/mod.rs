@@ -16,6 +16,7 @@ mod conversion;
 mod function;
 mod index;
 mod inherit;
+mod locks;
 mod objects;
 mod privileges;
 mod rule;
@@ -716,14 +717,23 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (position[a], position[b]))
         .collect();
+    let locks: Vec<Option<crate::plan::Lock>> = d
+        .nodes
+        .iter()
+        .map(|n| locks::typical(&d, &n.object, n.action))
+        .collect();
     let mut slots: Vec<Option<Step>> = d
         .nodes
         .into_iter()
-        .map(|n| {
+        .zip(locks)
+        .map(|(n, lock)| {
             let mut step = n.step;
             step.object = Some(n.object);
             step.action = Some(n.action);
-            Some(step)
+            if !step.lock_given {
+                step.lock = lock;
+            }
+            Some(step.assessed())
         })
         .collect();
     let steps = order.into_iter().filter_map(|i| slots[i].take()).collect();

@@ -181,10 +181,8 @@ fn emit_collation_swap(d: &mut Differ, name: &QualName) {
         ),
         ddl::join(sql),
     )
-    .hazards(&[
-        crate::plan::Hazard::Rewrite,
-        crate::plan::Hazard::BlockingLock,
-    ]);
+    .effect(crate::plan::Effect::RewritesTable)
+    .locks(Some(crate::plan::Lock::AccessExclusive));
     let id = ObjectId::Collation(name.clone());
     d.push(Differ::node(id.clone(), Action::Alter, step).also(also));
     let drop_step = Step::new(

@@ -3,7 +3,7 @@
 use super::{Action, Decision, Differ};
 use crate::ddl::{self, Target};
 use crate::model::{Grants, ObjectId};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Effect, Step};
 
 pub(super) fn decide(d: &mut Differ) {
     d.decide_map(
@@ -91,7 +91,7 @@ pub(super) fn emit(d: &mut Differ) {
                     ddl::join(ddl::alter_extension(name, old, ext)),
                 );
                 if old.version != ext.version {
-                    step = step.hazard(Hazard::ExtensionUpdate);
+                    step = step.effect(Effect::RunsExtensionScript);
                 }
                 d.push(Differ::node(id, Action::Alter, step));
             }
@@ -105,7 +105,7 @@ pub(super) fn emit(d: &mut Differ) {
                 format!("drop extension {}", crate::sql::Ident(name)),
                 ddl::drop_extension(name),
             )
-            .hazard(Hazard::DataLoss);
+            .effect(Effect::DropsDefinition);
             d.push_drop(Differ::node(id, Action::Drop, step));
         }
     }

@@ -3,7 +3,7 @@
 use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::model::{ObjectId, Sequence};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Effect, Step};
 use crate::sql::QualName;
 
 pub(super) fn decide(d: &mut Differ) {
@@ -81,8 +81,7 @@ pub(super) fn emit(d: &mut Differ) {
         let id = ObjectId::Sequence(name.clone());
         if d.decision(&id) == Decision::Drop {
             let step = Step::new(format!("drop sequence {name}"), ddl::drop_sequence(name))
-                .hazard(Hazard::DataLoss)
-                .irreversible();
+                .effect(Effect::DestroysData);
             let node = Differ::node(id, Action::Drop, step).frees(Name::Relation(name.clone()));
             d.push_drop(node);
         }

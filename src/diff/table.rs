@@ -6,7 +6,7 @@ use super::{Action, Decision, Differ, Name};
 use crate::ddl::{self, Target};
 use crate::error::{Error, Result};
 use crate::model::{Column, ObjectId, Table};
-use crate::plan::{Hazard, Step};
+use crate::plan::{Effect, Step};
 use crate::sql::QualName;
 
 pub(super) fn decide(d: &mut Differ) -> Result<()> {
@@ -246,8 +246,7 @@ pub(super) fn emit(d: &mut Differ) {
         let id = ObjectId::Table(name.clone());
         if d.decision(&id) == Decision::Drop {
             let step = Step::new(format!("drop table {name}"), ddl::drop_table(name))
-                .hazard(Hazard::DataLoss)
-                .irreversible();
+                .effect(Effect::DestroysData);
             let mut node = Differ::node(id, Action::Drop, step);
             node.frees = table_names(name, table);
             d.push_drop(node);
@@ -268,11 +267,14 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
             forward.push(ddl::attach_partition(&p.parent, name, &p.bound));
             back.insert(0, ddl::detach_partition(&p.parent, name));
         }
-        let step = Step::new(
+        let mut step = Step::new(
             format!("change the partitioning of {name}"),
             ddl::join(forward),
-        )
-        .hazard(Hazard::BlockingLock);
+        );
+        if new.partition_of.is_some() {
+            // Attaching scans the table for rows outside the partition's bound.
+            step = step.effect(Effect::ScansTable);
+        }
         d.push(Differ::node(id.clone(), Action::Alter, step));
     }
     if old.unlogged != new.unlogged {
@@ -283,7 +285,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
             ),
             ddl::set_logged(name, new.unlogged),
         )
-        .hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+        .effect(Effect::RewritesTable);
         d.push(Differ::node(id.clone(), Action::Alter, step));
     }
     let forward = table_changes(name, old, new);

@@ -9,7 +9,7 @@ use crate::ddl::{self, Target};
 use crate::error::Result;
 use crate::model::{ObjectId, TypeDef, TypeKind};
 use crate::plan::check::EnumColumn;
-use crate::plan::{Check, Hazard, Step};
+use crate::plan::{Check, Effect, Lock, Step};
 use crate::sql::{Literal, QualName};
 
 pub(super) fn decide(d: &mut Differ) -> Result<()> {
@@ -159,6 +159,10 @@ pub(super) fn needs_swap(old: &TypeDef, new: &TypeDef) -> bool {
 
 fn is_domain(def: &TypeDef) -> bool {
     matches!(def.kind, TypeKind::Domain { .. })
+}
+
+fn is_composite(def: &TypeDef) -> bool {
+    matches!(def.kind, TypeKind::Composite { .. })
 }
 
 /// `CREATE TYPE` plus its comment and privileges.
@@ -367,7 +371,9 @@ pub(super) fn emit(d: &mut Differ) {
                 format!("drop type {name}"),
                 ddl::drop_type(name, is_domain(def)),
             )
-            .hazard(Hazard::DataLoss);
+            .effect(Effect::DropsDefinition)
+            // A composite type is a relation too (its row type's `pg_class` entry).
+            .locks(is_composite(def).then_some(Lock::AccessExclusive));
             let node = Differ::node(id, Action::Drop, step).frees(Name::Type(name.clone()));
             d.push_drop(node);
         }
@@ -405,10 +411,12 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         }
         let mut step = Step::new(summary, convert);
         if !columns.is_empty() {
-            step = step.hazards(&[Hazard::Rewrite, Hazard::BlockingLock]);
+            step = step
+                .effect(Effect::RewritesTable)
+                .locks(Some(Lock::AccessExclusive));
             match conversion {
                 Some(super::conversion::Conversion::Lossy(_)) => {
-                    step = step.hazard(Hazard::DataLoss).irreversible();
+                    step = step.effect(Effect::DestroysData);
                 }
                 Some(super::conversion::Conversion::Checked { max_length }) => {
                     // Checked before the new type exists: against its base type.
@@ -433,7 +441,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         if let (TypeKind::Enum { labels: a }, TypeKind::Enum { labels: b }) = (&old.kind, &new.kind)
             && a.iter().any(|l| !b.contains(l))
         {
-            step = step.hazard(Hazard::DataLoss);
+            step = step.effect(Effect::DropsDefinition);
             if !columns.is_empty() {
                 step = step.check(Check::LabelsUnused {
                     type_name: name.clone(),
@@ -452,7 +460,8 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         d.push(Differ::node(id.clone(), Action::Alter, step).also(also));
         // The old type (renamed aside) goes after the conversion, once every column that
         // changes to another type has left it.
-        let drop_step = Step::new(format!("drop the old version of type {name}"), drop_old);
+        let drop_step = Step::new(format!("drop the old version of type {name}"), drop_old)
+            .locks(is_composite(old).then_some(Lock::AccessExclusive));
         let mut node = Differ::node(ObjectId::Type(aside), Action::Drop, drop_step);
         node.after_alters = leaving;
         node.after_alters.push(id);
@@ -473,7 +482,8 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
             for (label, sql) in added_values(name, a, b) {
                 let step = Step::new(format!("add value {} to enum {name}", Literal(&label)), sql)
                     .alone()
-                    .hazard(Hazard::NonTransactional);
+                    // `IF NOT EXISTS`: a rerun after it committed does nothing.
+                    .rerunnable();
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
         }
@@ -492,21 +502,25 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
                     )
                 );
                 if sets_not_null {
-                    step = step.hazard(Hazard::BlockingLock);
+                    // Every column of the domain is checked, under SHARE on its table.
+                    step = step.effect(Effect::ScansTable).locks(Some(Lock::Share));
                 }
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
             for sql in validate {
                 let step = Step::new(format!("validate a check of domain {name}"), sql)
-                    .alone()
-                    .validating();
+                    .validating()
+                    // Unlike a table's constraint, a domain's is validated under SHARE on
+                    // every table with a column of the domain.
+                    .locks(Some(Lock::Share));
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
         }
         (TypeKind::Composite { .. }, TypeKind::Composite { .. }) => {
             let forward = composite_changes(name, &old.kind, &new.kind).unwrap_or_default();
             if !forward.is_empty() {
-                let step = Step::new(format!("alter composite type {name}"), ddl::join(forward));
+                let step = Step::new(format!("alter composite type {name}"), ddl::join(forward))
+                    .locks(Some(Lock::AccessExclusive));
                 d.push(Differ::node(id.clone(), Action::Alter, step));
             }
         }

@@ -122,7 +122,7 @@ pub(super) fn emit(d: &mut Differ) {
                     create_sql(d.des, name, view),
                 );
                 if view.materialized && !view.unpopulated && d.decision(&id) == Decision::Replace {
-                    step = step.hazard(crate::plan::Hazard::Recompute);
+                    step = step.effect(crate::plan::Effect::RecomputesView);
                 }
                 let mut node = Differ::node(id, Action::Create, step);
                 node.claims = names(name);
@@ -141,7 +141,7 @@ pub(super) fn emit(d: &mut Differ) {
                         },
                         ddl::refresh_view(name, !view.unpopulated),
                     )
-                    .hazard(crate::plan::Hazard::Recompute);
+                    .effect(crate::plan::Effect::RecomputesView);
                     d.push(Differ::node(id.clone(), Action::Alter, step));
                 }
                 let forward = alter_sql(d.des, name, old, view);
@@ -157,7 +157,14 @@ pub(super) fn emit(d: &mut Differ) {
                 } else {
                     format!("change comment or privileges of {} {}", kind(view), name)
                 };
-                let step = Step::new(summary, ddl::join(forward));
+                let mut step = Step::new(summary, ddl::join(forward));
+                if !replaces {
+                    // `COMMENT ON` takes SHARE UPDATE EXCLUSIVE; `GRANT` no table lock.
+                    step = step.locks(
+                        (old.comment != view.comment)
+                            .then_some(crate::plan::Lock::ShareUpdateExclusive),
+                    );
+                }
                 d.push(Differ::node(id, Action::Alter, step));
             }
             _ => {}

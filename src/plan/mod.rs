@@ -1,14 +1,19 @@
 //! Plans: ordered steps with their SQL and hazards, and the plan back.
 
 pub mod check;
+pub mod effect;
 pub(crate) mod graph;
 pub mod hazard;
+pub mod lock;
 pub mod rename;
+pub mod rules;
 
 use serde::{Deserialize, Serialize};
 
 pub use check::Check;
+pub use effect::Effect;
 pub use hazard::Hazard;
+pub use lock::Lock;
 
 use crate::error::Result;
 use crate::model::{Catalog, ObjectId};
@@ -46,6 +51,26 @@ pub struct Step {
     pub object: Option<ObjectId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
+    /// The strongest lock the step takes on a relation that exists before the plan
+    /// starts (none: it only creates, or touches no table). Engine cases compare it with
+    /// what `pg_locks` shows while the step runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<Lock>,
+    /// Whether the site that built the step set [`Step::lock`] (else the planner works it
+    /// out from the object and what is done to it).
+    #[serde(skip)]
+    pub lock_given: bool,
+    /// What the step does to rows and tables: what the hazard rules read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub effects: Vec<Effect>,
+    /// Whether running the step a second time after it committed does nothing more and
+    /// does not fail: what lets `apply` run a lone step again when it cannot know whether
+    /// a previous run committed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rerunnable: bool,
+    /// Written by hand into a plan, not planned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub custom: bool,
 }
 
 impl Step {
@@ -60,6 +85,11 @@ impl Step {
             validates: false,
             object: None,
             action: None,
+            lock: None,
+            lock_given: false,
+            effects: Vec::new(),
+            rerunnable: false,
+            custom: false,
         }
     }
 
@@ -71,38 +101,56 @@ impl Step {
         self
     }
 
-    /// Marks the step as destroying what a way back cannot restore (the `irreversible`
-    /// hazard). The way back itself is planned as a whole, from the two states (see
-    /// [`Plan::revert`]), never step by step.
-    pub fn irreversible(self) -> Self {
-        self.hazard(Hazard::Irreversible)
-    }
-
-    pub fn hazard(mut self, hazard: Hazard) -> Self {
-        if !self.hazards.contains(&hazard) {
-            self.hazards.push(hazard);
-            self.hazards.sort();
+    /// Records what the step does (see [`Effect`]).
+    pub fn effect(mut self, effect: Effect) -> Self {
+        if !self.effects.contains(&effect) {
+            self.effects.push(effect);
+            self.effects.sort();
         }
         self
     }
 
-    pub fn hazards(mut self, hazards: &[Hazard]) -> Self {
-        for h in hazards {
-            self = self.hazard(*h);
-        }
+    /// Sets the strongest lock the step takes on a relation that exists before the plan,
+    /// where the planner's rule by object and action (`diff::locks`) does not know it.
+    pub fn locks(mut self, lock: Option<Lock>) -> Self {
+        self.lock = lock;
+        self.lock_given = true;
         self
     }
 
-    /// Builds `index` concurrently.
+    /// Marks the step as safe to run twice.
+    pub fn rerunnable(mut self) -> Self {
+        self.rerunnable = true;
+        self
+    }
+
+    /// Gives the step its hazards, from the rules (see [`rules`]): the planner calls it on
+    /// every step once the step's data is complete.
+    pub fn assessed(mut self) -> Self {
+        self.hazards = rules::assess(&self);
+        self
+    }
+
+    /// Builds `index` concurrently: on its own (`CONCURRENTLY` refuses a transaction
+    /// block), scanning the table under `SHARE UPDATE EXCLUSIVE`; a rerun looks at the index
+    /// first (built: skipped; left invalid: dropped and built again).
     pub fn builds(mut self, index: crate::sql::QualName) -> Self {
         self.builds_index = Some(index);
-        self
+        self.transactional = false;
+        self.rerunnable = true;
+        self.effect(Effect::ScansTable)
+            .locks(Some(Lock::ShareUpdateExclusive))
     }
 
-    /// Validates a constraint (scanning rows).
+    /// Validates a constraint: scans the table under `SHARE UPDATE EXCLUSIVE` (which
+    /// blocks no reads or writes), on its own so that the lock is not held longer, and
+    /// can run again (a second validation finds the constraint valid and does nothing).
     pub fn validating(mut self) -> Self {
         self.validates = true;
-        self
+        self.transactional = false;
+        self.rerunnable = true;
+        self.effect(Effect::ScansTable)
+            .locks(Some(Lock::ShareUpdateExclusive))
     }
 
     /// Runs on its own, outside the plan's transaction.
@@ -158,6 +206,9 @@ impl Plan {
             if !step.hazards.is_empty() {
                 let ids: Vec<&str> = step.hazards.iter().map(|h| h.id()).collect();
                 out.push_str(&format!(" [{}]", ids.join(", ")));
+            }
+            if let Some(lock) = step.lock {
+                out.push_str(&format!(" (locks {})", lock.sql_name()));
             }
             out.push('\n');
             for check in &step.checks {

@@ -202,12 +202,29 @@ impl Rename {
         }
     }
 
+    /// The lock the rename takes: `ALTER INDEX ... RENAME` takes SHARE UPDATE EXCLUSIVE,
+    /// other relations and their parts ACCESS EXCLUSIVE; a type or an enum value is not a
+    /// relation.
+    fn lock(&self) -> Option<super::Lock> {
+        use super::Lock;
+        match self {
+            Rename::Index { .. } => Some(Lock::ShareUpdateExclusive),
+            Rename::Table { .. }
+            | Rename::View { .. }
+            | Rename::MaterializedView { .. }
+            | Rename::Sequence { .. }
+            | Rename::Column { .. }
+            | Rename::Constraint { .. } => Some(Lock::AccessExclusive),
+            Rename::Type { .. } | Rename::Domain { .. } | Rename::EnumValue { .. } => None,
+        }
+    }
+
     /// The plan step: no hazard (a rename moves no rows and scans nothing).
     pub fn step(&self) -> Step {
-        let mut step = Step::new(self.summary(), self.sql());
+        let mut step = Step::new(self.summary(), self.sql()).locks(self.lock());
         step.object = Some(self.renamed());
         step.action = Some(super::Action::Alter);
-        step
+        step.assessed()
     }
 }
 

@@ -17,7 +17,7 @@ pub use chain::{Chain, ChainError, load_dir, load_dir_or_empty};
 pub use sum::{SumFile, SumProblem};
 
 use crate::model::ObjectId;
-use crate::plan::{Action, Check, Hazard, Step};
+use crate::plan::{Action, Check, Hazard, Lock, Step};
 
 /// The plan file format this version of strata writes. Format 1 (strata before 0.2) is
 /// read too: its plans carry no target state, so `check` re-derives their steps after
@@ -57,6 +57,14 @@ pub struct PlannedStep {
     /// finished build (skip it) from one a crash left invalid (drop and rebuild it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub builds_index: Option<String>,
+    /// The strongest lock the step takes on a relation that exists before the plan (none:
+    /// it only creates, or touches no table). Plans of planner 2 and before do not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock: Option<Lock>,
+    /// Safe to run twice: `apply` runs a lone step again when a previous run stopped
+    /// before recording it, so every lone step must be (a hand-written one says so here).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rerunnable: bool,
     /// What the step does to which object (plans written before strata recorded it have
     /// neither).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +88,9 @@ pub struct PlannedStep {
 
 impl PlannedStep {
     pub fn from_step(step: &Step, timeouts: &StepTimeouts) -> Self {
-        let long = !step.transactional || step.hazards.contains(&Hazard::Rewrite) || step.validates;
+        let long = !step.transactional
+            || step.validates
+            || step.effects.contains(&crate::plan::Effect::RewritesTable);
         Self {
             summary: step.summary.clone(),
             hazards: step.hazards.clone(),
@@ -92,6 +102,8 @@ impl PlannedStep {
                 timeouts.statement_timeout.clone()
             },
             builds_index: step.builds_index.as_ref().map(ToString::to_string),
+            lock: step.lock,
+            rerunnable: step.rerunnable,
             action: step.action,
             sql: step.sql.trim_end().to_owned(),
             object: step.object.clone(),

@@ -17,7 +17,10 @@ use crate::planfile::{PlanFile, PlannedStep, StepTimeouts};
 
 /// The planner's version: bumped whenever the same two states give different steps.
 /// 2: lone index drops say `IF EXISTS` and enum value additions `IF NOT EXISTS`.
-pub const PLANNER: u32 = 2;
+/// 3: steps record their lock and whether they are safe to run twice; hazards come from
+/// the rules in `plan::rules` (detaching a partition alone no longer carries
+/// `blocking-lock`; validating a domain's check does, as it holds SHARE on the tables).
+pub const PLANNER: u32 = 3;
 
 /// A step's SQL in the form planner 1 wrote it (without the `IF EXISTS` / `IF NOT EXISTS`
 /// of lone steps that planner 2 makes safe to run twice): planner-1 plans are compared in
@@ -70,16 +73,30 @@ pub fn claims(plan: &PlanFile) -> Vec<String> {
         ("revert step", &plan.head.revert),
     ] {
         for (i, step) in steps.iter().enumerate() {
-            if step.custom && !step.hazards.contains(&Hazard::CustomSql) {
+            // What the custom-sql rule says of a step written by hand (or not).
+            let mut probe = crate::plan::Step::new(step.summary.as_str(), step.sql.as_str());
+            probe.custom = step.custom;
+            let custom_sql = crate::plan::rules::assess(&probe).contains(&Hazard::CustomSql);
+            if custom_sql && !step.hazards.contains(&Hazard::CustomSql) {
                 out.push(format!(
                     "{kind} {} ({}) is marked custom but lacks the custom-sql hazard",
                     i + 1,
                     step.summary
                 ));
             }
-            if !step.custom && step.hazards.contains(&Hazard::CustomSql) {
+            if !custom_sql && step.hazards.contains(&Hazard::CustomSql) {
                 out.push(format!(
                     "{kind} {} ({}) carries custom-sql but is not marked custom",
+                    i + 1,
+                    step.summary
+                ));
+            }
+            if step.custom && !step.transactional && !step.rerunnable {
+                out.push(format!(
+                    "{kind} {} ({}) runs on its own (transactional = false) but does not say \
+                     it is safe to run twice: a rerun after an interruption may run it \
+                     again, so write it to be (IF NOT EXISTS, IF EXISTS) and mark it \
+                     rerunnable = true",
                     i + 1,
                     step.summary
                 ));
@@ -137,6 +154,10 @@ fn shown(step: &PlannedStep, legacy: bool, planner: u32) -> String {
     step.hazards.retain(|h| known.contains(h));
     if planner < 2 {
         step.sql = planner1_sql(&step.sql);
+    }
+    if planner < 3 {
+        step.lock = None;
+        step.rerunnable = false;
     }
     serde_json::to_string(&step).unwrap_or_default()
 }

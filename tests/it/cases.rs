@@ -217,4 +217,105 @@ pub async fn converge(
         &[Step::new("inspect", sql.clone())],
     );
     copy.drop_now().await.unwrap();
+
+    // (e) each step takes the lock it declares, as PostgreSQL shows it in pg_locks.
+    locks_as_declared(current_sql, rows, &plan).await;
+}
+
+/// Runs the plan's steps one by one, each in its own transaction, on a fresh copy of the
+/// current state, and compares the strongest lock each step holds on a relation that
+/// existed before the plan (from `pg_locks`, before the step commits) with the lock the
+/// step declares: a step may never take more than it says. Steps that cannot run in a
+/// transaction block (`CONCURRENTLY`) run as they are, unobserved.
+async fn locks_as_declared(current_sql: &str, rows: &[String], plan: &Plan) {
+    use strata::plan::Lock;
+    let db = fresh_db().await;
+    load_sql(db.url(), "current.sql", current_sql).await;
+    let client = db.url().connect().await.unwrap();
+    for sql in rows {
+        client.batch_execute(sql).await.unwrap();
+    }
+    client
+        .batch_execute(
+            "CREATE TEMP TABLE strata_before AS SELECT c.oid FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
+        )
+        .await
+        .unwrap();
+    let mut wrong: Vec<String> = Vec::new();
+    for step in &plan.steps {
+        client.batch_execute("BEGIN").await.unwrap();
+        if let Err(e) = client.batch_execute(&step.sql).await {
+            client.batch_execute("ROLLBACK").await.unwrap();
+            let outside =
+                e.code() == Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION);
+            assert!(
+                outside && !step.transactional,
+                "{}: {e}\n{}",
+                step.summary,
+                step.sql
+            );
+            client
+                .batch_execute(&step.sql)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", step.summary));
+            continue;
+        }
+        let held: Vec<(String, String)> = client
+            .query(
+                "SELECT l.relation::regclass::text, l.mode FROM pg_locks l \
+                 JOIN strata_before b ON b.oid = l.relation \
+                 WHERE l.locktype = 'relation' AND l.pid = pg_backend_pid() AND l.granted",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        client.batch_execute("COMMIT").await.unwrap();
+        let taken = held
+            .iter()
+            .filter_map(|(_, mode)| {
+                Lock::ALL
+                    .iter()
+                    .copied()
+                    .find(|l| l.pg_locks_mode() == mode)
+            })
+            .max();
+        if taken > step.lock {
+            wrong.push(format!(
+                "`{}` declares {:?} but holds {:?}: {held:?}",
+                step.summary, step.lock, taken
+            ));
+        }
+        if let Ok(path) = std::env::var("STRATA_LOCK_DUMP") {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            writeln!(
+                f,
+                "{}\t{:?}\t{:?}\t{:?}\t{}\t{:?}",
+                step.object.as_ref().map(|o| o.kind()).unwrap_or("-"),
+                step.action,
+                step.lock,
+                taken,
+                step.summary,
+                held
+            )
+            .unwrap();
+        }
+    }
+    drop(client);
+    db.drop_now().await.unwrap();
+    assert!(
+        wrong.is_empty(),
+        "steps take stronger locks than they declare:\n{}",
+        wrong.join("\n")
+    );
 }

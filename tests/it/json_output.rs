@@ -146,7 +146,16 @@ async fn markdown_reports_are_tables() {
     let test = p.expect(0, &["test", "--format", "markdown"]);
     assert!(test.contains("| ok |"), "{test}");
     let show = p.expect(0, &["show", "--format", "markdown"]);
-    assert!(show.contains("| # | step | hazards | runs |"), "{show}");
+    assert!(
+        show.contains("| # | step | hazards | lock | runs |"),
+        "{show}"
+    );
+    // Dropping a column locks its table ACCESS EXCLUSIVE.
+    assert!(
+        show.lines()
+            .any(|l| l.contains("drop column") && l.contains("| `ACCESS EXCLUSIVE` |")),
+        "{show}"
+    );
     // The diagram draws the planner's edges, grouped by how the steps run.
     assert!(
         show.contains("subgraph g1[\"in one transaction\"]"),

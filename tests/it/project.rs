@@ -168,6 +168,8 @@ pub fn sleep_step(seconds: u32, transactional: bool) -> PlannedStep {
         sql: format!("SELECT pg_sleep({seconds});"),
         custom: true,
         hazards: vec![strata::plan::Hazard::CustomSql],
+        // Waiting twice is harmless: a lone step must say so.
+        rerunnable: !transactional,
         ..Default::default()
     }
 }

@@ -147,6 +147,19 @@ async fn a_hand_written_step_runs_when_marked_sealed_and_acknowledged() {
         "sql = \"UPDATE public.t",
         "custom = true\nsql = \"UPDATE public.t",
     );
+    // Run on its own without saying it is safe to run twice: refused, since a rerun after
+    // an interruption may run it again.
+    let lone = marked.replace(
+        "summary = \"backfill score\"\nhazards = [\"custom-sql\"]\ntransactional = true",
+        "summary = \"backfill score\"\nhazards = [\"custom-sql\"]\ntransactional = false",
+    );
+    assert_ne!(lone, marked);
+    std::fs::write(&path, &lone).unwrap();
+    let out = p.expect(2, &["seal", &id]);
+    assert!(
+        out.contains("does not say it is safe to run twice"),
+        "{out}"
+    );
     std::fs::write(&path, &marked).unwrap();
     let out = p.expect(0, &["seal", &id]);
     assert!(
