@@ -166,7 +166,7 @@ pub fn markdown(plan: &PlanFile) -> String {
         );
     }
     let _ = writeln!(out, "\n```mermaid\nflowchart TD");
-    out.push_str(&mermaid_steps(&head.steps));
+    out.push_str(&mermaid_steps(&head.steps, head.planner >= 3));
     let _ = writeln!(out, "  classDef hazard fill:#fdd,stroke:#c00\n```\n");
     let missing = plan.unacknowledged();
     if !missing.is_empty() {
@@ -222,7 +222,7 @@ pub fn markdown(plan: &PlanFile) -> String {
 /// The steps as mermaid nodes, grouped by how they run (each run of steps in the plan's
 /// transaction, each step on its own), with an edge from every step to each step that must
 /// run after it (plans written before strata recorded that: in order).
-fn mermaid_steps(steps: &[crate::planfile::PlannedStep]) -> String {
+fn mermaid_steps(steps: &[crate::planfile::PlannedStep], edges_recorded: bool) -> String {
     let mut out = String::new();
     let mut segment = 0;
     let mut i = 0;
@@ -253,12 +253,22 @@ fn mermaid_steps(steps: &[crate::planfile::PlannedStep]) -> String {
         let _ = writeln!(out, "  end");
         i = end;
     }
-    let recorded = steps.iter().any(|s| !s.after.is_empty());
+    let recorded = edges_recorded || steps.iter().any(|s| !s.after.is_empty());
+    // `after` counts the planned steps only: where each of them stands.
+    let planned: Vec<usize> = (0..steps.len()).filter(|&j| !steps[j].custom).collect();
     for (j, step) in steps.iter().enumerate() {
-        if recorded {
+        if recorded && step.custom {
+            // A step written by hand runs where it stands: between its neighbours.
+            if j > 0 {
+                let _ = writeln!(out, "  s{} -.-> s{j}", j - 1);
+            }
+            if j + 1 < steps.len() {
+                let _ = writeln!(out, "  s{j} -.-> s{}", j + 1);
+            }
+        } else if recorded {
             for before in &step.after {
-                if (1..=steps.len()).contains(before) {
-                    let _ = writeln!(out, "  s{} --> s{j}", before - 1);
+                if let Some(at) = before.checked_sub(1).and_then(|b| planned.get(b)) {
+                    let _ = writeln!(out, "  s{at} --> s{j}");
                 }
             }
         } else if j > 0 {

@@ -92,6 +92,22 @@ impl Runner<'_> {
                 from_ledger: false,
             });
         }
+        if items.is_empty() && at.superseded > 0 {
+            let root = &chain[0].head;
+            return Err(Error::Refused(
+                Refusal::User,
+                format!(
+                    "this database is at the end of the chain that plan {} replaces after a \
+                     PostgreSQL major upgrade ({} plan(s), last {}, written on another major \
+                     and moved out of the plans directory): strata does not revert across a \
+                     major upgrade; run `strata apply` to record the new root, and revert \
+                     plans written after it; nothing was changed",
+                    root.id,
+                    root.supersedes.len(),
+                    root.supersedes.last().map_or("", |s| s.id.as_str())
+                ),
+            ));
+        }
         if items.is_empty() {
             return Err(Error::Refused(
                 Refusal::User,

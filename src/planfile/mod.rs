@@ -75,7 +75,8 @@ pub struct PlannedStep {
     /// Conditions on the rows checked before the plan's first step runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "check")]
     pub checks: Vec<Check>,
-    /// The steps (1-based positions) that must run before this one, from the dependencies
+    /// The steps (1-based positions among the planned steps: hand-written ones are not
+    /// counted) that must run before this one, from the dependencies
     /// the planner ordered by: what the plan's diagram draws, and what `apply` checks
     /// against the re-derived plan.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -91,6 +91,14 @@ pub fn claims(plan: &PlanFile) -> Vec<String> {
                     step.summary
                 ));
             }
+            if step.custom && !step.after.is_empty() {
+                out.push(format!(
+                    "{kind} {} ({}) is written by hand but lists `after`: only the planner's \
+                     dependencies are recorded there (a hand-written step runs where it stands)",
+                    i + 1,
+                    step.summary
+                ));
+            }
             if step.custom && !step.transactional && !step.rerunnable {
                 out.push(format!(
                     "{kind} {} ({}) runs on its own (transactional = false) but does not say \
@@ -242,17 +250,26 @@ fn compare_steps(
     if !out.is_empty() {
         return out;
     }
-    // The recorded dependencies (what the plan's diagram shows) are the planner's, in the
-    // recorded positions; checked when the plan has them and no step written by hand
-    // (which would shift positions).
-    let recorded_after = recorded.iter().any(|s| !s.after.is_empty());
-    if recorded_after && !recorded.iter().any(|s| s.custom) {
+    // The recorded dependencies (what the plan's diagram shows) are the planner's, as
+    // positions among the planned steps (steps written by hand, inserted later, are not
+    // counted, so inserting one leaves the numbers true). Planner 3 always records them;
+    // plans of planner 2 are checked when they have any (early ones did not record them).
+    let mut rank = vec![0; recorded.len()];
+    let mut planned = 0;
+    for (i, step) in recorded.iter().enumerate() {
+        if !step.custom {
+            planned += 1;
+            rank[i] = planned;
+        }
+    }
+    let recorded_after = planner >= 3 || recorded.iter().any(|s| !s.after.is_empty());
+    if recorded_after {
         for (k, r) in at.iter().enumerate() {
             let Some(r) = *r else { continue };
             let mut expected: Vec<usize> = edges
                 .iter()
                 .filter(|(a, b)| *b == k && a != b)
-                .filter_map(|(a, _)| at[*a].map(|x| x + 1))
+                .filter_map(|(a, _)| at[*a].map(|x| rank[x]))
                 .collect();
             expected.sort_unstable();
             expected.dedup();

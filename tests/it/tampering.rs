@@ -235,3 +235,46 @@ async fn a_job_with_a_verifying_key_applies_only_a_chain_ci_signed() {
     let (code, out) = verifying(&["check"]);
     assert_eq!(code, Some(2), "{out}");
 }
+
+#[tokio::test]
+async fn recorded_dependencies_are_the_planners_even_around_hand_written_steps() {
+    let p = Project::new().await;
+    p.schema(
+        "a.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, note text);\nCREATE INDEX t_note_idx ON t (note);",
+    );
+    p.plan("t");
+    let id = p.head();
+    let plans = p.path("plans");
+    let steps = load_dir(&plans).unwrap().plans[&id].1.head.steps.clone();
+    let index = steps
+        .iter()
+        .position(|s| s.summary.starts_with("create index"))
+        .unwrap();
+    let after = steps[index].after.clone();
+    assert!(!after.is_empty(), "the index step records no dependency");
+    // A dependency edited away changes the diagram: refused like any edit.
+    edit_steps(&plans, &id, |steps| steps[index].after.clear());
+    let out = p.expect(2, &["check"]);
+    assert!(
+        out.contains("says it runs after [] where strata finds"),
+        "{out}"
+    );
+    // Restored, with a step written by hand in front: the numbers count planned steps
+    // only, so they still hold, and the diagram draws them where the steps now stand.
+    edit_steps(&plans, &id, |steps| {
+        steps[index].after = after.clone();
+        steps.insert(0, crate::project::sleep_step(0, true));
+    });
+    p.expect(0, &["check"]);
+    let show = p.expect(0, &["show", "--format", "markdown"]);
+    assert!(
+        show.contains(&format!("  s{} --> s{}", after[0], index + 1)),
+        "{show}"
+    );
+    assert!(show.contains("  s0 -.-> s1"), "{show}");
+    // A hand-written step may not claim the planner's dependencies.
+    edit_steps(&plans, &id, |steps| steps[0].after = vec![1]);
+    let out = p.expect(2, &["check"]);
+    assert!(out.contains("only the planner's dependencies"), "{out}");
+}

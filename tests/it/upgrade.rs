@@ -206,6 +206,17 @@ async fn plans_on_15_database_upgraded_to_16_chain_continued_on_16() {
         status.contains("records") && status.contains("without running"),
         "{status}"
     );
+    // Reverting now would cross the upgrade: refused, saying why and what to do.
+    let revert = expect(
+        1,
+        strata(p, &new, (&new, "app"), &["revert"]),
+        "revert across the upgrade",
+    );
+    assert!(
+        revert.contains("does not revert across a major upgrade")
+            && revert.contains("strata apply"),
+        "{revert}"
+    );
     let applied = expect(
         0,
         strata(p, &new, (&new, "app"), &["apply"]),
