@@ -157,7 +157,7 @@ pub fn markdown(plan: &PlanFile) -> String {
             i + 1,
             md_inline(&step.summary),
             ids.join(" "),
-            lock_cell(step.lock, head.planner),
+            lock_cell(step.lock, head.planner, step.custom),
             if step.transactional {
                 "in the plan's transaction"
             } else {
@@ -287,10 +287,13 @@ fn mermaid_steps(steps: &[crate::planfile::PlannedStep], edges_recorded: bool) -
 
 /// The lock a step takes on existing relations, for a table cell: plans of planner 2 and
 /// before did not record it.
-fn lock_cell(lock: Option<crate::plan::Lock>, planner: u32) -> String {
+fn lock_cell(lock: Option<crate::plan::Lock>, planner: u32, custom: bool) -> String {
+    if custom {
+        return "unchecked (written by hand)".to_owned();
+    }
     match lock {
+        _ if planner < 3 => "not recorded".to_owned(),
         Some(lock) => format!("`{}`", lock.sql_name()),
-        None if planner < 3 => "not recorded".to_owned(),
         None => "none".to_owned(),
     }
 }
@@ -315,7 +318,7 @@ pub fn plan_markdown(plan: &crate::plan::Plan) -> String {
                 .map(|h| format!("`{}`", h.id()))
                 .collect::<Vec<_>>()
                 .join(" "),
-            lock_cell(step.lock, crate::planfile::verify::PLANNER)
+            lock_cell(step.lock, crate::planfile::verify::PLANNER, false)
         );
     }
     let _ = writeln!(out, "\n{}", md_fenced("sql", &plan.to_sql()));

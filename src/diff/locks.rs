@@ -58,7 +58,14 @@ pub(super) fn typical(d: &Differ, object: &ObjectId, action: Action) -> Option<L
             Action::Drop => on(s, Lock::AccessExclusive),
             Action::Alter => on(s, Lock::ShareRowExclusive),
         },
-        O::SequenceOwner(s) => on(s, Lock::ShareRowExclusive),
+        // `OWNED BY` also reads the owning table (ACCESS SHARE).
+        O::SequenceOwner(s) => on(s, Lock::ShareRowExclusive).or_else(|| {
+            let owner = d.des.sequences.get(s).and_then(|s| s.owned_by.as_ref())?;
+            existed(d, &owner.table, Action::Alter).then_some(Lock::AccessShare)
+        }),
+        // An update script, or a drop of an extension that owns tables, may take any lock
+        // on the extension's relations: the strongest is declared.
+        O::Extension(_) if action != Action::Create => Some(Lock::AccessExclusive),
         O::Index(i) => {
             let index = match action {
                 Action::Drop => d.cur.indexes.get(i),

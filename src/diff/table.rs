@@ -271,8 +271,21 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &Table, new: &Table) {
             format!("change the partitioning of {name}"),
             ddl::join(forward),
         );
-        if new.partition_of.is_some() {
-            // Attaching scans the table for rows outside the partition's bound.
+        // Attaching scans the table for rows outside the partition's bound; detaching from
+        // a parent a foreign key references looks for rows that still refer to the
+        // partition's rows.
+        let referenced = |parent: &QualName| {
+            d.cur.tables.values().any(|t| {
+                t.constraints
+                    .values()
+                    .any(|c| c.references.as_ref() == Some(parent))
+            })
+        };
+        let detach_checks = old
+            .partition_of
+            .as_ref()
+            .is_some_and(|p| referenced(&p.parent));
+        if new.partition_of.is_some() || detach_checks {
             step = step.effect(Effect::ScansTable);
         }
         d.push(Differ::node(id.clone(), Action::Alter, step));

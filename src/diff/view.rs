@@ -159,11 +159,9 @@ pub(super) fn emit(d: &mut Differ) {
                 };
                 let mut step = Step::new(summary, ddl::join(forward));
                 if !replaces {
-                    // `COMMENT ON` takes SHARE UPDATE EXCLUSIVE; `GRANT` no table lock.
-                    step = step.locks(
-                        (old.comment != view.comment)
-                            .then_some(crate::plan::Lock::ShareUpdateExclusive),
-                    );
+                    // `COMMENT ON` (the view's or a column's) takes SHARE UPDATE EXCLUSIVE,
+                    // `GRANT` no table lock: the stronger is declared.
+                    step = step.locks(Some(crate::plan::Lock::ShareUpdateExclusive));
                 }
                 d.push(Differ::node(id, Action::Alter, step));
             }

@@ -203,9 +203,10 @@ impl Rename {
     }
 
     /// The lock the rename takes: `ALTER INDEX ... RENAME` takes SHARE UPDATE EXCLUSIVE,
-    /// other relations and their parts ACCESS EXCLUSIVE; a type or an enum value is not a
-    /// relation.
-    fn lock(&self) -> Option<super::Lock> {
+    /// other relations and their parts ACCESS EXCLUSIVE, and so does a composite type (its
+    /// row type is a relation); other types and enum values are not relations. `models`:
+    /// where the type may be found (either side of the plan).
+    fn lock(&self, models: [&Model; 2]) -> Option<super::Lock> {
         use super::Lock;
         match self {
             Rename::Index { .. } => Some(Lock::ShareUpdateExclusive),
@@ -215,13 +216,18 @@ impl Rename {
             | Rename::Sequence { .. }
             | Rename::Column { .. }
             | Rename::Constraint { .. } => Some(Lock::AccessExclusive),
-            Rename::Type { .. } | Rename::Domain { .. } | Rename::EnumValue { .. } => None,
+            Rename::Type { from, .. } => models
+                .iter()
+                .filter_map(|m| m.types.get(from))
+                .any(|t| matches!(t.kind, TypeKind::Composite { .. }))
+                .then_some(Lock::AccessExclusive),
+            Rename::Domain { .. } | Rename::EnumValue { .. } => None,
         }
     }
 
     /// The plan step: no hazard (a rename moves no rows and scans nothing).
-    pub fn step(&self) -> Step {
-        let mut step = Step::new(self.summary(), self.sql()).locks(self.lock());
+    pub fn step(&self, models: [&Model; 2]) -> Step {
+        let mut step = Step::new(self.summary(), self.sql()).locks(self.lock(models));
         step.object = Some(self.renamed());
         step.action = Some(super::Action::Alter);
         step.assessed()
@@ -253,7 +259,8 @@ pub(crate) fn ordered(
     let from = &renaming.catalog;
     let k = renaming.renames.len();
     let (steps, edges) = crate::diff::ordered(from, desired, true)?;
-    let mut forward: Vec<Step> = renaming.renames.iter().map(Rename::step).collect();
+    let models = [&current.model, &desired.model];
+    let mut forward: Vec<Step> = renaming.renames.iter().map(|r| r.step(models)).collect();
     let mut forward_edges: Vec<(usize, usize)> = (1..k).map(|j| (j - 1, j)).collect();
     forward_edges.extend((0..steps.len()).map(|i| (k - 1, k + i)));
     forward_edges.extend(edges.into_iter().map(|(a, b)| (a + k, b + k)));
@@ -262,7 +269,13 @@ pub(crate) fn ordered(
     let n = back.len();
     back_edges.extend((0..n).map(|i| (i, n)));
     back_edges.extend((1..k).map(|j| (n + j - 1, n + j)));
-    back.extend(renaming.renames.iter().rev().map(|r| r.reversed().step()));
+    back.extend(
+        renaming
+            .renames
+            .iter()
+            .rev()
+            .map(|r| r.reversed().step(models)),
+    );
     Ok(((forward, forward_edges), (back, back_edges)))
 }
 

@@ -91,6 +91,15 @@ pub fn claims(plan: &PlanFile) -> Vec<String> {
                     step.summary
                 ));
             }
+            if plan.head.planner < 3 && (step.lock.is_some() || step.rerunnable) {
+                out.push(format!(
+                    "{kind} {} ({}) records `lock` or `rerunnable`, which its planner ({}) \
+                     never wrote",
+                    i + 1,
+                    step.summary,
+                    plan.head.planner
+                ));
+            }
             if step.custom && !step.after.is_empty() {
                 out.push(format!(
                     "{kind} {} ({}) is written by hand but lists `after`: only the planner's \
@@ -166,8 +175,25 @@ fn shown(step: &PlannedStep, legacy: bool, planner: u32) -> String {
     if planner < 3 {
         step.lock = None;
         step.rerunnable = false;
+        legacy_blocking_lock(&mut step);
     }
     serde_json::to_string(&step).unwrap_or_default()
+}
+
+/// Where planner 3's rules give `blocking-lock` otherwise than planner 2 did, it is not
+/// compared for plans of planner 2 and before: validating a domain's check (a lone step on
+/// a type: now found to hold SHARE while it scans), and changing a table's partitioning
+/// without rewriting it (detaching alone no longer scans). Both sides of the comparison
+/// go through this, so nothing else about those steps is let through.
+fn legacy_blocking_lock(step: &mut PlannedStep) {
+    use crate::model::ObjectId;
+    let domain_validation = !step.transactional && matches!(step.object, Some(ObjectId::Type(_)));
+    let partitioning = matches!(step.object, Some(ObjectId::Table(_)))
+        && step.action == Some(crate::plan::Action::Alter)
+        && !step.hazards.contains(&Hazard::Rewrite);
+    if domain_validation || partitioning {
+        step.hazards.retain(|h| *h != Hazard::BlockingLock);
+    }
 }
 
 /// Compares recorded steps with derived ones: the same steps (custom ones aside), in an
@@ -228,6 +254,22 @@ fn compare_steps(
                         "its hazards are [{}] where strata finds [{}]",
                         ids(&step.hazards),
                         ids(&expected.hazards)
+                    )
+                } else if step.lock != expected.lock || step.rerunnable != expected.rerunnable {
+                    format!(
+                        "it says it locks {} and is {}safe to run twice, where strata finds {} \
+                         and {}",
+                        step.lock
+                            .map_or("nothing".to_owned(), |l| l.sql_name().to_owned()),
+                        if step.rerunnable { "" } else { "not " },
+                        expected
+                            .lock
+                            .map_or("nothing".to_owned(), |l| l.sql_name().to_owned()),
+                        if expected.rerunnable {
+                            "safe"
+                        } else {
+                            "not safe"
+                        }
                     )
                 } else {
                     "its summary, checks or object differ from what strata plans".to_owned()

@@ -225,19 +225,37 @@ pub async fn converge(
 /// Runs the plan's steps one by one, each in its own transaction, on a fresh copy of the
 /// current state, and compares the strongest lock each step holds on a relation that
 /// existed before the plan (from `pg_locks`, before the step commits) with the lock the
-/// step declares: a step may never take more than it says. Steps that cannot run in a
-/// transaction block (`CONCURRENTLY`) run as they are, unobserved.
+/// step declares: a step may never take more than it says. The revert steps then the same
+/// way, from there. Steps that cannot run in a transaction block (`CONCURRENTLY`) run as
+/// they are, unobserved.
 async fn locks_as_declared(current_sql: &str, rows: &[String], plan: &Plan) {
-    use strata::plan::Lock;
     let db = fresh_db().await;
     load_sql(db.url(), "current.sql", current_sql).await;
     let client = db.url().connect().await.unwrap();
     for sql in rows {
         client.batch_execute(sql).await.unwrap();
     }
+    let mut wrong = steps_lock_as_declared(&client, &plan.steps).await;
+    // The way back, from where the plan left the database.
+    if plan.is_reversible() {
+        wrong.extend(steps_lock_as_declared(&client, &plan.revert).await);
+    }
+    drop(client);
+    db.drop_now().await.unwrap();
+    assert!(
+        wrong.is_empty(),
+        "steps take stronger locks than they declare:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// [`locks_as_declared`] for one list of steps, from the database as it is: what is wrong.
+async fn steps_lock_as_declared(client: &tokio_postgres::Client, steps: &[Step]) -> Vec<String> {
+    use strata::plan::Lock;
     client
         .batch_execute(
-            "CREATE TEMP TABLE strata_before AS SELECT c.oid FROM pg_class c \
+            "DROP TABLE IF EXISTS strata_before; \
+             CREATE TEMP TABLE strata_before AS SELECT c.oid FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
              AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
@@ -245,7 +263,7 @@ async fn locks_as_declared(current_sql: &str, rows: &[String], plan: &Plan) {
         .await
         .unwrap();
     let mut wrong: Vec<String> = Vec::new();
-    for step in &plan.steps {
+    for step in steps {
         client.batch_execute("BEGIN").await.unwrap();
         if let Err(e) = client.batch_execute(&step.sql).await {
             client.batch_execute("ROLLBACK").await.unwrap();
@@ -311,11 +329,5 @@ async fn locks_as_declared(current_sql: &str, rows: &[String], plan: &Plan) {
             .unwrap();
         }
     }
-    drop(client);
-    db.drop_now().await.unwrap();
-    assert!(
-        wrong.is_empty(),
-        "steps take stronger locks than they declare:\n{}",
-        wrong.join("\n")
-    );
+    wrong
 }

@@ -219,16 +219,9 @@ async fn a_forged_renamed_state_is_caught_after_the_renames_and_nothing_is_kept(
         "the forged plan is meant to look lossless: {:?}",
         steps.steps
     );
-    head.steps = steps
-        .steps
-        .iter()
-        .map(|s| PlannedStep::from_step(s, &StepTimeouts::default()))
-        .collect();
-    head.revert = steps
-        .revert
-        .iter()
-        .map(|s| PlannedStep::from_step(s, &StepTimeouts::default()))
-        .collect();
+    head.steps = PlannedStep::ordered(&steps.steps, &steps.edges, &StepTimeouts::default());
+    head.revert =
+        PlannedStep::ordered(&steps.revert, &steps.revert_edges, &StepTimeouts::default());
     head.renamed = Some(TargetState::encode(
         &Renaming {
             renames: forged.renames.clone(),

@@ -278,3 +278,79 @@ async fn recorded_dependencies_are_the_planners_even_around_hand_written_steps()
     let out = p.expect(2, &["check"]);
     assert!(out.contains("only the planner's dependencies"), "{out}");
 }
+
+/// Rewrites plan `id` as an older planner wrote it, and the sum with it.
+fn as_planner(
+    plans: &std::path::Path,
+    id: &str,
+    edit: impl FnOnce(&mut strata::planfile::PlanHead),
+) {
+    let chain = load_dir(plans).unwrap();
+    let (path, plan) = &chain.plans[id];
+    let mut head = plan.head.clone();
+    edit(&mut head);
+    std::fs::write(path, PlanFile::render(&head)).unwrap();
+    let chain = load_dir(plans).unwrap();
+    chain.write_sum(&chain.linear().unwrap()).unwrap();
+}
+
+#[tokio::test]
+async fn plans_of_planner_2_still_verify_where_the_hazard_rules_differ() {
+    use strata::plan::Hazard;
+    let p = Project::new().await;
+    p.schema(
+        "a.sql",
+        "CREATE DOMAIN code AS text;\nCREATE TABLE t (id int PRIMARY KEY, c code);",
+    );
+    p.plan("t");
+    p.expect(0, &["apply"]);
+    p.schema(
+        "a.sql",
+        "CREATE DOMAIN code AS text CONSTRAINT code_short CHECK (length(VALUE) < 10);\n\
+         CREATE TABLE t (id int PRIMARY KEY, c code);",
+    );
+    p.plan("short codes");
+    let id = p.head();
+    let plans = p.path("plans");
+    let head = load_dir(&plans).unwrap().plans[&id].1.head.clone();
+    let validate = head
+        .steps
+        .iter()
+        .position(|s| s.summary.starts_with("validate a check of domain"))
+        .unwrap_or_else(|| panic!("{:#?}", head.steps));
+    // Planner 3 finds what PostgreSQL does: SHARE on t while every value is checked.
+    assert_eq!(head.steps[validate].lock, Some(strata::plan::Lock::Share));
+    assert!(head.steps[validate].hazards.contains(&Hazard::BlockingLock));
+    assert!(head.steps[validate].rerunnable);
+    // The chain as planner 2 wrote it: no lock, no rerunnable, no blocking-lock there.
+    let planner_2 = |head: &mut strata::planfile::PlanHead| {
+        head.planner = 2;
+        for step in head.steps.iter_mut().chain(head.revert.iter_mut()) {
+            step.lock = None;
+            step.rerunnable = false;
+            step.after.clear();
+        }
+    };
+    let first = head.parent.clone().unwrap();
+    as_planner(&plans, &first, planner_2);
+    as_planner(&plans, &id, |head| {
+        planner_2(head);
+        head.steps[validate]
+            .hazards
+            .retain(|h| *h != Hazard::BlockingLock);
+    });
+    p.expect(0, &["check"]);
+    // A planner-2 plan that records a lock claims what its planner never wrote.
+    as_planner(&plans, &id, |head| {
+        head.steps[validate].lock = Some(strata::plan::Lock::AccessShare);
+    });
+    let out = p.expect(2, &["check"]);
+    assert!(out.contains("which its planner (2) never wrote"), "{out}");
+    // Back on planner 3, a lock edited down is refused, naming it.
+    as_planner(&plans, &id, |edited| {
+        *edited = head.clone();
+        edited.steps[validate].lock = Some(strata::plan::Lock::AccessShare);
+    });
+    let out = p.expect(2, &["check"]);
+    assert!(out.contains("it says it locks ACCESS SHARE"), "{out}");
+}
