@@ -232,7 +232,23 @@ pub async fn renaming(
     if renames.is_empty() {
         return Ok(None);
     }
-    let catalog = shadow::renamed_catalog(dev, from, &renames).await?;
+    // Cached by the state renamed and the renames (with strata's version and the
+    // PostgreSQL binaries, as every cache entry): building that state again in a shadow is
+    // what a plan that renames costs.
+    let sql = crate::ddl::join(renames.iter().map(crate::plan::rename::Rename::sql));
+    let fingerprint = from.model.fingerprint();
+    let input: [(&str, &[u8]); 2] = [
+        ("from", fingerprint.as_bytes()),
+        ("renames", sql.as_bytes()),
+    ];
+    let (catalog, _) = dev
+        .cached("renamed", &input, async {
+            Ok((
+                shadow::renamed_catalog(dev, from, &renames).await?,
+                Vec::new(),
+            ))
+        })
+        .await?;
     Ok(Some(Renaming { renames, catalog }))
 }
 

@@ -186,3 +186,64 @@ async fn a_damaged_or_foreign_entry_is_never_served() {
     .unwrap();
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), entries);
 }
+
+#[tokio::test]
+async fn a_renamed_state_is_built_once_then_served_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::at(dir.path().join("cache"));
+    let before = crate::harness::schema_from_sql(
+        "a.sql",
+        "CREATE TABLE people (id int PRIMARY KEY, mail text);\n\
+         CREATE VIEW mails AS SELECT mail FROM people;",
+    );
+    let after = crate::harness::schema_from_sql(
+        "a.sql",
+        "-- strata:renamed-from people\n\
+         CREATE TABLE persons (id int PRIMARY KEY, mail text);\n\
+         CREATE VIEW mails AS SELECT mail FROM persons;",
+    );
+    let plain = crate::harness::dev_server().await;
+    let from = desired_catalog(&plain, &before).await.unwrap();
+    let desired = desired_catalog(&plain, &after).await.unwrap();
+
+    let first = cached_server(&cache).await;
+    let cold = strata::workflow::renaming(&first, &after, &from, &desired)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(first.is_started());
+    drop(first);
+    let second = cached_server(&cache).await;
+    let warm = strata::workflow::renaming(&second, &after, &from, &desired)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !second.is_started(),
+        "a renamed state already built started a server"
+    );
+    assert_eq!(warm.renames, cold.renames);
+    assert_eq!(warm.catalog.to_stored(), cold.catalog.to_stored());
+    // What PostgreSQL made of the rename: the view now reads the renamed table.
+    let persons = strata::sql::QualName::new("public", "persons");
+    assert!(warm.catalog.model.tables.contains_key(&persons));
+    let view = &warm.catalog.model.views[&strata::sql::QualName::new("public", "mails")];
+    assert!(view.definition.contains("persons"), "{}", view.definition);
+    // Another rename of the same state is another entry.
+    let other = crate::harness::schema_from_sql(
+        "a.sql",
+        "-- strata:renamed-from people\n\
+         CREATE TABLE humans (id int PRIMARY KEY, mail text);\n\
+         CREATE VIEW mails AS SELECT mail FROM humans;",
+    );
+    let other_desired = desired_catalog(&plain, &other).await.unwrap();
+    let third = cached_server(&cache).await;
+    strata::workflow::renaming(&third, &other, &from, &other_desired)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        third.is_started(),
+        "another rename was served from the cache"
+    );
+}
