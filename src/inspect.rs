@@ -56,12 +56,12 @@ mod tests {
             .model
             .schemas
             .insert("app".to_owned(), Default::default());
-        let sql = to_sql(&catalog).unwrap();
-        assert_eq!(sql.matches("CREATE ROLE").count(), 1, "{sql}");
+        let script = to_sql(&catalog).unwrap();
+        assert_eq!(script.matches("CREATE ROLE").count(), 1, "{script}");
         assert!(
-            sql.contains("-- role app_reader (created by a plan when the server lacks it)\nCREATE ROLE app_reader NOLOGIN;"),
-            "{sql}"
+            script.contains("-- role app_reader (created by a plan when the server lacks it)\nCREATE ROLE app_reader NOLOGIN;"),
+            "{script}"
         );
-        assert!(sql.contains("CREATE SCHEMA app"), "{sql}");
+        assert!(script.contains("CREATE SCHEMA app"), "{script}");
     }
 }

@@ -259,7 +259,8 @@ fn mermaid_steps(steps: &[crate::planfile::PlannedStep], edges_recorded: bool) -
     for (j, step) in steps.iter().enumerate() {
         if recorded && step.custom {
             // A step written by hand runs where it stands: between its neighbours.
-            if j > 0 {
+            // (The link from a hand-written step before it is drawn by that step.)
+            if j > 0 && !steps[j - 1].custom {
                 let _ = writeln!(out, "  s{} -.-> s{j}", j - 1);
             }
             if j + 1 < steps.len() {

@@ -100,7 +100,7 @@ pub fn claims(plan: &PlanFile) -> Vec<String> {
                     plan.head.planner
                 ));
             }
-            if step.custom && !step.after.is_empty() {
+            if plan.head.planner >= 3 && step.custom && !step.after.is_empty() {
                 out.push(format!(
                     "{kind} {} ({}) is written by hand but lists `after`: only the planner's \
                      dependencies are recorded there (a hand-written step runs where it stands)",
@@ -304,7 +304,13 @@ fn compare_steps(
             rank[i] = planned;
         }
     }
-    let recorded_after = planner >= 3 || recorded.iter().any(|s| !s.after.is_empty());
+    // Planner 2 numbered them among all steps and did not check them around steps written
+    // by hand: its plans are held to that.
+    let recorded_after = if planner >= 3 {
+        true
+    } else {
+        recorded.iter().any(|s| !s.after.is_empty()) && !recorded.iter().any(|s| s.custom)
+    };
     if recorded_after {
         for (k, r) in at.iter().enumerate() {
             let Some(r) = *r else { continue };

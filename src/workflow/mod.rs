@@ -235,12 +235,12 @@ pub async fn renaming(
     // Cached by the state renamed and the renames (with strata's version and the
     // PostgreSQL binaries, as every cache entry): building that state again in a shadow is
     // what a plan that renames costs.
+    // The whole stored state, not its fingerprint: what the fingerprint leaves out (the
+    // columns' physical order, the inherited columns a table also declares) shapes the
+    // renamed state too.
     let sql = crate::ddl::join(renames.iter().map(crate::plan::rename::Rename::sql));
-    let fingerprint = from.model.fingerprint();
-    let input: [(&str, &[u8]); 2] = [
-        ("from", fingerprint.as_bytes()),
-        ("renames", sql.as_bytes()),
-    ];
+    let stored = from.to_stored().to_string();
+    let input: [(&str, &[u8]); 2] = [("from", stored.as_bytes()), ("renames", sql.as_bytes())];
     let (catalog, _) = dev
         .cached("renamed", &input, async {
             Ok((
