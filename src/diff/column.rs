@@ -313,12 +313,17 @@ fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Colum
     }
     let meta = column_decorations(table, name, new, Some(old));
     if !meta.is_empty() {
-        // `COMMENT ON` takes SHARE UPDATE EXCLUSIVE; `GRANT` and `REVOKE` no table lock.
+        // `COMMENT ON` takes SHARE UPDATE EXCLUSIVE; a column's `GRANT` and `REVOKE` take
+        // ACCESS SHARE on its table from PostgreSQL 18 (none before).
         let step = Step::new(
             format!("change comment or privileges of {table}.{col}"),
             ddl::join(meta),
         )
-        .locks((old.comment != new.comment).then_some(Lock::ShareUpdateExclusive));
+        .locks(Some(if old.comment != new.comment {
+            Lock::ShareUpdateExclusive
+        } else {
+            Lock::AccessShare
+        }));
         nodes.push(Differ::node(id, Action::Alter, step));
     }
     for node in nodes {
