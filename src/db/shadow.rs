@@ -11,7 +11,7 @@ use tokio_postgres::error::SqlState;
 
 use super::DbUrl;
 use super::embedded::Cluster;
-pub use super::load::{Loading, load, load_as};
+pub use super::load::{Loaded, Loading, load, load_as};
 use crate::cache::{Cache, Key};
 use crate::error::{Error, Result, describe_pg_error};
 use crate::source::Schema;
@@ -609,25 +609,69 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     Ok(catalog)
 }
 
+/// How many connections load a desired state: tables, indexes and triggers run that
+/// many at a time (the server does the work, one process per connection).
+const LOAD_CONNECTIONS: usize = 4;
+
+/// Loads `schema` into `shadow` over `connections` connections of the loader role (as
+/// many as the machine has cores, at most that many; fewer if the server refuses more).
+async fn load_shadow(
+    dev: &DevServer,
+    shadow: &ShadowDb,
+    schema: &Schema,
+    connections: usize,
+) -> Result<Loaded> {
+    let client = shadow.connect().await?;
+    let admin = shadow.admin_url().connect().await?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut helpers = Vec::new();
+    for _ in 1..connections.min(cores.max(2)) {
+        match shadow.connect().await {
+            Ok(helper) => helpers.push(helper),
+            Err(e) => {
+                tracing::debug!("loading over fewer connections: {e}");
+                break;
+            }
+        }
+    }
+    let loading = Loading {
+        client: &client,
+        helpers: &helpers,
+        extensions: Some((&admin, &dev.options().extensions)),
+    };
+    load_as(&loading, schema).await
+}
+
 /// [`desired_catalog`] without the cache.
 async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
     dev.prepare_roles(schema).await?;
-    let shadow = dev.create_database().await?;
+    let mut shadow = dev.create_database().await?;
+    let started = std::time::Instant::now();
+    let loaded = load_shadow(dev, &shadow, schema, LOAD_CONNECTIONS).await;
+    let loaded = match loaded {
+        Ok(loaded) if loaded.names_raced => {
+            // Names PostgreSQL generated depended on which statement ran first: loaded
+            // again one statement at a time, as the files order them.
+            tracing::debug!(
+                "generated names raced: loading {} again alone",
+                shadow.name()
+            );
+            shadow.drop_now().await?;
+            shadow = dev.create_database().await?;
+            load_shadow(dev, &shadow, schema, 1).await
+        }
+        loaded => loaded,
+    };
     let result = async {
-        let client = shadow.connect().await?;
-        let admin = shadow.admin_url().connect().await?;
-        let started = std::time::Instant::now();
-        let loading = Loading {
-            client: &client,
-            extensions: Some((&admin, &dev.options().extensions)),
-        };
-        load_as(&loading, schema).await?;
+        let loaded = loaded?;
         tracing::debug!(
-            "loaded {} statements into {} in {:.2?}",
+            "loaded {} statements into {} in {:.2?} ({} over several connections)",
             schema.statements.len(),
             shadow.name(),
-            started.elapsed()
+            started.elapsed(),
+            loaded.alongside
         );
+        let client = shadow.connect().await?;
         let started = std::time::Instant::now();
         let mut catalog = crate::catalog::introspect_url(shadow.url())
             .await

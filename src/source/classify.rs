@@ -52,6 +52,12 @@ pub struct StatementInfo {
     /// `CREATE ROLE name [[WITH] NOLOGIN]`: a role the schema declares, which plans create
     /// when the server lacks it (never run in a shadow database: roles are cluster-wide).
     pub declared_role: Option<String>,
+    /// Whether the loader may run it at the same time as the other statements of its kind
+    /// (see [`alongside`]).
+    pub alongside: bool,
+    /// Whether it names partitions or inheritance (`PARTITION`, `INHERITS`): then what
+    /// an index or trigger on one table does to others depends on the order of loading.
+    pub partitioning: bool,
 }
 
 /// The role of `CREATE ROLE name [[WITH] NOLOGIN]`, and nothing more: no password, no
@@ -185,6 +191,44 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         extension: extension(tokens),
         extension_comment: extension_comment(tokens),
         declared_role: declared_role(tokens),
+        alongside: alongside(kind, tokens),
+        partitioning: tokens.iter().any(|t| t.is("PARTITION") || t.is("INHERITS")),
+    }
+}
+
+/// Whether a statement ends up the same whichever of the other statements of its kind ran
+/// before it (those it `REFERENCES` aside, which the loader waits for): a named table's
+/// plain `CREATE TABLE`, a `CREATE INDEX`, a `CREATE TRIGGER`. Not a table that copies
+/// another (`LIKE`, taken as the other is at that moment) or merges its columns
+/// (`INHERITS`, `PARTITION OF`), nor `CREATE TABLE ... AS`. Names PostgreSQL generates
+/// can still depend on the order; the loader checks them afterwards.
+fn alongside(kind: Kind, tokens: &[Tok]) -> bool {
+    match kind {
+        Kind::Index | Kind::Trigger => true,
+        Kind::Table => {
+            let mut depth = 0i32;
+            let mut element_start = false;
+            for t in tokens {
+                match t {
+                    Tok::LParen => {
+                        depth += 1;
+                        element_start = depth == 1;
+                        continue;
+                    }
+                    Tok::RParen => depth -= 1,
+                    Tok::Comma => {
+                        element_start = depth == 1;
+                        continue;
+                    }
+                    t if element_start && t.is("LIKE") => return false,
+                    t if t.is("INHERITS") || t.is("PARTITION") => return false,
+                    _ => {}
+                }
+                element_start = false;
+            }
+            creates(tokens).is_some() && !creates_table_as(tokens)
+        }
+        _ => false,
     }
 }
 

@@ -18,6 +18,7 @@ mod inventory;
 mod job;
 mod json_output;
 mod lifecycle;
+mod loading;
 mod project;
 mod rebuild;
 mod renames;
