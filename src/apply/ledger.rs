@@ -89,6 +89,15 @@ pub struct Row {
 }
 
 impl Row {
+    /// The plan's id, with its state unless it is applied: `p3` or `p3 (failed)`.
+    pub fn label(&self) -> String {
+        if self.is_applied() {
+            self.plan_id.clone()
+        } else {
+            format!("{} ({})", self.plan_id, self.state)
+        }
+    }
+
     pub fn is_applied(&self) -> bool {
         self.state == "applied"
     }

@@ -138,16 +138,7 @@ pub fn position(chain: &[&PlanFile], rows: &[ledger::Row]) -> Result<Position> {
 
 /// The message for plans the database has and the directory does not.
 pub fn orphans_message(orphans: &[ledger::Row]) -> String {
-    let ids: Vec<String> = orphans
-        .iter()
-        .map(|r| {
-            if r.is_applied() {
-                r.plan_id.clone()
-            } else {
-                format!("{} ({})", r.plan_id, r.state)
-            }
-        })
-        .collect();
+    let ids: Vec<String> = orphans.iter().map(ledger::Row::label).collect();
     format!(
         "the database has {} applied that the plans directory does not have: {}. If {} \
          replaced (by `strata rebase` or `strata discard`), run `strata revert` to take {} \

@@ -8,6 +8,7 @@
 mod kinds;
 mod object;
 pub mod report;
+mod stored;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -22,6 +23,7 @@ pub use kinds::{
     ForeignTable, Operator, Publication, Statistics,
 };
 pub use object::{Dep, ObjectId, normalise_deps};
+pub use stored::StoredCatalog;
 
 /// Everything strata manages in one database.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,140 +172,9 @@ pub struct Catalog {
     pub casts: BTreeSet<(String, String)>,
 }
 
-/// What [`Catalog::to_stored`] writes, as read back.
-#[derive(Deserialize)]
-pub struct StoredCatalog {
-    model: Model,
-    deps: BTreeSet<Dep>,
-    server_version: u32,
-    #[serde(default)]
-    column_order: BTreeMap<QualName, Vec<String>>,
-    #[serde(default)]
-    constraint_keys: BTreeMap<String, KeyDetail>,
-    #[serde(default)]
-    index_keys: BTreeMap<QualName, KeyDetail>,
-    #[serde(default)]
-    casts: BTreeSet<(String, String)>,
-    #[serde(default)]
-    conversions: BTreeMap<String, String>,
-    #[serde(default)]
-    merged: BTreeMap<QualName, BTreeMap<String, String>>,
-}
-
 impl Catalog {
     pub fn major_version(&self) -> u32 {
         self.server_version / 10_000
-    }
-
-    /// The catalog as JSON that [`Catalog::from_stored`] reads back (with column order and
-    /// key details, which the model's own serialisation leaves out), to keep in the ledger
-    /// and in plan files.
-    pub fn to_stored(&self) -> serde_json::Value {
-        let order: BTreeMap<&QualName, &Vec<String>> = self
-            .model
-            .tables
-            .iter()
-            .map(|(name, t)| (name, &t.column_order.0))
-            .collect();
-        let constraints: BTreeMap<String, &KeyDetail> = self
-            .model
-            .tables
-            .iter()
-            .flat_map(|(t, table)| {
-                table
-                    .constraints
-                    .iter()
-                    .filter(|(_, c)| c.detail.0 != KeyDetail::default())
-                    .map(move |(n, c)| (format!("{t} {n}"), &c.detail.0))
-            })
-            .collect();
-        let indexes: BTreeMap<&QualName, &KeyDetail> = self
-            .model
-            .indexes
-            .iter()
-            .filter(|(_, i)| i.detail.0 != KeyDetail::default())
-            .map(|(n, i)| (n, &i.detail.0))
-            .collect();
-        let merged: BTreeMap<&QualName, &BTreeMap<String, String>> = self
-            .model
-            .tables
-            .iter()
-            .filter(|(_, t)| !t.merged.0.is_empty())
-            .map(|(name, t)| (name, &t.merged.0))
-            .collect();
-        let conversions: BTreeMap<String, &String> = self
-            .model
-            .tables
-            .iter()
-            .flat_map(|(t, table)| {
-                table.columns.iter().filter_map(move |(c, column)| {
-                    column.using.0.as_ref().map(|u| (format!("{t} {c}"), u))
-                })
-            })
-            .collect();
-        serde_json::json!({
-            "model": self.model,
-            "deps": self.deps,
-            "server_version": self.server_version,
-            "column_order": order,
-            "constraint_keys": constraints,
-            "index_keys": indexes,
-            "casts": self.casts,
-            "conversions": conversions,
-            "merged": merged,
-        })
-    }
-
-    /// Reads what [`Catalog::to_stored`] wrote.
-    pub fn from_stored(value: &serde_json::Value) -> Option<Self> {
-        Self::from_stored_value(value.clone())
-    }
-
-    /// [`Catalog::from_stored`], taking the value (no copy of a large catalog).
-    pub fn from_stored_value(value: serde_json::Value) -> Option<Self> {
-        serde_json::from_value::<StoredCatalog>(value)
-            .ok()
-            .map(Self::from_stored_parts)
-    }
-
-    /// A catalog from what [`Catalog::to_stored`] wrote, already deserialised (straight
-    /// from bytes, without a `serde_json::Value` in between).
-    pub fn from_stored_parts(stored: StoredCatalog) -> Self {
-        let mut model = stored.model;
-        for (name, order) in stored.column_order {
-            if let Some(table) = model.tables.get_mut(&name) {
-                table.column_order.0 = order;
-            }
-        }
-        for (name, merged) in stored.merged {
-            if let Some(table) = model.tables.get_mut(&name) {
-                table.merged.0 = merged;
-            }
-        }
-        for (name, table) in &mut model.tables {
-            let prefix = format!("{name} ");
-            for (c, constraint) in &mut table.constraints {
-                if let Some(detail) = stored.constraint_keys.get(&format!("{prefix}{c}")) {
-                    constraint.detail.0 = detail.clone();
-                }
-            }
-            for (c, column) in &mut table.columns {
-                if let Some(using) = stored.conversions.get(&format!("{prefix}{c}")) {
-                    column.using.0 = Some(using.clone());
-                }
-            }
-        }
-        for (name, detail) in stored.index_keys {
-            if let Some(index) = model.indexes.get_mut(&name) {
-                index.detail.0 = detail;
-            }
-        }
-        Self {
-            model,
-            deps: stored.deps,
-            server_version: stored.server_version,
-            casts: stored.casts,
-        }
     }
 }
 

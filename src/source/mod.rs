@@ -7,6 +7,7 @@
 //! PostgreSQL with a warning; the shadow database is the final judge.
 
 mod classify;
+mod refuse;
 mod rename;
 mod split;
 
@@ -184,11 +185,11 @@ impl Schema {
                             message,
                         };
                         let info = classify::classify(&piece.tokens);
-                        if let Some(reason) = classify::rejection(&piece.tokens, &info) {
+                        if let Some(reason) = refuse::rejection(&piece.tokens, &info) {
                             // Only the statement's first words are shown (never its text,
                             // which may hold a password), and only when it is SQL: a file
                             // that is not (a secret read by mistake) is never echoed.
-                            if classify::is_sql_command(&info) {
+                            if refuse::is_sql_command(&info) {
                                 problems.push(problem(format!("{reason}: {} ...", info.leading)));
                             } else {
                                 problems.push(problem(reason));

@@ -66,13 +66,7 @@ pub async fn status(chain: &Chain, url: &DbUrl) -> Result<Status> {
         not_in_directory: at
             .orphans
             .iter()
-            .map(|r| {
-                if r.is_applied() {
-                    r.plan_id.clone()
-                } else {
-                    format!("{} ({})", r.plan_id, r.state)
-                }
-            })
+            .map(crate::apply::ledger::Row::label)
             .collect(),
         unmanaged: false,
         drift: false,
