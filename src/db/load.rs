@@ -153,38 +153,36 @@ enum StatementError {
 pub struct Loaded {
     /// Statements that ran at the same time as others, over [`Loading::helpers`].
     pub alongside: usize,
-    /// Two objects loaded at the same time asked PostgreSQL for the same generated name
-    /// (`t_a_b_check` for `t (a_b)` and `t_a (b)`): which got the plain name, or whether
-    /// both did, depended on timing. The database must be loaded again one statement at a
-    /// time for the names a plain load gives.
-    pub names_raced: bool,
+    /// The load stopped: what ran at the same time may differ from a load one statement
+    /// at a time. A statement of a group failed for a reason other than something missing
+    /// that it needs (two indexes given the same name, a lock or catalog row fought
+    /// over), or PostgreSQL numbered a name it generated (`t_a_b_idx1`: which of two
+    /// indexes got the plain name depended on timing). The database must be dropped and
+    /// loaded again without helpers.
+    pub again_alone: bool,
 }
 
 /// Loads a desired state with [`Loading`]'s connections (see [`load`]).
 ///
-/// With helpers, the first pass runs each group of statements of a kind that may run at
-/// the same time (see `StatementInfo::alongside`; never when the schema names partitions
-/// or inheritance) over all the connections, a table only after the tables it
-/// `REFERENCES`. A statement of such a group that fails for any reason is tried again
-/// alone in the next pass, so that what a race between them caused (a deadlock, a
-/// catalog row updated twice) is not reported. Names PostgreSQL generates are then
-/// checked ([`Loaded::names_raced`]).
+/// With helpers, the first pass runs each group of indexes, and each group of triggers
+/// (see `StatementInfo::alongside`; not when the schema has partitions or inheritance,
+/// nor triggers written twice), over all the connections. Nothing in such a group needs
+/// another of it, so each statement ends up as it would one at a time, with one
+/// exception that is checked ([`Loaded::again_alone`]): the names PostgreSQL generates.
+/// A statement of a group that fails because something it needs is missing would have
+/// failed alone too, and is tried again in the next pass as it would have been.
 pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
     let mut pending: Vec<&Statement> = load_order(schema.statements.iter().collect());
     let together =
         !loading.helpers.is_empty() && !schema.statements.iter().any(|s| s.info.partitioning);
     let mut loaded = Loaded::default();
-    // What to try again in the next pass, with its error (none for a statement of a group
-    // run together: it is always tried again alone).
-    let mut failures: Vec<(&Statement, Option<tokio_postgres::Error>)>;
+    let mut failures: Vec<(&Statement, tokio_postgres::Error)>;
     let mut hard: Vec<Problem> = Vec::new();
     let mut pass = 0;
     loop {
         pass += 1;
         failures = Vec::new();
         let mut progress = false;
-        // Failed in a group run together: tried alone in the next pass whatever the error.
-        let mut retry_alone = false;
         let mut start = 0;
         while start < pending.len() {
             let kind = pending[start].info.kind;
@@ -196,18 +194,20 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
             let group = &pending[start..end];
             start = end;
             let started = std::time::Instant::now();
-            if together && pass == 1 && group.len() > 1 && group.iter().all(|s| s.info.alongside) {
-                let (succeeded, failed) = run_together(loading, schema, group).await?;
+            if together && pass == 1 && may_run_together(group) {
+                let Some((succeeded, failed)) = run_together(loading, schema, group).await? else {
+                    loaded.again_alone = true;
+                    return Ok(loaded);
+                };
                 loaded.alongside += group.len();
                 progress |= succeeded;
-                retry_alone |= !failed.is_empty();
-                failures.extend(failed.into_iter().map(|s| (s, None)));
+                failures.extend(failed);
             } else {
                 for &statement in group {
                     match run_alone(loading, schema, statement).await? {
                         Ok(()) => progress = true,
                         Err(Failure::Problem(problem)) => hard.push(problem),
-                        Err(Failure::Undefined(e)) => failures.push((statement, Some(e))),
+                        Err(Failure::Undefined(e)) => failures.push((statement, e)),
                     }
                 }
             }
@@ -219,26 +219,34 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
             );
         }
         tracing::debug!("load pass {pass}: {} statement(s) to retry", failures.len());
-        if failures.is_empty() || !(progress || retry_alone) {
+        if failures.is_empty() || !progress {
             break;
         }
         pending = failures.into_iter().map(|(s, _)| s).collect();
     }
-    hard.extend(
-        failures
-            .iter()
-            .filter_map(|(s, e)| Some(problem(schema, s, e.as_ref()?))),
-    );
+    hard.extend(failures.iter().map(|(s, e)| problem(schema, s, e)));
     if !hard.is_empty() {
         hard.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         return Err(Error::Schema(hard));
     }
     if loaded.alongside > 0 {
-        loaded.names_raced = names_raced(loading.client)
+        loaded.again_alone = names_numbered(loading.client)
             .await
             .map_err(|e| Error::database("checking the names of the shadow database", &e))?;
     }
     Ok(loaded)
+}
+
+/// Whether a group of statements of one kind may run at the same time: more than one,
+/// each may, and no trigger written twice.
+fn may_run_together(group: &[&Statement]) -> bool {
+    let mut triggers = std::collections::BTreeSet::new();
+    group.len() > 1
+        && group.iter().all(|s| s.info.alongside)
+        && group
+            .iter()
+            .filter_map(|s| s.info.trigger.as_ref())
+            .all(|t| triggers.insert(t))
 }
 
 /// How a statement failed: reported, or to be tried again after the others.
@@ -302,85 +310,66 @@ async fn run_limited(
     }
 }
 
-/// Who runs what in a group run together.
-#[derive(Default)]
-struct Schedule {
-    /// Statements (indexes into the group) whose references are all done, earliest first.
-    ready: std::collections::BTreeSet<usize>,
-    /// How many statements of the group each one waits for.
-    waits_for: Vec<usize>,
-    unblocks: Vec<Vec<usize>>,
-    running: usize,
-    succeeded: bool,
-    /// Statements that failed, to be tried again alone (the error does not matter: it
-    /// may be a race with another connection).
-    failed: Vec<usize>,
-    stopped: Option<Error>,
-}
+/// What a group run together did: whether any statement succeeded, and those that
+/// failed for want of something they need (in the group's order); `None` when one failed
+/// otherwise (see [`Loaded::again_alone`]).
+type Together<'s> = Option<(bool, Vec<(&'s Statement, tokio_postgres::Error)>)>;
 
 /// Runs a group of statements over all of `loading`'s connections, each connection taking
-/// the earliest ready statement; a table is ready when the tables of the group it
-/// `REFERENCES` are done. Returns whether any succeeded, and those that failed (in the
-/// group's order), to be tried again alone.
+/// the next statement.
 async fn run_together<'s>(
     loading: &Loading<'_>,
     schema: &Schema,
     group: &[&'s Statement],
-) -> Result<(bool, Vec<&'s Statement>)> {
-    let created: std::collections::BTreeMap<&crate::sql::QualName, usize> = group
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| match &s.info.creates {
-            Some(("relation", _, name)) => Some((name, i)),
-            _ => None,
-        })
-        .collect();
-    let mut schedule = Schedule {
-        waits_for: vec![0; group.len()],
-        unblocks: vec![Vec::new(); group.len()],
-        ..Schedule::default()
-    };
-    for (i, s) in group.iter().enumerate() {
-        for target in &s.info.references {
-            if let Some(&j) = created.get(target)
-                && j != i
-            {
-                schedule.waits_for[i] += 1;
-                schedule.unblocks[j].push(i);
-            }
-        }
-    }
-    schedule.ready = (0..group.len())
-        .filter(|&i| schedule.waits_for[i] == 0)
-        .collect();
-    let schedule = std::cell::RefCell::new(schedule);
-    let done = tokio::sync::Notify::new();
+) -> Result<Together<'s>> {
+    let schedule = std::cell::RefCell::new(Schedule::default());
     futures_util::future::join_all(
         std::iter::once(loading.client)
             .chain(loading.helpers)
-            .map(|client| work(loading, schema, group, &schedule, &done, client)),
+            .map(|client| work(loading, schema, group, &schedule, client)),
     )
     .await;
     let mut schedule = schedule.into_inner();
     if let Some(e) = schedule.stopped {
         return Err(e);
     }
-    // Statements still waiting (references in a cycle) are tried again alone too.
-    schedule
-        .failed
-        .extend((0..group.len()).filter(|&i| schedule.waits_for[i] > 0));
-    schedule.failed.sort_unstable();
     tracing::debug!(
-        "{} {:?} statement(s) over {} connections, {} to try again alone",
+        "{} {:?} statement(s) over {} connections, {} to try again{}",
         group.len(),
         group[0].info.kind,
         1 + loading.helpers.len(),
-        schedule.failed.len()
+        schedule.failed.len(),
+        if schedule.unsettled {
+            ", one failed otherwise"
+        } else {
+            ""
+        }
     );
-    Ok((
+    if schedule.unsettled {
+        return Ok(None);
+    }
+    schedule.failed.sort_by_key(|(i, _)| *i);
+    Ok(Some((
         schedule.succeeded,
-        schedule.failed.into_iter().map(|i| group[i]).collect(),
-    ))
+        schedule
+            .failed
+            .into_iter()
+            .map(|(i, e)| (group[i], e))
+            .collect(),
+    )))
+}
+
+/// The state of a group run together.
+#[derive(Default)]
+struct Schedule {
+    /// The next statement of the group to run.
+    next: usize,
+    succeeded: bool,
+    /// Statements that failed for want of something they need.
+    failed: Vec<(usize, tokio_postgres::Error)>,
+    /// A statement failed otherwise: the rest of the group is not run.
+    unsettled: bool,
+    stopped: Option<Error>,
 }
 
 /// One connection's share of [`run_together`].
@@ -389,82 +378,41 @@ async fn work(
     schema: &Schema,
     group: &[&Statement],
     schedule: &std::cell::RefCell<Schedule>,
-    done: &tokio::sync::Notify,
     client: &Client,
 ) {
     loop {
-        // Created before looking, so that a statement finishing in between
-        // still wakes this connection.
-        let finished = done.notified();
-        let next = {
+        let i = {
             let mut s = schedule.borrow_mut();
-            if s.stopped.is_some() {
+            if s.stopped.is_some() || s.unsettled || s.next == group.len() {
                 return;
             }
-            let next = s.ready.pop_first();
-            if next.is_none() && s.running == 0 {
-                return;
-            }
-            s.running += usize::from(next.is_some());
-            next
-        };
-        let Some(i) = next else {
-            finished.await;
-            continue;
+            s.next += 1;
+            s.next - 1
         };
         let ran = run_limited(loading, client, schema, group[i]).await;
         let mut s = schedule.borrow_mut();
-        s.running -= 1;
         match ran {
             Ok(Ok(())) => s.succeeded = true,
-            Ok(Err(StatementError::Server(_))) => s.failed.push(i),
-            // Tables, indexes and triggers are never refused; the limit and a
-            // broken connection stop the load.
-            Ok(Err(StatementError::Refused(message))) => {
-                s.stopped = Some(Error::Schema(vec![schema.problem_at(group[i], 0, message)]))
+            Ok(Err(StatementError::Server(e))) if e.code().is_some_and(is_undefined_object) => {
+                s.failed.push((i, e))
             }
+            Ok(Err(_)) => s.unsettled = true,
             Err(e) => s.stopped = Some(e),
         }
-        // A statement that waited for a failed one fails too, and is tried again
-        // alone after it.
-        for k in std::mem::take(&mut s.unblocks[i]) {
-            s.waits_for[k] -= 1;
-            if s.waits_for[k] == 0 {
-                s.ready.insert(k);
-            }
-        }
-        drop(s);
-        done.notify_waiters();
     }
 }
 
-/// Whether two objects of the database asked for the same name PostgreSQL generates
-/// (`<table>_<columns>_<label>`): one then carries the name with a number added, or, for
-/// constraints that need no index, both carry it. Either way the names depend on which
-/// ran first. Without such a pair, each generated name is the one a load in any order
-/// gives.
-async fn names_raced(client: &Client) -> std::result::Result<bool, tokio_postgres::Error> {
-    const LABELS: &str = "(pkey|key|idx|excl|check|fkey|seq|not_null)";
+/// Whether PostgreSQL numbered an index name it generated (`<table>_<columns>_idx1`,
+/// also `key`, `pkey`, `excl`): the plain name was taken when the index was made, and
+/// with indexes made at the same time, which one got it depended on timing. (Generated
+/// names cut to 63 bytes lose characters to make room for the number, so the plain name
+/// is not looked for: any numbered one counts, even one a load in file order gives.)
+async fn names_numbered(client: &Client) -> std::result::Result<bool, tokio_postgres::Error> {
     let row = client
         .query_one(
-            &format!(
-                "WITH names AS ( \
-                   SELECT relnamespace AS ns, relname::text AS name FROM pg_class \
-                   UNION ALL \
-                   SELECT connamespace, conname::text FROM pg_constraint) \
-                 SELECT EXISTS ( \
-                   SELECT FROM names a JOIN names b ON b.ns = a.ns \
-                    AND b.name = regexp_replace(a.name, '[0-9]+$', '') \
-                   WHERE a.name ~ '_{LABELS}[0-9]+$' \
-                     AND a.ns NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace)) \
-                 OR EXISTS ( \
-                   SELECT FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
-                   WHERE c.conname ~ '_{LABELS}$' \
-                   GROUP BY c.connamespace, c.conname \
-                   HAVING count(*) > 1 \
-                      AND bool_or(left(c.conname, least(length(r.relname), 20)) \
-                                  = left(r.relname, 20)))"
-            ),
+            "SELECT EXISTS (SELECT FROM pg_class \
+             WHERE relkind IN ('i', 'I') AND relname ~ '_(idx|key|pkey|excl)[0-9]+$' \
+               AND relnamespace NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace))",
             &[],
         )
         .await?;

@@ -609,12 +609,12 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     Ok(catalog)
 }
 
-/// How many connections load a desired state: tables, indexes and triggers run that
-/// many at a time (the server does the work, one process per connection).
+/// At most how many connections load a desired state: indexes and triggers run that many
+/// at a time (the server does the work, one process per connection).
 const LOAD_CONNECTIONS: usize = 4;
 
-/// Loads `schema` into `shadow` over `connections` connections of the loader role (as
-/// many as the machine has cores, at most that many; fewer if the server refuses more).
+/// Loads `schema` into `shadow` over up to `connections` connections of the loader role
+/// (no more than the machine has cores; fewer if the server refuses more).
 async fn load_shadow(
     dev: &DevServer,
     shadow: &ShadowDb,
@@ -625,7 +625,7 @@ async fn load_shadow(
     let admin = shadow.admin_url().connect().await?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let mut helpers = Vec::new();
-    for _ in 1..connections.min(cores.max(2)) {
+    for _ in 1..connections.min(cores) {
         match shadow.connect().await {
             Ok(helper) => helpers.push(helper),
             Err(e) => {
@@ -649,13 +649,10 @@ async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate:
     let started = std::time::Instant::now();
     let loaded = load_shadow(dev, &shadow, schema, LOAD_CONNECTIONS).await;
     let loaded = match loaded {
-        Ok(loaded) if loaded.names_raced => {
-            // Names PostgreSQL generated depended on which statement ran first: loaded
-            // again one statement at a time, as the files order them.
-            tracing::debug!(
-                "generated names raced: loading {} again alone",
-                shadow.name()
-            );
+        Ok(loaded) if loaded.again_alone => {
+            // What ran at the same time may differ from a load one statement at a time:
+            // loaded again so, as the files order them.
+            tracing::debug!("loading {} again one statement at a time", shadow.name());
             shadow.drop_now().await?;
             shadow = dev.create_database().await?;
             load_shadow(dev, &shadow, schema, 1).await

@@ -55,8 +55,12 @@ pub struct StatementInfo {
     /// Whether the loader may run it at the same time as the other statements of its kind
     /// (see [`alongside`]).
     pub alongside: bool,
-    /// Whether it names partitions or inheritance (`PARTITION`, `INHERITS`): then what
-    /// an index or trigger on one table does to others depends on the order of loading.
+    /// The table and name of a `CREATE TRIGGER`: two statements for the same trigger
+    /// keep their order (the later one replaces the first, or fails).
+    pub trigger: Option<(QualName, String)>,
+    /// Whether it is a table statement about partitions or inheritance (`PARTITION`,
+    /// `INHERITS`, `INHERIT`): then an index or trigger on one table reaches others,
+    /// and what it does depends on the order of loading.
     pub partitioning: bool,
 }
 
@@ -192,42 +196,36 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
         extension_comment: extension_comment(tokens),
         declared_role: declared_role(tokens),
         alongside: alongside(kind, tokens),
-        partitioning: tokens.iter().any(|t| t.is("PARTITION") || t.is("INHERITS")),
+        trigger: (kind == Kind::Trigger).then(|| trigger(tokens)).flatten(),
+        partitioning: matches!(kind, Kind::Table | Kind::AlterTable)
+            && tokens
+                .iter()
+                .any(|t| t.is("PARTITION") || t.is("INHERITS") || t.is("INHERIT")),
     }
 }
 
+/// `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name ... ON table`: the table and the name.
+fn trigger(tokens: &[Tok]) -> Option<(QualName, String)> {
+    let at = tokens.iter().position(|t| t.is("TRIGGER"))?;
+    let Tok::Word { name, .. } = tokens.get(at + 1)? else {
+        return None;
+    };
+    let on = at + 2 + tokens[at + 2..].iter().position(|t| t.is("ON"))?;
+    let (table, _) = name_at(tokens, on + 1)?;
+    Some((qualify(table, "public")?, name.clone()))
+}
+
 /// Whether a statement ends up the same whichever of the other statements of its kind ran
-/// before it (those it `REFERENCES` aside, which the loader waits for): a named table's
-/// plain `CREATE TABLE`, a `CREATE INDEX`, a `CREATE TRIGGER`. Not a table that copies
-/// another (`LIKE`, taken as the other is at that moment) or merges its columns
-/// (`INHERITS`, `PARTITION OF`), nor `CREATE TABLE ... AS`. Names PostgreSQL generates
-/// can still depend on the order; the loader checks them afterwards.
+/// before it: `CREATE INDEX` and `CREATE TRIGGER` create nothing another of their kind
+/// uses. (Tables can: a column of another table's row type, a default on its sequence,
+/// and one loaded later than in file order misses what the statements between would
+/// have done to it, a `GRANT ... ON ALL TABLES` say.) A trigger whose table the
+/// statement does not name plainly keeps its order. Names PostgreSQL generates for
+/// indexes can still depend on the order; the loader checks them afterwards.
 fn alongside(kind: Kind, tokens: &[Tok]) -> bool {
     match kind {
-        Kind::Index | Kind::Trigger => true,
-        Kind::Table => {
-            let mut depth = 0i32;
-            let mut element_start = false;
-            for t in tokens {
-                match t {
-                    Tok::LParen => {
-                        depth += 1;
-                        element_start = depth == 1;
-                        continue;
-                    }
-                    Tok::RParen => depth -= 1,
-                    Tok::Comma => {
-                        element_start = depth == 1;
-                        continue;
-                    }
-                    t if element_start && t.is("LIKE") => return false,
-                    t if t.is("INHERITS") || t.is("PARTITION") => return false,
-                    _ => {}
-                }
-                element_start = false;
-            }
-            creates(tokens).is_some() && !creates_table_as(tokens)
-        }
+        Kind::Index => true,
+        Kind::Trigger => trigger(tokens).is_some(),
         _ => false,
     }
 }

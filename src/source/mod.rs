@@ -759,6 +759,33 @@ mod tests {
     }
 
     #[test]
+    fn what_the_loader_may_run_at_the_same_time() {
+        let s = schema(&[(
+            "l.sql",
+            "CREATE TABLE p (id int) PARTITION BY RANGE (id);\n\
+             CREATE INDEX ON t (a);\n\
+             CREATE OR REPLACE TRIGGER trg BEFORE UPDATE OF a, b ON app.\"T\" \
+             FOR EACH ROW EXECUTE FUNCTION f();\n\
+             CREATE TABLE t (a int);\n\
+             CREATE VIEW v AS SELECT rank() OVER (PARTITION BY a) FROM t;\n",
+        )])
+        .unwrap();
+        let info: Vec<_> = s.statements.iter().map(|s| &s.info).collect();
+        assert_eq!(
+            info.iter().map(|i| i.alongside).collect::<Vec<_>>(),
+            [false, true, true, false, false]
+        );
+        assert_eq!(
+            info.iter().map(|i| i.partitioning).collect::<Vec<_>>(),
+            [true, false, false, false, false]
+        );
+        assert_eq!(
+            info[2].trigger,
+            Some((crate::sql::QualName::new("app", "T"), "trg".to_owned()))
+        );
+    }
+
+    #[test]
     fn position_counts_characters() {
         let f = SourceFile::new("u.sql", "-- ü\nSELECT 1;");
         assert_eq!(f.position(0), (1, 1));
