@@ -6,7 +6,7 @@ use tokio_postgres::Client;
 use tokio_postgres::error::{ErrorPosition, SqlState};
 
 use crate::error::{Error, Result, describe_pg_error};
-use crate::source::{Problem, Schema, Statement};
+use crate::source::{Kind, Problem, Schema, Statement};
 use crate::sql::Ident;
 
 /// SQLSTATEs that mean "something this statement needs is not there yet": the statement is
@@ -47,7 +47,7 @@ pub async fn load(client: &Client, schema: &Schema) -> Result<()> {
 pub struct Loading<'a> {
     pub client: &'a Client,
     /// More connections of `client`'s role to the same database: the statements of a kind
-    /// that may run at the same time (tables, indexes, triggers) are spread over them and
+    /// that may run at the same time (indexes, triggers) are spread over them and
     /// `client`. Empty: one statement at a time.
     pub helpers: &'a [Client],
     /// The administrative connection to the same database and the allowed extensions;
@@ -195,10 +195,21 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
             start = end;
             let started = std::time::Instant::now();
             if together && pass == 1 && may_run_together(group) {
+                let numbered = if kind == Kind::Index {
+                    numbered_indexes(loading.client).await?
+                } else {
+                    Default::default()
+                };
                 let Some((succeeded, failed)) = run_together(loading, schema, group).await? else {
                     loaded.again_alone = true;
                     return Ok(loaded);
                 };
+                // Checked before any later statement uses the names (renames one, clusters
+                // on one).
+                if numbered_anew(loading.client, &numbered, group).await? {
+                    loaded.again_alone = true;
+                    return Ok(loaded);
+                }
                 loaded.alongside += group.len();
                 progress |= succeeded;
                 failures.extend(failed);
@@ -226,19 +237,20 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
     }
     hard.extend(failures.iter().map(|(s, e)| problem(schema, s, e)));
     if !hard.is_empty() {
+        // The errors a load one statement at a time reports are the ones to show.
+        if loaded.alongside > 0 {
+            loaded.again_alone = true;
+            return Ok(loaded);
+        }
         hard.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         return Err(Error::Schema(hard));
-    }
-    if loaded.alongside > 0 {
-        loaded.again_alone = names_numbered(loading.client)
-            .await
-            .map_err(|e| Error::database("checking the names of the shadow database", &e))?;
     }
     Ok(loaded)
 }
 
 /// Whether a group of statements of one kind may run at the same time: more than one,
-/// each may, and no trigger written twice.
+/// each may, and no trigger written twice (for a table of the same name in any schema:
+/// an unqualified name is found through the search path).
 fn may_run_together(group: &[&Statement]) -> bool {
     let mut triggers = std::collections::BTreeSet::new();
     group.len() > 1
@@ -246,7 +258,7 @@ fn may_run_together(group: &[&Statement]) -> bool {
         && group
             .iter()
             .filter_map(|s| s.info.trigger.as_ref())
-            .all(|t| triggers.insert(t))
+            .all(|(table, name)| triggers.insert((&table.name, name)))
 }
 
 /// How a statement failed: reported, or to be tried again after the others.
@@ -402,21 +414,49 @@ async fn work(
     }
 }
 
-/// Whether PostgreSQL numbered an index name it generated (`<table>_<columns>_idx1`,
-/// also `key`, `pkey`, `excl`): the plain name was taken when the index was made, and
-/// with indexes made at the same time, which one got it depended on timing. (Generated
-/// names cut to 63 bytes lose characters to make room for the number, so the plain name
-/// is not looked for: any numbered one counts, even one a load in file order gives.)
-async fn names_numbered(client: &Client) -> std::result::Result<bool, tokio_postgres::Error> {
-    let row = client
-        .query_one(
-            "SELECT EXISTS (SELECT FROM pg_class \
-             WHERE relkind IN ('i', 'I') AND relname ~ '_(idx|key|pkey|excl)[0-9]+$' \
-               AND relnamespace NOT IN ('pg_catalog'::regnamespace, 'pg_toast'::regnamespace))",
+/// The index names in the database that end as PostgreSQL numbers a name it generated
+/// when the plain one is taken (`<table>_<columns>_idx1`, also `key`, `pkey`, `excl`).
+async fn numbered_indexes(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+    let rows = client
+        .query(
+            "SELECT relnamespace::regnamespace::text || '.' || relname FROM pg_class \
+             WHERE relkind IN ('i', 'I') AND relname ~ '_(idx|key|pkey|excl)[0-9]+$'",
             &[],
         )
-        .await?;
-    row.try_get(0)
+        .await
+        .map_err(|e| Error::database("checking the names of the shadow database", &e))?;
+    rows.iter()
+        .map(|row| row.try_get(0))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::database("checking the names of the shadow database", &e))
+}
+
+/// Whether a group of indexes run together made an index whose name PostgreSQL numbered
+/// (see [`numbered_indexes`]; names the statements give are not counted): which of two
+/// indexes asking for the same name got the plain one depended on timing. Names cut to 63
+/// bytes lose characters to make room for the number, so the plain name is not looked
+/// for: any new numbered one counts, even one a load in file order gives too.
+async fn numbered_anew(
+    client: &Client,
+    before: &std::collections::BTreeSet<String>,
+    group: &[&Statement],
+) -> Result<bool> {
+    if group.first().is_none_or(|s| s.info.kind != Kind::Index) {
+        return Ok(false);
+    }
+    let named: std::collections::BTreeSet<&str> = group
+        .iter()
+        .filter_map(|s| {
+            s.info
+                .creates
+                .as_ref()
+                .map(|(_, _, name)| name.name.as_str())
+        })
+        .collect();
+    Ok(numbered_indexes(client).await?.iter().any(|name| {
+        !before.contains(name)
+            && !named.contains(name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n))
+    }))
 }
 
 /// Statements by kind (schemas, extensions, types, ... the rest), and a table after the

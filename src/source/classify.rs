@@ -224,7 +224,8 @@ fn trigger(tokens: &[Tok]) -> Option<(QualName, String)> {
 /// indexes can still depend on the order; the loader checks them afterwards.
 fn alongside(kind: Kind, tokens: &[Tok]) -> bool {
     match kind {
-        Kind::Index => true,
+        // A concurrent build waits for every other transaction of the database.
+        Kind::Index => !tokens.iter().any(|t| t.is("CONCURRENTLY")),
         Kind::Trigger => trigger(tokens).is_some(),
         _ => false,
     }
