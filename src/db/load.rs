@@ -153,12 +153,14 @@ enum StatementError {
 pub struct Loaded {
     /// Statements that ran at the same time as others, over [`Loading::helpers`].
     pub alongside: usize,
-    /// The load stopped: what ran at the same time may differ from a load one statement
-    /// at a time. A statement of a group failed for a reason other than something missing
-    /// that it needs (two indexes given the same name, a lock or catalog row fought
-    /// over), or PostgreSQL numbered a name it generated (`t_a_b_idx1`: which of two
-    /// indexes got the plain name depended on timing). The database must be dropped and
-    /// loaded again without helpers.
+    /// What ran at the same time may differ from a load one statement at a time, which
+    /// must be done instead (the database dropped, loaded again without helpers): a
+    /// statement of a group failed for a reason other than something missing that it
+    /// needs (two indexes given the same name, a lock or catalog row fought over), or
+    /// PostgreSQL numbered a name it generated (`t_a_b_idx1`: which of two indexes got the
+    /// plain name depended on timing); the load stopped there. Also set when a load in
+    /// which a group ran together ends in errors: those of a load one at a time are the
+    /// ones to report.
     pub again_alone: bool,
 }
 
@@ -204,7 +206,7 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
                     loaded.again_alone = true;
                     return Ok(loaded);
                 };
-                // Checked before any later statement uses the names (renames one, clusters
+                // Checked before any later statement uses the names (renames one, comments
                 // on one).
                 if numbered_anew(loading.client, &numbered, group).await? {
                     loaded.again_alone = true;
