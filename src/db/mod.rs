@@ -1,6 +1,7 @@
 //! Connections to PostgreSQL: parsing and redacting database URLs, connecting, and the
 //! servers that hold shadow databases (the embedded cluster or a `--dev-url` server).
 
+mod desired;
 pub mod embedded;
 pub mod load;
 pub mod shadow;

@@ -1,0 +1,237 @@
+//! The states strata reads from shadow databases: the desired state loaded from schema
+//! files (over several connections), a state renamed, the empty state.
+
+use super::shadow::{DevServer, Loaded, Loading, ShadowDb, load_as};
+use crate::error::{Error, Result};
+use crate::source::Schema;
+use crate::sql::Ident;
+
+/// The desired state as PostgreSQL sees it: loaded into a fresh shadow database on `dev`,
+/// introspected, and the shadow dropped again (also when loading fails).
+/// From the cache when the schema files, strata and the PostgreSQL binaries are those of a
+/// stored entry ([`DevServer::with_cache`]).
+pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
+    let input: Vec<(&str, &[u8])> = schema
+        .files
+        .iter()
+        .flat_map(|f| [("file", f.name.as_bytes()), ("text", f.text.as_bytes())])
+        .collect();
+    let (catalog, _) = dev
+        .cached("desired", &input, async {
+            Ok((load_desired_catalog(dev, schema).await?, Vec::new()))
+        })
+        .await?;
+    Ok(catalog)
+}
+
+/// At most how many connections load a desired state: indexes and triggers run that many
+/// at a time (the server does the work, one process per connection).
+const LOAD_CONNECTIONS: usize = 4;
+
+/// Loads `schema` into `shadow` over up to `connections` connections of the loader role
+/// (no more than the machine has cores; fewer if the server refuses more).
+async fn load_shadow(
+    dev: &DevServer,
+    shadow: &ShadowDb,
+    schema: &Schema,
+    connections: usize,
+) -> Result<Loaded> {
+    let client = shadow.connect().await?;
+    let admin = shadow.admin_url().connect().await?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut helpers = Vec::new();
+    for _ in 1..connections.min(cores) {
+        match shadow.connect().await {
+            Ok(helper) => helpers.push(helper),
+            Err(e) => {
+                tracing::debug!("loading over fewer connections: {e}");
+                break;
+            }
+        }
+    }
+    let loading = Loading {
+        client: &client,
+        helpers: &helpers,
+        extensions: Some((&admin, &dev.options().extensions)),
+    };
+    load_as(&loading, schema).await
+}
+
+/// [`desired_catalog`] without the cache.
+async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
+    dev.prepare_roles(schema).await?;
+    let mut shadow = dev.create_database().await?;
+    let started = std::time::Instant::now();
+    let loaded = load_shadow(dev, &shadow, schema, LOAD_CONNECTIONS).await;
+    let loaded = match loaded {
+        Ok(loaded) if loaded.again_alone => {
+            // What ran at the same time may differ from a load one statement at a time:
+            // loaded again so, as the files order them.
+            tracing::debug!("loading {} again one statement at a time", shadow.name());
+            shadow.drop_now().await?;
+            shadow = dev.create_database().await?;
+            load_shadow(dev, &shadow, schema, 1).await
+        }
+        loaded => loaded,
+    };
+    let result = async {
+        let loaded = loaded?;
+        tracing::debug!(
+            "loaded {} statements into {} in {:.2?} ({} over several connections)",
+            schema.statements.len(),
+            shadow.name(),
+            started.elapsed(),
+            loaded.alongside
+        );
+        let client = shadow.connect().await?;
+        let started = std::time::Instant::now();
+        let mut catalog = crate::catalog::introspect_url(shadow.url())
+            .await
+            .map_err(|e| locate_unmanaged(e, schema))?;
+        attach_conversions(&mut catalog, schema)?;
+        tracing::debug!("read the desired catalog in {:.2?}", started.elapsed());
+        // strata's own schema is left out of every model: what a schema file puts there
+        // would be dropped silently.
+        if crate::catalog::schema_exists(&client, crate::catalog::LEDGER_SCHEMA).await? {
+            let at = schema
+                .locate(crate::catalog::LEDGER_SCHEMA, false)
+                .map(|at| format!("{at}: "))
+                .unwrap_or_default();
+            return Err(Error::Config(format!(
+                "{at}the schema files create the schema {0:?}, which is strata's own (its \
+                 ledger): strata never reads it, so nothing in it would be planned; use \
+                 another schema",
+                crate::catalog::LEDGER_SCHEMA
+            )));
+        }
+        // A function the schema calls while loading can create a trusted extension as the
+        // loader: only listed extensions may be in the desired state, however they came.
+        let allowed = &dev.options().extensions;
+        let unlisted: Vec<&String> = catalog
+            .model
+            .extensions
+            .keys()
+            .filter(|e| *e != "plpgsql" && !allowed.contains(e))
+            .collect();
+        if !unlisted.is_empty() {
+            return Err(Error::Config(format!(
+                "the schema SQL created extension(s) {} without listing them in strata.toml \
+                 ([shadow] extensions): extensions are created only when listed",
+                unlisted
+                    .iter()
+                    .map(|e| Ident(e).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(catalog)
+    }
+    .await;
+    shadow.drop_now().await?;
+    result
+}
+
+/// Gives the desired state's columns the `-- strata:using` expressions of the schema
+/// files (how to convert their values when a type changes and no cast does).
+pub fn attach_conversions(catalog: &mut crate::model::Catalog, schema: &Schema) -> Result<()> {
+    // The roles it declares (a shadow database does not record them: plans do).
+    catalog.model.declared_roles = schema.declared_roles();
+    for c in schema
+        .conversions()
+        .map_err(|p| Error::Config(p.to_string()))?
+    {
+        let column = catalog
+            .model
+            .tables
+            .get_mut(&c.table)
+            .and_then(|t| t.columns.get_mut(&c.column))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "{}: strata:using: table {} has no column {}",
+                    c.location,
+                    c.table,
+                    Ident(&c.column)
+                ))
+            })?;
+        column.using.0 = Some(c.expression);
+    }
+    Ok(())
+}
+
+/// Names the schema file and line that made each object strata does not manage.
+fn locate_unmanaged(error: Error, schema: &Schema) -> Error {
+    match error {
+        Error::Unmanaged(mut objects) => {
+            for o in &mut objects {
+                o.location = schema.locate(&o.name, o.latest);
+            }
+            Error::Unmanaged(objects)
+        }
+        other => other,
+    }
+}
+
+/// The catalog `from` becomes after `renames`, as PostgreSQL makes it (it rewrites views,
+/// foreign keys and defaults that refer to a renamed object): `from` is built in a fresh
+/// shadow database (planned from an empty one), checked to be exactly `from`, the renames
+/// run, and the result read back.
+pub async fn renamed_catalog(
+    dev: &DevServer,
+    from: &crate::model::Catalog,
+    renames: &[crate::plan::rename::Rename],
+) -> Result<crate::model::Catalog> {
+    let mut roles: Vec<String> = from.model.roles().into_iter().collect();
+    roles.extend(from.model.declared_roles.iter().cloned());
+    dev.ensure_roles(&roles).await?;
+    let shadow = dev.create_database().await?;
+    let result = async {
+        let client = shadow.connect().await?;
+        let empty = crate::catalog::introspect(&client).await?;
+        let build = crate::plan::plan(&empty, from)?;
+        // Step by step, each committed: in order, naming a step that fails, and within
+        // the lock table of a server that keeps PostgreSQL's default (one transaction runs
+        // out of it at about 2,000 tables). One transaction was measured to save little.
+        for step in &build.steps {
+            client.batch_execute(&step.sql).await.map_err(|e| {
+                Error::database(
+                    format!(
+                        "building the current state to plan the renames on ({})",
+                        step.summary
+                    ),
+                    &e,
+                )
+            })?;
+        }
+        let built = crate::catalog::introspect(&client).await?;
+        if built.model.fingerprint() != from.model.fingerprint() {
+            return Err(Error::Unsupported {
+                object: "the current state".to_owned(),
+                reason: "strata could not build it again in a shadow database to plan the \
+                         renames on (its plan from an empty database does not reach it); plan \
+                         the renames on their own, without other changes"
+                    .to_owned(),
+            });
+        }
+        let sql = crate::ddl::join(renames.iter().map(crate::plan::rename::Rename::sql));
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| Error::database("renaming in a shadow database", &e))?;
+        crate::catalog::introspect(&client).await
+    }
+    .await;
+    shadow.drop_now().await?;
+    result
+}
+
+/// The catalog of an empty database on `dev` (what a new database starts with).
+pub async fn empty_catalog(dev: &DevServer) -> Result<crate::model::Catalog> {
+    let shadow = dev.create_database().await?;
+    let result = async {
+        let client = shadow.connect().await?;
+        crate::catalog::introspect(&client).await
+    }
+    .await;
+    shadow.drop_now().await?;
+    result
+}
