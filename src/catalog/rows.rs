@@ -295,14 +295,14 @@ pub(super) fn parse<T: DeserializeOwned>(
     query: &'static str,
     docs: Vec<super::RawRow>,
 ) -> Result<Vec<T>> {
-    docs.into_iter()
-        .map(|doc| {
-            serde_json::from_str(doc.get()).map_err(|e| Error::Introspection {
-                query,
-                message: format!("unexpected row shape: {e}"),
-            })
-        })
-        .collect()
+    docs.into_iter().map(|doc| parse_one(query, &doc)).collect()
+}
+
+fn parse_one<T: DeserializeOwned>(query: &'static str, doc: &super::RawRow) -> Result<T> {
+    serde_json::from_str(doc.get()).map_err(|e| Error::Introspection {
+        query,
+        message: format!("unexpected row shape: {e}"),
+    })
 }
 
 fn unsupported(object: impl ToString, reason: &str) -> Error {
@@ -347,7 +347,11 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     kinds::foreign_tables(&mut model, parse("foreign_tables", take("foreign_tables"))?)?;
     kinds::user_casts(&mut model, parse("user_casts", take("user_casts"))?)?;
     let mut deps = BTreeSet::new();
-    for (from, to) in parse::<(DepEnd, DepEnd)>("dependencies", take("dependencies"))? {
+    // Row by row: the dependencies are the largest result, and parsed all at once they
+    // would sit in memory three times over (as text, as rows, as the set).
+    for doc in take("dependencies") {
+        let (from, to) = parse_one::<(DepEnd, DepEnd)>("dependencies", &doc)?;
+        drop(doc);
         let (Some(dependent), Some(referenced)) = (object_id(from), object_id(to)) else {
             continue;
         };

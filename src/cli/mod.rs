@@ -652,7 +652,10 @@ async fn inspect(args: InspectArgs) -> Result<Outcome> {
     project(&args.project, None)?;
     let url = database_of(&args.database, "inspect", None)?;
     let catalog = crate::db::read_catalog(&url).await?;
-    print!("{}", crate::inspect::to_sql(&catalog)?);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    crate::inspect::write_sql(catalog, &mut out)?;
+    out.flush()
+        .map_err(|e| crate::Error::io("standard output", e))?;
     Ok(Outcome::Success)
 }
 

@@ -77,7 +77,9 @@ pub(crate) struct Node {
     /// Objects whose nodes, whatever they do, must all come before this one (the old
     /// version of a type built on another is dropped before that one's).
     pub after: Vec<ObjectId>,
-    pub step: Step,
+    /// Boxed: a plan of a whole database has tens of thousands of nodes, and the steps
+    /// leave them one by one once ordered.
+    pub step: Box<Step>,
 }
 
 impl Node {
@@ -360,7 +362,7 @@ impl<'a> Differ<'a> {
             needs: Vec::new(),
             before_drop_of: Vec::new(),
             after: Vec::new(),
-            step,
+            step: Box::new(step),
         }
     }
 
@@ -717,25 +719,36 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (position[a], position[b]))
         .collect();
-    let locks: Vec<Option<crate::plan::Lock>> = d
+    let mut locks: Vec<Option<crate::plan::Lock>> = d
         .nodes
         .iter()
         .map(|n| locks::typical(&d, &n.object, n.action))
         .collect();
-    let mut slots: Vec<Option<Step>> = d
-        .nodes
+    // What the decisions took is let go before the steps are made; the nodes go into their
+    // order in place (each swapped to its position), then out of their boxes one by one: no
+    // second copy of the plan.
+    let mut nodes = std::mem::take(&mut d.nodes);
+    drop(d);
+    for i in 0..nodes.len() {
+        while position[i] != i {
+            let j = position[i];
+            nodes.swap(i, j);
+            locks.swap(i, j);
+            position.swap(i, j);
+        }
+    }
+    let steps = nodes
         .into_iter()
         .zip(locks)
         .map(|(n, lock)| {
-            let mut step = n.step;
+            let mut step = *n.step;
             step.object = Some(n.object);
             step.action = Some(n.action);
             if !step.lock_given {
                 step.lock = lock;
             }
-            Some(step.assessed())
+            step.assessed()
         })
         .collect();
-    let steps = order.into_iter().filter_map(|i| slots[i].take()).collect();
     Ok((steps, edges))
 }

@@ -473,7 +473,8 @@ pub struct Column {
     pub collation: Option<QualName>,
     pub not_null: bool,
     pub default: Option<String>,
-    pub identity: Option<Identity>,
+    /// Boxed, as few columns have one (a column's size counts thousands of times over).
+    pub identity: Option<Box<Identity>>,
     /// Expression of a `GENERATED ALWAYS AS (...) STORED` column.
     pub generated: Option<String>,
     pub comment: Option<String>,
@@ -517,7 +518,7 @@ pub struct Constraint {
     /// Keys and expressions, for pre-flight checks (derived from the definition, so not
     /// compared).
     #[serde(skip)]
-    pub detail: NotCompared<KeyDetail>,
+    pub detail: NotCompared<Box<KeyDetail>>,
 }
 
 /// What a constraint or index keys on, as the catalog prints it: what pre-flight checks
@@ -604,7 +605,7 @@ pub struct Index {
     pub comment: Option<String>,
     /// Keys and predicate, for pre-flight checks (not compared).
     #[serde(skip)]
-    pub detail: NotCompared<KeyDetail>,
+    pub detail: NotCompared<Box<KeyDetail>>,
 }
 
 /// The fingerprint format: `sha256:` and 64 hex digits.

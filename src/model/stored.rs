@@ -47,16 +47,16 @@ impl Catalog {
                 table
                     .constraints
                     .iter()
-                    .filter(|(_, c)| c.detail.0 != KeyDetail::default())
-                    .map(move |(n, c)| (format!("{t} {n}"), &c.detail.0))
+                    .filter(|(_, c)| *c.detail.0 != KeyDetail::default())
+                    .map(move |(n, c)| (format!("{t} {n}"), &*c.detail.0))
             })
             .collect();
         let indexes: BTreeMap<&QualName, &KeyDetail> = self
             .model
             .indexes
             .iter()
-            .filter(|(_, i)| i.detail.0 != KeyDetail::default())
-            .map(|(n, i)| (n, &i.detail.0))
+            .filter(|(_, i)| *i.detail.0 != KeyDetail::default())
+            .map(|(n, i)| (n, &*i.detail.0))
             .collect();
         let merged: BTreeMap<&QualName, &BTreeMap<String, String>> = self
             .model
@@ -118,7 +118,7 @@ impl Catalog {
             let prefix = format!("{name} ");
             for (c, constraint) in &mut table.constraints {
                 if let Some(detail) = stored.constraint_keys.get(&format!("{prefix}{c}")) {
-                    constraint.detail.0 = detail.clone();
+                    *constraint.detail.0 = detail.clone();
                 }
             }
             for (c, column) in &mut table.columns {
@@ -129,7 +129,7 @@ impl Catalog {
         }
         for (name, detail) in stored.index_keys {
             if let Some(index) = model.indexes.get_mut(&name) {
-                index.detail.0 = detail;
+                *index.detail.0 = detail;
             }
         }
         Self {

@@ -196,10 +196,12 @@ pub(super) fn columns(model: &mut Model, mut rows: Vec<ColumnRow>) -> Result<()>
             collation: row.collation.map(Into::into),
             not_null: row.not_null,
             default: row.default,
-            identity: row.identity.map(|i| Identity {
-                always: i.always,
-                sequence: i.sequence.into(),
-                options: i.options,
+            identity: row.identity.map(|i| {
+                Box::new(Identity {
+                    always: i.always,
+                    sequence: i.sequence.into(),
+                    options: i.options,
+                })
             }),
             generated: row.generated,
             comment: row.comment,
@@ -244,13 +246,13 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
             references: row.references.map(Into::into),
             index: row.index,
             comment: row.comment,
-            detail: NotCompared(KeyDetail {
+            detail: NotCompared(Box::new(KeyDetail {
                 keys: row.keys.unwrap_or_default(),
                 referenced_keys: row.referenced_keys.unwrap_or_default(),
                 expression: row.expression,
                 nulls_not_distinct: row.nulls_not_distinct,
                 match_full: row.match_full,
-            }),
+            })),
         };
         table.constraints.insert(row.name, constraint);
     }
@@ -273,13 +275,13 @@ pub(super) fn indexes(model: &mut Model, rows: Vec<IndexRow>) -> Result<()> {
             definition,
             valid: row.valid,
             comment: row.comment,
-            detail: NotCompared(KeyDetail {
+            detail: NotCompared(Box::new(KeyDetail {
                 keys: row.keys.unwrap_or_default(),
                 referenced_keys: Vec::new(),
                 expression: row.predicate,
                 nulls_not_distinct: row.nulls_not_distinct,
                 match_full: false,
-            }),
+            })),
         };
         model.indexes.insert(name, index);
     }
