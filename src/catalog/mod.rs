@@ -475,13 +475,18 @@ pub async fn tagged_backends(
 }
 
 /// How long a query takes relative to the others (on a large schema), to spread them over
-/// the readers.
+/// the readers: tenths of a second each took alone at 2,000 tables (PostgreSQL 15, JIT
+/// off; the rest take under 0.05 s). On two cores three readers share the server, so the
+/// read ends when the busiest one does: the four heavy queries each on their own reader
+/// as far as they go.
 fn weight(query: &str) -> u32 {
     match query {
-        "columns" | "dependencies" => 4,
-        "indexes" | "constraints" | "inventory" => 3,
-        "functions" | "tables" | "views" | "triggers" => 2,
-        _ => 1,
+        "constraints" => 10,
+        "dependencies" | "indexes" => 9,
+        "columns" => 7,
+        "inventory" => 4,
+        "functions" | "tables" | "views" | "triggers" => 1,
+        _ => 0,
     }
 }
 
