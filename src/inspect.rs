@@ -40,7 +40,7 @@ fn creation_steps(catalog: &Catalog) -> Result<Vec<crate::plan::Step>> {
 }
 
 fn write_steps(
-    roles: &std::collections::BTreeSet<String>,
+    roles: &std::collections::BTreeSet<crate::sql::Name>,
     steps: Vec<crate::plan::Step>,
     out: &mut dyn std::io::Write,
 ) -> Result<()> {
@@ -80,11 +80,11 @@ mod tests {
     #[test]
     fn declared_roles_are_written_once_as_declarations() {
         let mut catalog = Catalog::default();
-        catalog.model.declared_roles.insert("app_reader".to_owned());
+        catalog.model.declared_roles.insert("app_reader".into());
         catalog
             .model
             .schemas
-            .insert("app".to_owned(), Default::default());
+            .insert("app".into(), Default::default());
         let script = to_sql(&catalog).unwrap();
         assert_eq!(script.matches("CREATE ROLE").count(), 1, "{script}");
         assert!(

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::rows::parse;
 use crate::error::{Result, Unmanaged};
 use crate::model::{FunctionId, Model, ObjectId};
-use crate::sql::QualName;
+use crate::sql::{Name, QualName};
 
 /// The inventory's objects (rows of `inventory.sql`) that `model` does not hold.
 pub(crate) fn unseen(model: &Model, docs: Vec<super::RawRow>) -> Result<Vec<Unmanaged>> {
@@ -68,7 +68,7 @@ pub(crate) const INVENTORY_KINDS: &[(&str, bool)] = &[
 struct InventoryRow {
     kind: String,
     schema: Option<String>,
-    name: String,
+    name: Name,
     /// The table (or view) a constraint, trigger, rule, policy or setting is on.
     on: Option<String>,
     /// A routine's identity arguments, an operator's operand types.
@@ -160,7 +160,7 @@ fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
             name: if setting {
                 row.on.unwrap_or_default()
             } else {
-                row.name
+                row.name.into()
             },
             latest: setting,
             location: None,

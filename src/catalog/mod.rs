@@ -324,7 +324,7 @@ async fn read_in_snapshot(main: &Client, helpers: &[Client]) -> Result<Catalog> 
 
 /// The declared roles plans recorded in `strata.roles` that the server has (none without
 /// a ledger). Never fails on a missing table: it may run inside a plan's transaction.
-async fn declared_roles(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+async fn declared_roles(client: &Client) -> Result<std::collections::BTreeSet<crate::sql::Name>> {
     let exists = client
         .query_typed("SELECT to_regclass('strata.roles') IS NOT NULL", &[])
         .await
@@ -342,7 +342,11 @@ async fn declared_roles(client: &Client) -> Result<std::collections::BTreeSet<St
         .await
         .map_err(|e| introspection_error("roles", &e))?;
     rows.iter()
-        .map(|r| r.try_get(0).map_err(|e| introspection_error("roles", &e)))
+        .map(|r| {
+            r.try_get::<_, &str>(0)
+                .map(Into::into)
+                .map_err(|e| introspection_error("roles", &e))
+        })
         .collect()
 }
 

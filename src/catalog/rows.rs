@@ -15,14 +15,14 @@ use crate::model::{
     Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View,
     ViewColumn,
 };
-use crate::sql::QualName;
+use crate::sql::{Name as SqlName, QualName};
 
 mod kinds;
 
 #[derive(Deserialize)]
 struct Name {
-    schema: String,
-    name: String,
+    schema: SqlName,
+    name: SqlName,
 }
 
 impl From<Name> for QualName {
@@ -33,22 +33,22 @@ impl From<Name> for QualName {
 
 #[derive(Deserialize)]
 struct SchemaRow {
-    name: String,
+    name: SqlName,
     comment: Option<String>,
     grants: Grants,
 }
 
 #[derive(Deserialize)]
 struct ExtensionRow {
-    name: String,
-    schema: String,
+    name: SqlName,
+    schema: SqlName,
     version: String,
 }
 
 #[derive(Deserialize)]
 struct TypeRow {
     schema: String,
-    name: String,
+    name: SqlName,
     kind: String,
     labels: Option<Vec<String>>,
     base: Option<String>,
@@ -74,7 +74,7 @@ struct RangeRow {
 
 #[derive(Deserialize)]
 struct AttributeRow {
-    name: String,
+    name: SqlName,
     data_type: String,
     collation: Option<Name>,
 }
@@ -82,7 +82,7 @@ struct AttributeRow {
 #[derive(Deserialize)]
 struct SequenceRow {
     schema: String,
-    name: String,
+    name: SqlName,
     options: SequenceOptions,
     owned_by: Option<OwnedByRow>,
     comment: Option<String>,
@@ -92,13 +92,13 @@ struct SequenceRow {
 #[derive(Deserialize)]
 struct OwnedByRow {
     table: Name,
-    column: String,
+    column: SqlName,
 }
 
 #[derive(Deserialize)]
 struct FunctionRow {
     schema: String,
-    name: String,
+    name: SqlName,
     args: String,
     kind: RoutineKind,
     definition: String,
@@ -112,7 +112,7 @@ struct FunctionRow {
 #[derive(Deserialize)]
 struct TableRow {
     schema: String,
-    name: String,
+    name: SqlName,
     partitioned_by: Option<String>,
     parent: Option<Name>,
     inherits: Vec<Name>,
@@ -131,7 +131,7 @@ struct TableRow {
 struct ColumnRow {
     schema: String,
     table: String,
-    name: String,
+    name: SqlName,
     position: i32,
     #[serde(rename = "type")]
     data_type: String,
@@ -166,7 +166,7 @@ struct IdentityRow {
 struct ConstraintRow {
     schema: String,
     table: String,
-    name: String,
+    name: SqlName,
     kind: String,
     definition: String,
     validated: bool,
@@ -186,7 +186,7 @@ struct ConstraintRow {
 #[derive(Deserialize)]
 struct IndexRow {
     schema: String,
-    name: String,
+    name: SqlName,
     table: Name,
     unique: bool,
     valid: bool,
@@ -202,7 +202,7 @@ struct IndexRow {
 #[derive(Deserialize)]
 struct ViewRow {
     schema: String,
-    name: String,
+    name: SqlName,
     materialized: bool,
     definition: String,
     options: Vec<String>,
@@ -217,7 +217,7 @@ struct ViewRow {
 struct TriggerRow {
     schema: String,
     table: String,
-    name: String,
+    name: SqlName,
     definition: String,
     enabled: String,
     comment: Option<String>,
@@ -226,7 +226,7 @@ struct TriggerRow {
 #[derive(Deserialize)]
 struct CollationRow {
     schema: String,
-    name: String,
+    name: SqlName,
     provider: String,
     deterministic: bool,
     lc_collate: Option<String>,
@@ -239,7 +239,7 @@ struct CollationRow {
 #[derive(Deserialize)]
 struct StatisticsRow {
     schema: String,
-    name: String,
+    name: SqlName,
     definition: String,
     target: Option<i32>,
     comment: Option<String>,
@@ -248,7 +248,7 @@ struct StatisticsRow {
 #[derive(Deserialize)]
 struct AggregateRow {
     schema: String,
-    name: String,
+    name: SqlName,
     args: String,
     kind: String,
     options: Vec<(String, String)>,
@@ -260,7 +260,7 @@ struct AggregateRow {
 struct RuleRow {
     schema: String,
     relation: String,
-    name: String,
+    name: SqlName,
     definition: String,
     enabled: String,
     comment: Option<String>,
@@ -279,7 +279,7 @@ fn enabled_of(code: &str) -> TriggerEnabled {
 struct PolicyRow {
     schema: String,
     table: String,
-    name: String,
+    name: SqlName,
     permissive: bool,
     command: String,
     roles: Vec<String>,
@@ -289,7 +289,7 @@ struct PolicyRow {
 }
 
 /// `[kind, schema, name, sub]` as the dependencies query names an object.
-type DepEnd = (String, Option<String>, String, Option<String>);
+type DepEnd = (SqlName, Option<SqlName>, SqlName, Option<SqlName>);
 
 pub(super) fn parse<T: DeserializeOwned>(
     query: &'static str,
@@ -389,7 +389,7 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         "index" => ObjectId::Index(qual()),
         "function" => ObjectId::Function(FunctionId {
             name: qual(),
-            args: sub?,
+            args: sub?.into(),
         }),
         "column" => ObjectId::Column(qual(), sub?),
         "column_default" => ObjectId::ColumnDefault(qual(), sub?),
@@ -402,13 +402,13 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
         "foreign server" => ObjectId::ForeignServer(name),
         "operator" => ObjectId::Operator(FunctionId {
             name: qual(),
-            args: sub?,
+            args: sub?.into(),
         }),
         "cast" => ObjectId::Cast(name),
         "statistics" => ObjectId::Statistics(qual()),
         "aggregate" => ObjectId::Aggregate(FunctionId {
             name: qual(),
-            args: sub?,
+            args: sub?.into(),
         }),
         _ => return None,
     })
@@ -417,7 +417,7 @@ fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
 #[derive(Deserialize)]
 struct OperatorRow {
     schema: String,
-    name: String,
+    name: SqlName,
     args: String,
     options: String,
     comment: Option<String>,
@@ -425,7 +425,7 @@ struct OperatorRow {
 
 #[derive(Deserialize)]
 struct ForeignServerRow {
-    name: String,
+    name: SqlName,
     #[serde(flatten)]
     server: ForeignServer,
 }
@@ -433,7 +433,7 @@ struct ForeignServerRow {
 #[derive(Deserialize)]
 struct ForeignTableRow {
     schema: String,
-    name: String,
+    name: SqlName,
     #[serde(flatten)]
     table: ForeignTable,
 }
@@ -449,7 +449,7 @@ struct CastRow {
 
 #[derive(Deserialize)]
 struct PublicationRow {
-    name: String,
+    name: SqlName,
     all_tables: bool,
     insert: bool,
     update: bool,

@@ -107,11 +107,11 @@ async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate:
         // A function the schema calls while loading can create a trusted extension as the
         // loader: only listed extensions may be in the desired state, however they came.
         let allowed = &dev.options().extensions;
-        let unlisted: Vec<&String> = catalog
+        let unlisted: Vec<&crate::sql::Name> = catalog
             .model
             .extensions
             .keys()
-            .filter(|e| *e != "plpgsql" && !allowed.contains(e))
+            .filter(|e| *e != "plpgsql" && !allowed.iter().any(|a| a == *e))
             .collect();
         if !unlisted.is_empty() {
             return Err(Error::Config(format!(
@@ -144,7 +144,7 @@ pub fn attach_conversions(catalog: &mut crate::model::Catalog, schema: &Schema) 
             .model
             .tables
             .get_mut(&c.table)
-            .and_then(|t| t.columns.get_mut(&c.column))
+            .and_then(|t| t.columns.get_mut(c.column.as_str()))
             .ok_or_else(|| {
                 Error::Config(format!(
                     "{}: strata:using: table {} has no column {}",
@@ -181,7 +181,7 @@ pub async fn renamed_catalog(
     renames: &[crate::plan::rename::Rename],
 ) -> Result<crate::model::Catalog> {
     let mut roles: Vec<String> = from.model.roles().into_iter().collect();
-    roles.extend(from.model.declared_roles.iter().cloned());
+    roles.extend(from.model.declared_roles.iter().map(ToString::to_string));
     dev.ensure_roles(&roles).await?;
     let shadow = dev.create_database().await?;
     let result = async {

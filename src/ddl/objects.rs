@@ -46,7 +46,7 @@ pub fn alter_operator(id: &FunctionId, from: &Operator, to: &Operator) -> Vec<St
     )]
 }
 
-pub fn create_cast(key: &String, cast: &Cast) -> String {
+pub fn create_cast(key: &crate::sql::Name, cast: &Cast) -> String {
     let context = match cast.context.as_str() {
         "assignment" => " AS ASSIGNMENT",
         "implicit" => " AS IMPLICIT",
@@ -62,11 +62,11 @@ pub fn create_cast(key: &String, cast: &Cast) -> String {
     super::join(sql)
 }
 
-pub fn drop_cast(key: &String) -> String {
+pub fn drop_cast(key: &crate::sql::Name) -> String {
     format!("DROP CAST ({key});")
 }
 
-pub fn alter_cast(key: &String, from: &Cast, to: &Cast) -> Vec<String> {
+pub fn alter_cast(key: &crate::sql::Name, from: &Cast, to: &Cast) -> Vec<String> {
     if from.comment == to.comment {
         return Vec::new();
     }

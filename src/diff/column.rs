@@ -204,7 +204,7 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
         step = step.effect(Effect::RewritesTable);
     }
     let mut node = Differ::node(
-        ObjectId::Column(table.clone(), name.to_owned()),
+        ObjectId::Column(table.clone(), name.into()),
         Action::Create,
         step,
     );
@@ -214,7 +214,7 @@ fn add(d: &mut Differ, table: &QualName, name: &str, column: &Column) {
         && owner != table
     {
         node.after
-            .push(ObjectId::Column(owner.clone(), name.to_owned()));
+            .push(ObjectId::Column(owner.clone(), name.into()));
     }
     d.push(node);
 }
@@ -237,7 +237,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, old: &Column) {
         step.effect(Effect::DestroysData)
     };
     let mut node = Differ::node(
-        ObjectId::Column(table.clone(), name.to_owned()),
+        ObjectId::Column(table.clone(), name.into()),
         Action::Drop,
         step,
     );
@@ -246,7 +246,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, old: &Column) {
 }
 
 fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Column, new: &Column) {
-    let id = ObjectId::Column(table.clone(), name.to_owned());
+    let id = ObjectId::Column(table.clone(), name.into());
     let col = Ident(name);
     let mut nodes = Vec::new();
     if old.identity.is_some() && new.identity.is_none() {
@@ -511,7 +511,7 @@ fn type_change(d: &Differ, table: &QualName, name: &str, old: &Column, new: &Col
 /// `SET NOT NULL` without holding an exclusive lock while the table is scanned: a `NOT
 /// VALID` check, validated in its own transaction, lets `SET NOT NULL` skip the scan.
 fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
-    let id = ObjectId::Column(table.clone(), name.to_owned());
+    let id = ObjectId::Column(table.clone(), name.into());
     let col = Ident(name);
     let partitioned = d
         .des
@@ -566,11 +566,11 @@ fn set_not_null(d: &Differ, table: &QualName, name: &str) -> Vec<super::Node> {
 }
 
 fn emit_default(d: &mut Differ, table: &QualName, name: &str, new: &Column) {
-    let column = ObjectId::Column(table.clone(), name.to_owned());
+    let column = ObjectId::Column(table.clone(), name.into());
     if matches!(d.decision(&column), Decision::Create | Decision::Replace) {
         return; // the default comes with the column
     }
-    let id = ObjectId::ColumnDefault(table.clone(), name.to_owned());
+    let id = ObjectId::ColumnDefault(table.clone(), name.into());
     let new_default = new.default.as_deref();
     let exists = |t: &QualName| d.existing(t);
     // Tables below this one get the new default too, and set their own again.

@@ -32,7 +32,7 @@ fn preconditions(d: &Differ, table: &QualName, c: &Constraint) -> Vec<Check> {
                         .and_then(|mut p| p.pop())
                         .unwrap_or_else(|| key.clone());
                     let nullable = columns
-                        .and_then(|cols| cols.get(&name))
+                        .and_then(|cols| cols.get(name.as_str()))
                         .is_some_and(|col| !col.not_null);
                     if nullable {
                         checks.push(Check::NotNull {
@@ -137,7 +137,7 @@ fn comment_sql(table: &QualName, name: &str, from: Option<&str>, to: Option<&str
 }
 
 fn add(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
-    let id = ObjectId::Constraint(table.clone(), name.to_owned());
+    let id = ObjectId::Constraint(table.clone(), name.into());
     let what = describe(c);
     let shown = format!("{what} {} on {table}", Ident(name));
     let comment = comment_sql(table, name, None, c.comment.as_deref());
@@ -235,7 +235,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
         step = step.effect(Effect::DropsIndex);
     }
     let mut node = Differ::node(
-        ObjectId::Constraint(table.clone(), name.to_owned()),
+        ObjectId::Constraint(table.clone(), name.into()),
         Action::Drop,
         step,
     );
@@ -244,7 +244,7 @@ fn drop(d: &mut Differ, table: &QualName, name: &str, c: &Constraint) {
 }
 
 fn alter(d: &mut Differ, table: &QualName, name: &str, old: &Constraint, new: &Constraint) {
-    let id = ObjectId::Constraint(table.clone(), name.to_owned());
+    let id = ObjectId::Constraint(table.clone(), name.into());
     if new.validated && !old.validated {
         let step = with_checks(
             Step::new(

@@ -241,7 +241,7 @@ fn emit_copy(d: &mut Differ, root: &QualName, members: &[QualName]) {
         let mut names = Vec::new();
         let mut values = Vec::new();
         for (c, column) in d.cur.all_columns(m) {
-            match wanted.iter().find(|(n, _)| n == &c) {
+            match wanted.iter().find(|(n, _)| *n == c) {
                 Some((_, w)) if w.generated.is_none() => {
                     // A column a parent gains or changes in this plan is there first; one
                     // the old table has from a parent that drops it goes only after.
@@ -411,7 +411,7 @@ pub(super) fn emit_inherited_columns(d: &mut Differ) {
         } else {
             d.cur.tables.get(name)
         };
-        let columns: BTreeSet<&String> = new
+        let columns: BTreeSet<&crate::sql::Name> = new
             .inherited_columns
             .keys()
             .chain(old.into_iter().flat_map(|o| o.inherited_columns.keys()))
@@ -421,8 +421,8 @@ pub(super) fn emit_inherited_columns(d: &mut Differ) {
         let mut needs = Vec::new();
         let exists = |t: &QualName| d.existing(t);
         for column in columns {
-            let want = new.inherited_columns.get(column);
-            let had = old.and_then(|o| o.inherited_columns.get(column));
+            let want = new.inherited_columns.get(column.as_str());
+            let had = old.and_then(|o| o.inherited_columns.get(column.as_str()));
             if want == had {
                 continue;
             }
@@ -439,7 +439,7 @@ pub(super) fn emit_inherited_columns(d: &mut Differ) {
                 d.cur.column_settings(name, column)
             };
             if let Some(owner) = d.des.column_owner(name, column) {
-                needs.push(ObjectId::Column(owner.clone(), column.clone()));
+                needs.push(ObjectId::Column(owner.clone(), column.as_str().into()));
             }
             let (had_default, had_not_null) = had_settings.unwrap_or((None, false));
             let empty = crate::model::Grants::new();

@@ -160,7 +160,7 @@ fn reads_existing(d: &Differ, object: &ObjectId, action: Action) -> bool {
         }
         let start = Dep {
             dependent: next.clone(),
-            referenced: ObjectId::Schema(String::new()),
+            referenced: ObjectId::Schema(Default::default()),
         };
         for dep in deps.range(start..).take_while(|dep| dep.dependent == next) {
             match &dep.referenced {

@@ -634,9 +634,11 @@ pub(crate) fn creation_grants(
     };
     let mut grants = model
         .default_privileges
-        .get(&format!("||{on}"))
+        .get(format!("||{on}").as_str())
         .map_or(builtin, |p| p.grants.clone());
-    if let Some(p) = schema.and_then(|s| model.default_privileges.get(&format!("|{s}|{on}"))) {
+    if let Some(p) =
+        schema.and_then(|s| model.default_privileges.get(format!("|{s}|{on}").as_str()))
+    {
         grants.extend(p.grants.iter().cloned());
     }
     grants

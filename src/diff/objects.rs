@@ -135,7 +135,7 @@ fn emit_kind<K: Ord + std::fmt::Display, V>(d: &mut Differ, kind: Kind<'_, K, V>
 }
 
 /// The columns that use a collation now and keep it.
-fn collation_users(d: &Differ, name: &QualName) -> Vec<(QualName, String)> {
+fn collation_users(d: &Differ, name: &QualName) -> Vec<(QualName, crate::sql::Name)> {
     let mut out = Vec::new();
     for (table, t) in &d.cur.tables {
         for (column, c) in &t.columns {
@@ -169,9 +169,14 @@ fn emit_collation_swap(d: &mut Differ, name: &QualName) {
     ];
     let mut also = Vec::new();
     for (table, column) in &users {
-        if let Some(c) = d.des.tables.get(table).and_then(|t| t.columns.get(column)) {
+        if let Some(c) = d
+            .des
+            .tables
+            .get(table)
+            .and_then(|t| t.columns.get(column.as_str()))
+        {
             sql.push(ddl::alter_column_type(table, column, c, None));
-            also.push(ObjectId::Column(table.clone(), column.clone()));
+            also.push(ObjectId::Column(table.clone(), column.as_str().into()));
         }
     }
     let step = Step::new(

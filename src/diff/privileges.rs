@@ -32,14 +32,14 @@ fn builtin(p: &DefaultPrivileges) -> Grants {
 }
 
 pub(super) fn emit(d: &mut Differ) {
-    let keys: std::collections::BTreeSet<&String> = d
+    let keys: std::collections::BTreeSet<&crate::sql::Name> = d
         .cur
         .default_privileges
         .keys()
         .chain(d.des.default_privileges.keys())
         .collect();
     for key in keys {
-        let id = ObjectId::DefaultPrivileges(key.clone());
+        let id = ObjectId::DefaultPrivileges(key.as_str().into());
         let action = match d.decision(&id) {
             Decision::Create => Action::Create,
             Decision::Drop => Action::Drop,
@@ -47,8 +47,8 @@ pub(super) fn emit(d: &mut Differ) {
             Decision::Keep => continue,
         };
         let (old, new) = (
-            d.cur.default_privileges.get(key),
-            d.des.default_privileges.get(key),
+            d.cur.default_privileges.get(key.as_str()),
+            d.des.default_privileges.get(key.as_str()),
         );
         let Some(any) = new.or(old) else {
             continue;
@@ -74,8 +74,9 @@ pub(super) fn emit(d: &mut Differ) {
         );
         let mut node = Differ::node(id, action, step);
         if let Some(schema) = &any.schema {
-            node.needs.push(ObjectId::Schema(schema.clone()));
-            node.before_drop_of.push(ObjectId::Schema(schema.clone()));
+            node.needs.push(ObjectId::Schema(schema.as_str().into()));
+            node.before_drop_of
+                .push(ObjectId::Schema(schema.as_str().into()));
         }
         d.push(node);
     }

@@ -189,7 +189,7 @@ fn build(spec: &Spec) -> Catalog {
             if let Some(type_name) = QualName::parse(&data_type).filter(|n| m.types.contains_key(n))
             {
                 raw.insert(Dep {
-                    dependent: ObjectId::Column(name.clone(), column_name.clone()),
+                    dependent: ObjectId::Column(name.clone(), column_name.as_str().into()),
                     referenced: ObjectId::Type(type_name),
                 });
             } else if data_type.starts_with("public.") {
@@ -206,12 +206,12 @@ fn build(spec: &Spec) -> Catalog {
                 grants: Grants::new(),
                 using: Default::default(),
             };
-            table.column_order.0.push(column_name.clone());
-            table.columns.insert(column_name, column);
+            table.column_order.0.push(column_name.as_str().into());
+            table.columns.insert(column_name.into(), column);
         }
         if t.pk && table.columns.contains_key("c0") {
             table.constraints.insert(
-                format!("t{i}_pkey"),
+                compact_str::format_compact!("t{i}_pkey"),
                 Constraint {
                     kind: ConstraintKind::PrimaryKey,
                     definition: "PRIMARY KEY (c0)".into(),
@@ -224,7 +224,10 @@ fn build(spec: &Spec) -> Catalog {
                 },
             );
             raw.insert(Dep {
-                dependent: ObjectId::Constraint(name.clone(), format!("t{i}_pkey")),
+                dependent: ObjectId::Constraint(
+                    name.clone(),
+                    compact_str::format_compact!("t{i}_pkey"),
+                ),
                 referenced: ObjectId::Column(name.clone(), "c0".into()),
             });
             pk_tables.push(i);
@@ -236,7 +239,7 @@ fn build(spec: &Spec) -> Catalog {
         {
             let fk = format!("t{i}_fk");
             table.constraints.insert(
-                fk.clone(),
+                fk.as_str().into(),
                 Constraint {
                     kind: ConstraintKind::ForeignKey,
                     definition: format!("FOREIGN KEY (c0) REFERENCES public.t{target}(c0)"),
@@ -249,21 +252,21 @@ fn build(spec: &Spec) -> Catalog {
                 },
             );
             raw.insert(Dep {
-                dependent: ObjectId::Constraint(name.clone(), fk.clone()),
+                dependent: ObjectId::Constraint(name.clone(), fk.as_str().into()),
                 referenced: ObjectId::Constraint(
                     q(&format!("t{target}")),
-                    format!("t{target}_pkey"),
+                    compact_str::format_compact!("t{target}_pkey"),
                 ),
             });
             raw.insert(Dep {
-                dependent: ObjectId::Constraint(name.clone(), fk),
+                dependent: ObjectId::Constraint(name.clone(), fk.into()),
                 referenced: ObjectId::Column(name.clone(), "c0".into()),
             });
         }
         if let Some(col) = t
             .index_on
             .map(|c| format!("c{c}"))
-            .filter(|c| table.columns.contains_key(c))
+            .filter(|c| table.columns.contains_key(c.as_str()))
         {
             let index = q(&format!("t{i}_{col}_idx"));
             m.indexes.insert(
@@ -279,14 +282,14 @@ fn build(spec: &Spec) -> Catalog {
             );
             raw.insert(Dep {
                 dependent: ObjectId::Index(index),
-                referenced: ObjectId::Column(name.clone(), col),
+                referenced: ObjectId::Column(name.clone(), col.into()),
             });
         }
         if let Some(cols) = &t.view {
             let cols: Vec<String> = cols
                 .iter()
                 .map(|c| format!("c{c}"))
-                .filter(|c| table.columns.contains_key(c))
+                .filter(|c| table.columns.contains_key(c.as_str()))
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
@@ -296,13 +299,13 @@ fn build(spec: &Spec) -> Catalog {
                     .iter()
                     .map(|c| ViewColumn {
                         name: c.clone(),
-                        data_type: table.columns[c].data_type.clone(),
+                        data_type: table.columns[c.as_str()].data_type.clone(),
                     })
                     .collect();
                 for c in &cols {
                     raw.insert(Dep {
                         dependent: ObjectId::View(view.clone()),
-                        referenced: ObjectId::Column(name.clone(), c.clone()),
+                        referenced: ObjectId::Column(name.clone(), c.as_str().into()),
                     });
                 }
                 m.views.insert(
@@ -354,6 +357,20 @@ proptest! {
         let again = crate::plan::plan(&ca, &cb).unwrap();
         prop_assert_eq!(&again.steps, &steps);
         prop_assert_eq!(again, crate::plan::plan(&ca, &cb).unwrap());
+    }
+
+    /// `inspect` writes its script as it goes and lets the catalog go early; the baseline
+    /// command keeps the catalog and takes the script whole: the same bytes either way.
+    #[test]
+    fn inspect_streams_the_script_it_would_return(s in spec()) {
+        let c = build(&s);
+        let whole = crate::inspect::to_sql(&c).unwrap();
+        let mut streamed = Vec::new();
+        crate::inspect::write_sql(c.clone(), &mut streamed).unwrap();
+        prop_assert_eq!(String::from_utf8(streamed).unwrap(), whole.clone());
+        for name in c.model.tables.keys() {
+            prop_assert!(whole.contains(&format!("-- create table {name}\n")), "{} missing:\n{}", name, whole);
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::plan::Step;
 use crate::sql::{Ident, QualName};
 
 /// Every rule of a model, by relation and name, and whether the relation is a view.
-fn rules(model: &Model) -> BTreeMap<(QualName, String), (&Rule, bool)> {
+fn rules(model: &Model) -> BTreeMap<(QualName, crate::sql::Name), (&Rule, bool)> {
     let mut out = BTreeMap::new();
     for (name, table) in &model.tables {
         for (rule, r) in &table.rules {
@@ -30,7 +30,7 @@ pub(super) fn decide(d: &mut Differ) {
     d.decide_map(
         &cur,
         &des,
-        |(relation, name)| ObjectId::Rule(relation.clone(), name.clone()),
+        |(relation, name)| ObjectId::Rule(relation.clone(), name.as_str().into()),
         |(a, _), (b, _)| a.definition != b.definition,
     );
 }
@@ -51,7 +51,7 @@ fn alter_sql(relation: &QualName, name: &str, from: &Rule, to: &Rule) -> Vec<Str
 pub(super) fn emit(d: &mut Differ) {
     let (cur, des) = (rules(d.cur), rules(d.des));
     for (relation, name) in cur.keys() {
-        let id = ObjectId::Rule(relation.clone(), name.clone());
+        let id = ObjectId::Rule(relation.clone(), name.as_str().into());
         if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
             let step = Step::new(
                 format!("drop rule {} on {relation}", Ident(name)),
@@ -61,7 +61,7 @@ pub(super) fn emit(d: &mut Differ) {
         }
     }
     for ((relation, name), (rule, view)) in &des {
-        let id = ObjectId::Rule(relation.clone(), name.clone());
+        let id = ObjectId::Rule(relation.clone(), name.as_str().into());
         match d.decision(&id) {
             Decision::Create | Decision::Replace => {
                 let step = Step::new(

@@ -42,7 +42,10 @@ fn create_policy_sql(table: &QualName, name: &str, p: &Policy) -> String {
 /// The triggers of tables and views, by relation.
 fn triggers(
     model: &crate::model::Model,
-) -> Vec<(&QualName, &std::collections::BTreeMap<String, Trigger>)> {
+) -> Vec<(
+    &QualName,
+    &std::collections::BTreeMap<crate::sql::Name, Trigger>,
+)> {
     model
         .tables
         .iter()
@@ -52,12 +55,12 @@ fn triggers(
 }
 
 pub(super) fn decide(d: &mut Differ) {
-    let cur: std::collections::BTreeMap<(QualName, String), &Trigger> = triggers(d.cur)
+    let cur: std::collections::BTreeMap<(QualName, crate::sql::Name), &Trigger> = triggers(d.cur)
         .into_iter()
         .filter(|(n, _)| d.cur.views.contains_key(*n))
         .flat_map(|(n, ts)| ts.iter().map(move |(t, x)| ((n.clone(), t.clone()), x)))
         .collect();
-    let des: std::collections::BTreeMap<(QualName, String), &Trigger> = triggers(d.des)
+    let des: std::collections::BTreeMap<(QualName, crate::sql::Name), &Trigger> = triggers(d.des)
         .into_iter()
         .filter(|(n, _)| d.des.views.contains_key(*n))
         .flat_map(|(n, ts)| ts.iter().map(move |(t, x)| ((n.clone(), t.clone()), x)))
@@ -66,7 +69,7 @@ pub(super) fn decide(d: &mut Differ) {
     d.decide_map(
         &cur,
         &des,
-        |(relation, name)| ObjectId::Trigger(relation.clone(), name.clone()),
+        |(relation, name)| ObjectId::Trigger(relation.clone(), name.as_str().into()),
         |a, b| a.definition != b.definition,
     );
 }
@@ -74,7 +77,7 @@ pub(super) fn decide(d: &mut Differ) {
 pub(super) fn emit(d: &mut Differ) {
     for (table, triggers) in triggers(d.cur) {
         for name in triggers.keys() {
-            let id = ObjectId::Trigger(table.clone(), name.clone());
+            let id = ObjectId::Trigger(table.clone(), name.as_str().into());
             if matches!(d.decision(&id), Decision::Drop | Decision::Replace) {
                 let step = Step::new(
                     format!("drop trigger {} on {table}", Ident(name)),
@@ -104,7 +107,7 @@ pub(super) fn emit(d: &mut Differ) {
             .map(|t| &t.triggers)
             .or_else(|| d.cur.views.get(table).map(|v| &v.triggers));
         for (name, trigger) in triggers {
-            let id = ObjectId::Trigger(table.clone(), name.clone());
+            let id = ObjectId::Trigger(table.clone(), name.as_str().into());
             match d.decision(&id) {
                 Decision::Create | Decision::Replace => {
                     let step = Step::new(
@@ -114,7 +117,7 @@ pub(super) fn emit(d: &mut Differ) {
                     d.push(Differ::node(id, Action::Create, step));
                 }
                 Decision::Alter => {
-                    let Some(before) = old.and_then(|o| o.get(name)) else {
+                    let Some(before) = old.and_then(|o| o.get(name.as_str())) else {
                         continue;
                     };
                     let step = Step::new(

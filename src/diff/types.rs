@@ -182,7 +182,10 @@ fn create_sql(model: &crate::model::Model, name: &QualName, def: &TypeDef) -> St
 /// The columns whose type is `name` or an array of it, in both models (the columns a swap
 /// converts), and those that use it now but change to another type or go away (they must
 /// leave before the swap).
-fn columns_using(d: &Differ, name: &QualName) -> (Vec<(QualName, String, bool)>, Vec<ObjectId>) {
+fn columns_using(
+    d: &Differ,
+    name: &QualName,
+) -> (Vec<(QualName, crate::sql::Name, bool)>, Vec<ObjectId>) {
     let scalar = name.to_string();
     let array = format!("{scalar}[]");
     let mut keep = Vec::new();
@@ -212,7 +215,7 @@ fn swap_sql(
     name: &QualName,
     from: &TypeDef,
     to: &TypeDef,
-    columns: &[(QualName, String, bool)],
+    columns: &[(QualName, crate::sql::Name, bool)],
     assign: bool,
 ) -> (String, String, QualName) {
     let aside = aside_name(name, from).name;
@@ -386,7 +389,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
         let (columns, leaving) = columns_using(d, name);
         let also: Vec<ObjectId> = columns
             .iter()
-            .map(|(t, c, _)| ObjectId::Column(t.clone(), c.clone()))
+            .map(|(t, c, _)| ObjectId::Column(t.clone(), c.as_str().into()))
             .collect();
         // A domain's values convert as its base type's do.
         let types = super::column::Types::of(d);
@@ -424,7 +427,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
                     for (table, column, array) in &columns {
                         step = step.check(Check::Converts {
                             table: table.clone(),
-                            column: column.clone(),
+                            column: column.to_string(),
                             to: if *array {
                                 format!("{base}[]")
                             } else {
@@ -450,7 +453,7 @@ fn emit_alter(d: &mut Differ, name: &QualName, old: &TypeDef, new: &TypeDef) {
                         .iter()
                         .map(|(table, column, array)| EnumColumn {
                             table: table.clone(),
-                            column: column.clone(),
+                            column: column.to_string(),
                             array: *array,
                         })
                         .collect(),

@@ -124,8 +124,8 @@ pub struct DefaultPrivileges {
 
 impl DefaultPrivileges {
     /// `role|schema|kind`, empty for none.
-    pub fn key(&self) -> String {
-        format!(
+    pub fn key(&self) -> crate::sql::Name {
+        compact_str::format_compact!(
             "{}|{}|{}",
             self.role.as_deref().unwrap_or(""),
             self.schema.as_deref().unwrap_or(""),

@@ -16,7 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::sql::QualName;
+use crate::sql::{Name, QualName};
 
 pub use kinds::{
     Aggregate, Cast, Collation, DefaultPrivileges, ForeignCheck, ForeignColumn, ForeignServer,
@@ -28,8 +28,8 @@ pub use stored::StoredCatalog;
 /// Everything strata manages in one database.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Model {
-    pub schemas: BTreeMap<String, Schema>,
-    pub extensions: BTreeMap<String, Extension>,
+    pub schemas: BTreeMap<Name, Schema>,
+    pub extensions: BTreeMap<Name, Extension>,
     pub types: BTreeMap<QualName, TypeDef>,
     pub sequences: BTreeMap<QualName, Sequence>,
     pub functions: BTreeMap<FunctionId, Function>,
@@ -45,24 +45,24 @@ pub struct Model {
     pub aggregates: BTreeMap<FunctionId, Aggregate>,
     /// `ALTER DEFAULT PRIVILEGES`, by [`DefaultPrivileges::key`].
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub default_privileges: BTreeMap<String, DefaultPrivileges>,
+    pub default_privileges: BTreeMap<Name, DefaultPrivileges>,
     /// Operators, by name and operand types (`NONE` for a missing one).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub operators: BTreeMap<FunctionId, Operator>,
     /// Casts between types (`CREATE CAST`), by `source AS target`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub user_casts: BTreeMap<String, Cast>,
+    pub user_casts: BTreeMap<Name, Cast>,
     /// Publications (logical replication), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub publications: BTreeMap<String, Publication>,
+    pub publications: BTreeMap<Name, Publication>,
     /// Roles the schema declares (`CREATE ROLE name [NOLOGIN]`): created by plans when the
     /// server lacks them, recorded in `strata.roles`; never dropped (roles are
     /// cluster-wide), only forgotten.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub declared_roles: BTreeSet<String>,
+    pub declared_roles: BTreeSet<Name>,
     /// Foreign servers (`CREATE SERVER`), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub foreign_servers: BTreeMap<String, ForeignServer>,
+    pub foreign_servers: BTreeMap<Name, ForeignServer>,
     /// Foreign tables, by name (not partitions, not in an inheritance tree).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub foreign_tables: BTreeMap<QualName, ForeignTable>,
@@ -113,19 +113,19 @@ impl Model {
 
     /// Every column of a table in order, its own and the ones it inherits (parents' first,
     /// as PostgreSQL lays them out), with the table's own settings on inherited ones.
-    pub fn all_columns(&self, table: &QualName) -> Vec<(String, Column)> {
+    pub fn all_columns(&self, table: &QualName) -> Vec<(Name, Column)> {
         self.all_columns_at(table, 0)
     }
 
-    fn all_columns_at(&self, table: &QualName, depth: usize) -> Vec<(String, Column)> {
+    fn all_columns_at(&self, table: &QualName, depth: usize) -> Vec<(Name, Column)> {
         let Some(t) = self.tables.get(table) else {
             return Vec::new();
         };
-        let mut out: Vec<(String, Column)> = Vec::new();
+        let mut out: Vec<(Name, Column)> = Vec::new();
         if depth < 64 {
             for parent in t.parents() {
                 for (name, mut column) in self.all_columns_at(parent, depth + 1) {
-                    if out.iter().any(|(n, _)| n == &name) {
+                    if out.iter().any(|(n, _)| *n == name) {
                         continue;
                     }
                     // What the parent's identity and comment are stay the parent's.
@@ -198,7 +198,7 @@ pub struct Schema {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
-    pub schema: String,
+    pub schema: Name,
     pub version: String,
 }
 
@@ -294,7 +294,7 @@ pub struct Sequence {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ColumnRef {
     pub table: QualName,
-    pub column: String,
+    pub column: Name,
 }
 
 /// A function or procedure's identity: name plus argument types, as
@@ -369,13 +369,13 @@ pub struct Table {
     pub partitioned_by: Option<String>,
     pub partition_of: Option<PartitionOf>,
     pub unlogged: bool,
-    pub columns: BTreeMap<String, Column>,
+    pub columns: BTreeMap<Name, Column>,
     /// Column names in their defined order: used to write `CREATE TABLE`, never compared.
     #[serde(skip)]
-    pub column_order: NotCompared<Vec<String>>,
-    pub constraints: BTreeMap<String, Constraint>,
-    pub triggers: BTreeMap<String, Trigger>,
-    pub policies: BTreeMap<String, Policy>,
+    pub column_order: NotCompared<Vec<Name>>,
+    pub constraints: BTreeMap<Name, Constraint>,
+    pub triggers: BTreeMap<Name, Trigger>,
+    pub policies: BTreeMap<Name, Policy>,
     pub row_security: bool,
     pub force_row_security: bool,
     /// Storage parameters (`fillfactor=70`).
@@ -387,7 +387,7 @@ pub struct Table {
     pub replica_identity: Option<ReplicaIdentity>,
     /// Rewrite rules (`CREATE RULE`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub rules: BTreeMap<String, Rule>,
+    pub rules: BTreeMap<Name, Rule>,
     /// Tables it inherits from (`INHERITS`), in order. Columns it inherits and does not
     /// declare itself are the parents' (left out of `columns`, as for partitions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -395,12 +395,12 @@ pub struct Table {
     /// What the table sets itself on columns it inherits (from `INHERITS` or as a
     /// partition): only columns where something differs from the parent's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub inherited_columns: BTreeMap<String, InheritedColumn>,
+    pub inherited_columns: BTreeMap<Name, InheritedColumn>,
     /// Columns it inherits and also declares itself (`CREATE TABLE c (x int) INHERITS
     /// (p)` where `p` has `x`), with their type: they stay when the parent drops them.
     /// Not compared (nothing can change it but recreating the table).
     #[serde(skip)]
-    pub merged: NotCompared<BTreeMap<String, String>>,
+    pub merged: NotCompared<BTreeMap<Name, String>>,
 }
 
 /// A table's own settings on a column it inherits: a partition's `DEFAULT` or `NOT NULL`
@@ -444,8 +444,8 @@ impl Table {
     }
 
     /// Columns in their defined order (any column missing from the order list last).
-    pub fn ordered_columns(&self) -> Vec<(&String, &Column)> {
-        let mut out: Vec<(&String, &Column)> = self
+    pub fn ordered_columns(&self) -> Vec<(&Name, &Column)> {
+        let mut out: Vec<(&Name, &Column)> = self
             .column_order
             .0
             .iter()
@@ -587,10 +587,10 @@ pub struct View {
     pub unpopulated: bool,
     /// Rewrite rules other than the view's own `_RETURN` rule.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub rules: BTreeMap<String, Rule>,
+    pub rules: BTreeMap<Name, Rule>,
     /// Triggers on the view (`INSTEAD OF`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub triggers: BTreeMap<String, Trigger>,
+    pub triggers: BTreeMap<Name, Trigger>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

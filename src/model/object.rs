@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 use super::{FunctionId, Model};
-use crate::sql::{Ident, QualName};
+use crate::sql::{Ident, Name, QualName};
 
 /// The identity of anything a plan step can create, change or drop.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectId {
-    Schema(String),
-    Extension(String),
+    Schema(Name),
+    Extension(Name),
     Type(QualName),
     Sequence(QualName),
     /// The `OWNED BY` link of a sequence, separate from the sequence because it is set
@@ -22,13 +22,13 @@ pub enum ObjectId {
     SequenceOwner(QualName),
     Function(FunctionId),
     Table(QualName),
-    Column(QualName, String),
-    ColumnDefault(QualName, String),
-    Constraint(QualName, String),
-    Trigger(QualName, String),
-    Policy(QualName, String),
+    Column(QualName, Name),
+    ColumnDefault(QualName, Name),
+    Constraint(QualName, Name),
+    Trigger(QualName, Name),
+    Policy(QualName, Name),
     /// A rewrite rule of a table or view.
-    Rule(QualName, String),
+    Rule(QualName, Name),
     Collation(QualName),
     Statistics(QualName),
     Aggregate(FunctionId),
@@ -42,16 +42,16 @@ pub enum ObjectId {
     TableRows(QualName),
     /// `ALTER DEFAULT PRIVILEGES` for a role, schema and kind of object (by
     /// [`super::DefaultPrivileges::key`]).
-    DefaultPrivileges(String),
-    Publication(String),
-    ForeignServer(String),
+    DefaultPrivileges(Name),
+    Publication(Name),
+    ForeignServer(Name),
     ForeignTable(QualName),
     /// A role the schema declares.
-    Role(String),
+    Role(Name),
     /// An operator: its name and operand types (`NONE` for a missing one).
     Operator(FunctionId),
     /// A cast, by `source AS target`.
-    Cast(String),
+    Cast(Name),
     View(QualName),
     Index(QualName),
 }

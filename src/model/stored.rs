@@ -15,7 +15,7 @@ pub struct StoredCatalog {
     deps: BTreeSet<Dep>,
     server_version: u32,
     #[serde(default)]
-    column_order: BTreeMap<QualName, Vec<String>>,
+    column_order: BTreeMap<QualName, Vec<crate::sql::Name>>,
     #[serde(default)]
     constraint_keys: BTreeMap<String, KeyDetail>,
     #[serde(default)]
@@ -25,7 +25,7 @@ pub struct StoredCatalog {
     #[serde(default)]
     conversions: BTreeMap<String, String>,
     #[serde(default)]
-    merged: BTreeMap<QualName, BTreeMap<String, String>>,
+    merged: BTreeMap<QualName, BTreeMap<crate::sql::Name, String>>,
 }
 
 impl Catalog {
@@ -33,7 +33,7 @@ impl Catalog {
     /// key details, which the model's own serialisation leaves out), to keep in the ledger
     /// and in plan files.
     pub fn to_stored(&self) -> serde_json::Value {
-        let order: BTreeMap<&QualName, &Vec<String>> = self
+        let order: BTreeMap<&QualName, &Vec<crate::sql::Name>> = self
             .model
             .tables
             .iter()
@@ -58,7 +58,7 @@ impl Catalog {
             .filter(|(_, i)| *i.detail.0 != KeyDetail::default())
             .map(|(n, i)| (n, &*i.detail.0))
             .collect();
-        let merged: BTreeMap<&QualName, &BTreeMap<String, String>> = self
+        let merged: BTreeMap<&QualName, &BTreeMap<crate::sql::Name, String>> = self
             .model
             .tables
             .iter()

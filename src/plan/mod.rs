@@ -260,12 +260,12 @@ pub(crate) fn roles_needed(current: &Catalog, desired: &Catalog) -> (Vec<String>
     (
         des_roles
             .difference(&cur_roles)
-            .filter(|r| !des_declared.contains(*r))
+            .filter(|r| !des_declared.contains(r.as_str()))
             .cloned()
             .collect(),
         cur_roles
             .difference(&des_roles)
-            .filter(|r| !cur_declared.contains(*r))
+            .filter(|r| !cur_declared.contains(r.as_str()))
             .cloned()
             .collect(),
     )

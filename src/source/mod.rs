@@ -354,10 +354,10 @@ impl Schema {
     }
 
     /// The roles the schema declares (`CREATE ROLE name [NOLOGIN]`), which plans create.
-    pub fn declared_roles(&self) -> std::collections::BTreeSet<String> {
+    pub fn declared_roles(&self) -> std::collections::BTreeSet<crate::sql::Name> {
         self.statements
             .iter()
-            .filter_map(|s| s.info.declared_role.clone())
+            .filter_map(|s| s.info.declared_role.as_deref().map(Into::into))
             .collect()
     }
 

@@ -52,20 +52,25 @@ impl fmt::Display for Literal<'_> {
 /// that form is also its serialised form (a map key in JSON and TOML).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualName {
-    pub schema: String,
-    pub name: String,
+    pub schema: Name,
+    pub name: Name,
 }
 
+/// A name as the catalog gives it: short names (most are) are kept inline, without an
+/// allocation of their own; qualified names are copied into dependencies, decisions and
+/// plan nodes thousands of times in a large schema.
+pub type Name = compact_str::CompactString;
+
 impl QualName {
-    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(schema: impl AsRef<str>, name: impl AsRef<str>) -> Self {
         Self {
-            schema: schema.into(),
-            name: name.into(),
+            schema: Name::from(schema.as_ref()),
+            name: Name::from(name.as_ref()),
         }
     }
 
     /// A sibling in the same schema (an index or sequence next to its table).
-    pub fn sibling(&self, name: impl Into<String>) -> Self {
+    pub fn sibling(&self, name: impl AsRef<str>) -> Self {
         Self::new(self.schema.clone(), name)
     }
 

@@ -49,7 +49,7 @@ pub(super) fn types(model: &mut Model, rows: Vec<TypeRow>) -> Result<()> {
                     .unwrap_or_default()
                     .into_iter()
                     .map(|a| Attribute {
-                        name: a.name,
+                        name: a.name.into(),
                         data_type: a.data_type,
                         collation: a.collation.map(Into::into),
                     })
@@ -461,7 +461,7 @@ pub(super) fn publications(model: &mut Model, rows: Vec<PublicationRow>) -> Resu
                     "publication {} (with row filters, column lists or schemas)",
                     crate::sql::Ident(&row.name)
                 ),
-                name: row.name.clone(),
+                name: row.name.to_string(),
                 latest: false,
                 location: None,
             });
@@ -530,7 +530,7 @@ pub(super) fn foreign_tables(model: &mut Model, rows: Vec<ForeignTableRow>) -> R
 pub(super) fn user_casts(model: &mut Model, rows: Vec<CastRow>) -> Result<()> {
     for row in rows {
         model.user_casts.insert(
-            format!("{} AS {}", row.source, row.target),
+            compact_str::format_compact!("{} AS {}", row.source, row.target),
             Cast {
                 method: row.method,
                 context: row.context,

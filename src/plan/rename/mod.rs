@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Step;
 use crate::model::{Catalog, Model, ObjectId, TypeKind};
-use crate::sql::{Ident, QualName};
+use crate::sql::{Ident, Name as SqlName, QualName};
 
 pub use resolve::resolve;
 
@@ -32,47 +32,47 @@ pub use resolve::resolve;
 pub enum Rename {
     Table {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     View {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     MaterializedView {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     Sequence {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     Index {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     Type {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     Domain {
         from: QualName,
-        to: String,
+        to: SqlName,
     },
     Column {
         table: QualName,
-        from: String,
-        to: String,
+        from: SqlName,
+        to: SqlName,
     },
     Constraint {
         table: QualName,
-        from: String,
-        to: String,
+        from: SqlName,
+        to: SqlName,
     },
     EnumValue {
         #[serde(rename = "type")]
         type_name: QualName,
-        from: String,
-        to: String,
+        from: SqlName,
+        to: SqlName,
     },
 }
 
@@ -341,8 +341,8 @@ pub fn mismatches(source: &Model, renaming: &Renaming, target: &Model) -> Vec<St
                 };
                 let new = from.sibling(to);
                 let (was, will) = (
-                    (kind, from.clone(), String::new()),
-                    (kind, new.clone(), String::new()),
+                    (kind, from.clone(), SqlName::default()),
+                    (kind, new.clone(), SqlName::default()),
                 );
                 if let Some(wrong) = allowed(&expected, &was, &will) {
                     return vec![wrong];
@@ -395,17 +395,17 @@ pub fn mismatches(source: &Model, renaming: &Renaming, target: &Model) -> Vec<St
 
 /// A name a rename can change: kind, owner (the object itself for relations and types),
 /// and the name within the owner (empty for relations and types).
-type Name = (&'static str, QualName, String);
+type Name = (&'static str, QualName, SqlName);
 
 /// Every name a rename can change, in one set.
 fn names(model: &Model) -> BTreeSet<Name> {
     let mut out = BTreeSet::new();
     for (name, table) in &model.tables {
-        out.insert(("relation", name.clone(), String::new()));
+        out.insert(("relation", name.clone(), SqlName::default()));
         for (c, column) in &table.columns {
             out.insert(("column", name.clone(), c.clone()));
             if let Some(identity) = &column.identity {
-                out.insert(("relation", identity.sequence.clone(), String::new()));
+                out.insert(("relation", identity.sequence.clone(), SqlName::default()));
             }
         }
         for c in table.constraints.keys() {
@@ -418,13 +418,13 @@ fn names(model: &Model) -> BTreeSet<Name> {
         .chain(model.sequences.keys())
         .chain(model.indexes.keys())
     {
-        out.insert(("relation", name.clone(), String::new()));
+        out.insert(("relation", name.clone(), SqlName::default()));
     }
     for (name, ty) in &model.types {
-        out.insert(("type", name.clone(), String::new()));
+        out.insert(("type", name.clone(), SqlName::default()));
         if let TypeKind::Enum { labels } = &ty.kind {
             for l in labels {
-                out.insert(("value", name.clone(), l.clone()));
+                out.insert(("value", name.clone(), l.as_str().into()));
             }
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::Rename;
 use crate::model::{Model, ObjectId, TypeKind};
 use crate::source::{Problem, RenameDirective, RenameTarget};
-use crate::sql::{Ident, QualName};
+use crate::sql::{Ident, Name as SqlName, QualName};
 
 /// What the directives ask of `current` on the way to `desired`: the renames to plan, in
 /// the order they run (tables, views, sequences, indexes and types first, then columns,
@@ -283,16 +283,16 @@ fn resolve_part(
             let Some(wanted) = desired.tables.get(table) else {
                 return Err(d.problem(format!("strata:renamed-from: no table {table}")));
             };
-            if wanted.columns.contains_key(old) {
+            if wanted.columns.contains_key(old.as_str()) {
                 return Err(also_defined(d, &format!("column {table}.{}", Ident(old))));
             }
             let Some(was) = current.tables.get(&was_called(objects, table)) else {
                 return Ok(None);
             };
-            if !was.columns.contains_key(old) {
+            if !was.columns.contains_key(old.as_str()) {
                 return Ok(None);
             }
-            if was.columns.contains_key(column) {
+            if was.columns.contains_key(column.as_str()) {
                 return Err(conflict(
                     d,
                     &format!("column {}", Ident(old)),
@@ -301,30 +301,30 @@ fn resolve_part(
             }
             Ok(Some(Rename::Column {
                 table: table.clone(),
-                from: old.clone(),
-                to: column.clone(),
+                from: old.as_str().into(),
+                to: column.as_str().into(),
             }))
         }
         RenameTarget::Constraint { table, name } => {
             let Some(wanted) = desired.tables.get(table) else {
                 return Err(d.problem(format!("strata:renamed-from: no table {table}")));
             };
-            if !wanted.constraints.contains_key(name) {
+            if !wanted.constraints.contains_key(name.as_str()) {
                 return Err(d.problem(format!(
                     "strata:renamed-from: table {table} has no constraint {}",
                     Ident(name)
                 )));
             }
-            if wanted.constraints.contains_key(old) {
+            if wanted.constraints.contains_key(old.as_str()) {
                 return Err(also_defined(d, &format!("constraint {}", Ident(old))));
             }
             let Some(was) = current.tables.get(&was_called(objects, table)) else {
                 return Ok(None);
             };
-            if !was.constraints.contains_key(old) {
+            if !was.constraints.contains_key(old.as_str()) {
                 return Ok(None);
             }
-            if was.constraints.contains_key(name) {
+            if was.constraints.contains_key(name.as_str()) {
                 return Err(conflict(
                     d,
                     &format!("constraint {}", Ident(old)),
@@ -333,8 +333,8 @@ fn resolve_part(
             }
             Ok(Some(Rename::Constraint {
                 table: table.clone(),
-                from: old.clone(),
-                to: name.clone(),
+                from: old.as_str().into(),
+                to: name.as_str().into(),
             }))
         }
         RenameTarget::EnumValue { type_name, label } => {
@@ -368,8 +368,8 @@ fn resolve_part(
             }
             Ok(Some(Rename::EnumValue {
                 type_name: type_name.clone(),
-                from: old.clone(),
-                to: label.clone(),
+                from: old.as_str().into(),
+                to: label.as_str().into(),
             }))
         }
         _ => Ok(None),
@@ -407,7 +407,7 @@ fn implied(current: &Model, desired: &Model, objects: &[Rename], parts: &[Rename
         let Some(wanted) = desired.tables.get(&new_table) else {
             continue;
         };
-        let columns: Vec<(&String, &String)> = parts
+        let columns: Vec<(&SqlName, &SqlName)> = parts
             .iter()
             .filter_map(|r| match r {
                 Rename::Column { table, from, to } if *table == new_table => Some((from, to)),
@@ -433,14 +433,14 @@ fn implied(current: &Model, desired: &Model, objects: &[Rename], parts: &[Rename
         for name in table.constraints.keys() {
             let to = follow(name);
             if to != *name
-                && wanted.constraints.contains_key(&to)
+                && wanted.constraints.contains_key(to.as_str())
                 && !wanted.constraints.contains_key(name)
-                && !table.constraints.contains_key(&to)
+                && !table.constraints.contains_key(to.as_str())
             {
                 out.push(Rename::Constraint {
                     table: new_table.clone(),
                     from: name.clone(),
-                    to,
+                    to: to.into(),
                 });
             }
         }

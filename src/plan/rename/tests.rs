@@ -11,7 +11,7 @@ fn model(tables: &[(&str, &[&str], &[&str])]) -> Model {
         let mut t = crate::model::Table::default();
         for c in *columns {
             t.columns.insert(
-                (*c).to_owned(),
+                (*c).into(),
                 crate::model::Column {
                     data_type: "integer".to_owned(),
                     collation: None,
@@ -27,7 +27,7 @@ fn model(tables: &[(&str, &[&str], &[&str])]) -> Model {
         }
         for c in *constraints {
             t.constraints.insert(
-                (*c).to_owned(),
+                (*c).into(),
                 crate::model::Constraint {
                     kind: crate::model::ConstraintKind::Unique,
                     definition: String::new(),
@@ -74,22 +74,22 @@ fn renames_apply_while_the_old_name_is_there_and_take_derived_names_along() {
         vec![
             Rename::Table {
                 from: QualName::new("public", "people"),
-                to: "persons".to_owned()
+                to: "persons".into()
             },
             Rename::Column {
                 table: t.clone(),
-                from: "mail".to_owned(),
-                to: "email".to_owned()
+                from: "mail".into(),
+                to: "email".into()
             },
             Rename::Constraint {
                 table: t.clone(),
-                from: "people_mail_key".to_owned(),
-                to: "persons_email_key".to_owned()
+                from: "people_mail_key".into(),
+                to: "persons_email_key".into()
             },
             Rename::Constraint {
                 table: t,
-                from: "people_pkey".to_owned(),
-                to: "persons_pkey".to_owned()
+                from: "people_pkey".into(),
+                to: "persons_pkey".into()
             },
         ]
     );
@@ -131,12 +131,12 @@ fn a_recorded_renamed_state_must_be_what_the_renames_make() {
     let renames = vec![
         Rename::Table {
             from: QualName::new("public", "people"),
-            to: "persons".to_owned(),
+            to: "persons".into(),
         },
         Rename::Column {
             table: QualName::new("public", "persons"),
-            from: "mail".to_owned(),
-            to: "email".to_owned(),
+            from: "mail".into(),
+            to: "email".into(),
         },
     ];
     let renaming = |tables: &[(&str, &[&str], &[&str])]| Renaming {
@@ -169,15 +169,15 @@ fn a_recorded_renamed_state_must_be_what_the_renames_make() {
         renames: vec![
             Rename::Table {
                 from: QualName::new("public", "a"),
-                to: "tmp".to_owned(),
+                to: "tmp".into(),
             },
             Rename::Table {
                 from: QualName::new("public", "b"),
-                to: "a".to_owned(),
+                to: "a".into(),
             },
             Rename::Table {
                 from: QualName::new("public", "tmp"),
-                to: "b".to_owned(),
+                to: "b".into(),
             },
         ],
         catalog: Catalog {
