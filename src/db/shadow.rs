@@ -551,10 +551,13 @@ impl ShadowDb {
         self.url.connect().await
     }
 
-    /// Drops the database now.
+    /// Drops the database now. Marked dropped only once `DROP DATABASE` succeeded: a drop
+    /// that fails, or is cancelled, is tried again by `Drop` instead of leaving the shadow
+    /// to the sweep of old shadows.
     pub async fn drop_now(mut self) -> Result<()> {
+        drop_database(&self.admin, &self.name).await?;
         self.dropped = true;
-        drop_database(&self.admin, &self.name).await
+        Ok(())
     }
 }
 

@@ -292,3 +292,31 @@ async fn shadow_databases_of_a_killed_run_are_dropped_by_the_next_one() {
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(leftovers().await, Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn a_shadow_whose_drop_is_cut_off_is_still_dropped() {
+    let shadow = crate::harness::dev_server()
+        .await
+        .create_database()
+        .await
+        .unwrap();
+    let name = shadow.name().to_owned();
+    // Cut off at its first wait (connecting): `DROP DATABASE` has not run.
+    let cut = tokio::time::timeout(Duration::ZERO, shadow.drop_now()).await;
+    assert!(cut.is_err(), "the drop finished within its first poll");
+    let admin = crate::harness::cluster()
+        .await
+        .url("postgres")
+        .connect()
+        .await
+        .unwrap();
+    let left: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "{name} was left behind");
+}
