@@ -551,13 +551,20 @@ impl ShadowDb {
         self.url.connect().await
     }
 
-    /// Drops the database now. Marked dropped only once `DROP DATABASE` succeeded: a drop
-    /// that fails, or is cancelled, is tried again by `Drop` instead of leaving the shadow
-    /// to the sweep of old shadows.
+    /// Drops the database now; a drop that fails (a cut connection) is tried once more,
+    /// and only the second failure is an error. Marked dropped only once that is settled: a
+    /// drop cancelled half-way is done by `Drop` instead of being left to the sweep of old
+    /// shadows.
     pub async fn drop_now(mut self) -> Result<()> {
-        drop_database(&self.admin, &self.name).await?;
+        let result = match drop_database(&self.admin, &self.name).await {
+            Ok(()) => Ok(()),
+            Err(first) => {
+                tracing::debug!("{first}; trying once more");
+                drop_database(&self.admin, &self.name).await
+            }
+        };
         self.dropped = true;
-        Ok(())
+        result
     }
 }
 

@@ -62,25 +62,30 @@ pub struct QualName {
 pub type Name = compact_str::CompactString;
 
 impl QualName {
-    pub fn new(schema: impl AsRef<str>, name: impl AsRef<str>) -> Self {
+    pub fn new(schema: impl Into<Name>, name: impl Into<Name>) -> Self {
         Self {
-            schema: Name::from(schema.as_ref()),
-            name: Name::from(name.as_ref()),
+            schema: schema.into(),
+            name: name.into(),
         }
     }
 
     /// A sibling in the same schema (an index or sequence next to its table).
-    pub fn sibling(&self, name: impl AsRef<str>) -> Self {
-        Self::new(self.schema.clone(), name)
+    pub fn sibling(&self, name: impl Into<Name>) -> Self {
+        Self {
+            schema: self.schema.clone(),
+            name: name.into(),
+        }
     }
 
     /// Parses the display form back (`a.b`, `"A"."b.c"`).
     pub fn parse(text: &str) -> Option<Self> {
-        let parts = split_qualified(text)?;
-        match parts.as_slice() {
-            [schema, name] => Some(Self::new(schema.clone(), name.clone())),
-            _ => None,
+        let mut parts = split_qualified(text)?;
+        if parts.len() != 2 {
+            return None;
         }
+        let name = parts.pop()?;
+        let schema = parts.pop()?;
+        Some(Self::new(schema, name))
     }
 }
 

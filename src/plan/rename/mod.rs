@@ -192,14 +192,14 @@ impl Rename {
     /// The object as it is called after the rename.
     pub fn renamed(&self) -> ObjectId {
         match self {
-            Rename::Table { from, to } => ObjectId::Table(from.sibling(to)),
+            Rename::Table { from, to } => ObjectId::Table(from.sibling(to.clone())),
             Rename::View { from, to } | Rename::MaterializedView { from, to } => {
-                ObjectId::View(from.sibling(to))
+                ObjectId::View(from.sibling(to.clone()))
             }
-            Rename::Sequence { from, to } => ObjectId::Sequence(from.sibling(to)),
-            Rename::Index { from, to } => ObjectId::Index(from.sibling(to)),
+            Rename::Sequence { from, to } => ObjectId::Sequence(from.sibling(to.clone())),
+            Rename::Index { from, to } => ObjectId::Index(from.sibling(to.clone())),
             Rename::Type { from, to } | Rename::Domain { from, to } => {
-                ObjectId::Type(from.sibling(to))
+                ObjectId::Type(from.sibling(to.clone()))
             }
             Rename::Column { table, to, .. } => ObjectId::Column(table.clone(), to.clone()),
             Rename::Constraint { table, to, .. } => ObjectId::Constraint(table.clone(), to.clone()),

@@ -400,7 +400,7 @@ fn implied(current: &Model, desired: &Model, objects: &[Rename], parts: &[Rename
         let new_table = objects
             .iter()
             .find_map(|r| match r {
-                Rename::Table { from, to } if from == old_table => Some(from.sibling(to)),
+                Rename::Table { from, to } if from == old_table => Some(from.sibling(to.clone())),
                 _ => None,
             })
             .unwrap_or_else(|| old_table.clone());
