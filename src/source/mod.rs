@@ -169,51 +169,46 @@ impl Schema {
 
     /// Splits and checks the given files. Every problem in every file is reported at once.
     pub fn from_files(files: Vec<SourceFile>) -> Result<Self> {
+        // The files are read over as many threads as the machine has cores (at most 4), in
+        // runs of consecutive files, and the runs joined in file order: the same result as
+        // one file after another (sqlparser's check of each statement is most of the work
+        // at thousands of files).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 4)
+            .min(files.len().max(1));
+        let run = files.len().div_ceil(threads).max(1);
+        let parts: Vec<FileRun> = if threads == 1 {
+            vec![read_files(&files, 0)]
+        } else {
+            std::thread::scope(|scope| {
+                // A run whose thread the system refuses is read here instead.
+                let handles: Vec<std::result::Result<_, FileRun>> = files
+                    .chunks(run)
+                    .enumerate()
+                    .map(|(n, chunk)| {
+                        std::thread::Builder::new()
+                            .name("strata-read".to_owned())
+                            .spawn_scoped(scope, move || read_files(chunk, n * run))
+                            .map_err(|_| read_files(chunk, n * run))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| match h {
+                        Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                        Err(read) => read,
+                    })
+                    .collect()
+            })
+        };
         let mut statements = Vec::new();
         let mut problems = Vec::new();
         let mut warnings = Vec::new();
-        for (index, file) in files.iter().enumerate() {
-            match split::split(file) {
-                Ok(pieces) => {
-                    for piece in pieces {
-                        let (line, column) = file.position(piece.offset);
-                        let text = file.text[piece.offset..piece.end].to_owned();
-                        let problem = |message: String| Problem {
-                            file: file.name.clone(),
-                            line,
-                            column,
-                            message,
-                        };
-                        let info = classify::classify(&piece.tokens);
-                        if let Some(reason) = refuse::rejection(&piece.tokens, &info) {
-                            // Only the statement's first words are shown (never its text,
-                            // which may hold a password), and only when it is SQL: a file
-                            // that is not (a secret read by mistake) is never echoed.
-                            if refuse::is_sql_command(&info) {
-                                problems.push(problem(format!("{reason}: {} ...", info.leading)));
-                            } else {
-                                problems.push(problem(reason));
-                            }
-                            continue;
-                        }
-                        if let Err(message) = classify::parses(&text) {
-                            warnings.push(problem(format!(
-                                "sqlparser cannot parse this statement ({message}); \
-                                 passing it to PostgreSQL as written"
-                            )));
-                        }
-                        statements.push(Statement {
-                            file: index,
-                            offset: piece.offset,
-                            line,
-                            column,
-                            text,
-                            info,
-                        });
-                    }
-                }
-                Err(problem) => problems.push(problem),
-            }
+        for part in parts {
+            statements.extend(part.statements);
+            problems.extend(part.problems);
+            warnings.extend(part.warnings);
         }
         problems.extend(classify::duplicates(&files, &statements));
         if problems.is_empty() {
@@ -507,12 +502,113 @@ fn collect_sql_files(
     Ok(())
 }
 
+/// What reading a run of files gave: their statements, problems and warnings, in file order.
+struct FileRun {
+    statements: Vec<Statement>,
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+/// Splits, classifies and checks consecutive files; `first` is the index of the first.
+fn read_files(files: &[SourceFile], first: usize) -> FileRun {
+    let mut statements = Vec::new();
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    for (index, file) in files.iter().enumerate() {
+        let index = first + index;
+        match split::split(file) {
+            Ok(pieces) => {
+                for piece in pieces {
+                    let (line, column) = file.position(piece.offset);
+                    let text = file.text[piece.offset..piece.end].to_owned();
+                    let problem = |message: String| Problem {
+                        file: file.name.clone(),
+                        line,
+                        column,
+                        message,
+                    };
+                    let info = classify::classify(&piece.tokens);
+                    if let Some(reason) = refuse::rejection(&piece.tokens, &info) {
+                        // Only the statement's first words are shown (never its text,
+                        // which may hold a password), and only when it is SQL: a file
+                        // that is not (a secret read by mistake) is never echoed.
+                        if refuse::is_sql_command(&info) {
+                            problems.push(problem(format!("{reason}: {} ...", info.leading)));
+                        } else {
+                            problems.push(problem(reason));
+                        }
+                        continue;
+                    }
+                    if let Err(message) = classify::parses(&text) {
+                        warnings.push(problem(format!(
+                            "sqlparser cannot parse this statement ({message}); \
+                             passing it to PostgreSQL as written"
+                        )));
+                    }
+                    statements.push(Statement {
+                        file: index,
+                        offset: piece.offset,
+                        line,
+                        column,
+                        text,
+                        info,
+                    });
+                }
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+    FileRun {
+        statements,
+        problems,
+        warnings,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn schema(files: &[(&str, &str)]) -> Result<Schema> {
         Schema::from_files(files.iter().map(|(n, t)| SourceFile::new(*n, *t)).collect())
+    }
+
+    /// Read over several threads in runs of files, the schema is what one file after
+    /// another gives: every statement with its own file's index, in file order, and the
+    /// warnings and problems of every file.
+    #[test]
+    fn files_read_in_runs_keep_their_order() {
+        let names: Vec<String> = (0..9).map(|i| format!("f{i}.sql")).collect();
+        let texts: Vec<String> = (0..9)
+            .map(|i| format!("CREATE TABLE t{i} (id int);\nCREATE VIEW v{i} AS SELECT {i} AS x;\n"))
+            .collect();
+        let files: Vec<(&str, &str)> = names
+            .iter()
+            .zip(&texts)
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let s = schema(&files).unwrap();
+        let got: Vec<(usize, String)> = s
+            .statements
+            .iter()
+            .map(|st| (st.file, st.text.clone()))
+            .collect();
+        let want: Vec<(usize, String)> = (0..9)
+            .flat_map(|i| {
+                [
+                    (i, format!("CREATE TABLE t{i} (id int);")),
+                    (i, format!("CREATE VIEW v{i} AS SELECT {i} AS x;")),
+                ]
+            })
+            .collect();
+        assert_eq!(got, want);
+        let mut bad = files.clone();
+        bad[2].1 = "DELETE FROM t;\n";
+        bad[7].1 = "DROP TABLE t;\n";
+        let found = problems(&bad);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("f2.sql:1:1"), "{found:?}");
+        assert!(found[1].starts_with("f7.sql:1:1"), "{found:?}");
     }
 
     fn problems(files: &[(&str, &str)]) -> Vec<String> {
