@@ -37,7 +37,7 @@ fn write_schema(dir: &Path, files: &[(&str, &str)]) {
 
 /// Shadow databases a strata process (by PID) left on the test cluster.
 async fn leftover_shadows(pid: u32) -> Vec<String> {
-    let client = cluster().await.url("postgres").connect().await.unwrap();
+    let client = crate::harness::admin().await;
     let rows = client
         .query(
             "SELECT datname::text FROM pg_database WHERE datname LIKE $1",

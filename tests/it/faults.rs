@@ -153,7 +153,7 @@ async fn url_for(p: &Project, dbname: &str) -> String {
 
 /// A copy of the project's database (`CREATE DATABASE ... TEMPLATE`).
 async fn copy_db(p: &Project, name: &str) -> DbUrl {
-    let admin = cluster().await.url("postgres").connect().await.unwrap();
+    let admin = crate::harness::admin().await;
     admin
         .batch_execute(&format!(
             "CREATE DATABASE \"{name}\" TEMPLATE \"{}\"",
@@ -165,7 +165,7 @@ async fn copy_db(p: &Project, name: &str) -> DbUrl {
 }
 
 async fn drop_db(name: &str) {
-    let admin = cluster().await.url("postgres").connect().await.unwrap();
+    let admin = crate::harness::admin().await;
     let _ = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await;

@@ -27,6 +27,11 @@ pub async fn cluster() -> Arc<Cluster> {
         .clone()
 }
 
+/// A connection to the shared cluster's maintenance database, as its superuser.
+pub async fn admin() -> tokio_postgres::Client {
+    cluster().await.url("postgres").connect().await.unwrap()
+}
+
 /// The strata cache folder of this test run (`STRATA_CACHE_DIR` for the binary): shared by
 /// the run's tests, deleted at its end, never the user's own cache.
 pub fn cache_dir() -> &'static Path {

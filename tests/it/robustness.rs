@@ -305,12 +305,7 @@ async fn a_shadow_whose_drop_is_cut_off_is_still_dropped() {
     // DATABASE` ran.
     let cut = futures_util::FutureExt::now_or_never(shadow.drop_now());
     assert!(cut.is_none(), "the drop finished within its first poll");
-    let admin = crate::harness::cluster()
-        .await
-        .url("postgres")
-        .connect()
-        .await
-        .unwrap();
+    let admin = crate::harness::admin().await;
     let left: i64 = admin
         .query_one(
             "SELECT count(*) FROM pg_database WHERE datname = $1",

@@ -636,12 +636,7 @@ async fn rows_hidden_by_row_level_security_are_not_dropped_unacknowledged() {
     let (code, out) = run(&["revert", "--accept-data-loss"]);
     assert_eq!(code, Some(0), "{out}");
     drop(app);
-    let admin = crate::harness::cluster()
-        .await
-        .url("postgres")
-        .connect()
-        .await
-        .unwrap();
+    let admin = crate::harness::admin().await;
     for sql in [
         format!("DROP DATABASE {} WITH (FORCE)", p.db.name()),
         format!("DROP ROLE {role}"),
