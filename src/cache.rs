@@ -164,6 +164,17 @@ impl Cache {
         Ok(())
     }
 
+    /// The folder to keep the embedded server's initdb template in (this cache's folder,
+    /// created if need be), if it is this user's alone.
+    pub fn template_dir(&self) -> Option<PathBuf> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir);
+        self.trusted().then(|| self.dir.clone())
+    }
+
     /// Whether the folder is this user's alone (owned by it, writable by nobody else): an
     /// entry in a folder another user can write to could be planted, so such a folder is
     /// not used (and says so once).
@@ -205,6 +216,8 @@ impl Cache {
                 entries.push((modified, e.path()));
             } else if name.starts_with(".entry-") && modified < hour_ago {
                 let _ = std::fs::remove_file(e.path());
+            } else if name.starts_with(".initdb-") && modified < hour_ago {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
         if entries.len() <= KEEP {

@@ -59,6 +59,10 @@ pub struct DevServer {
     loader: Arc<LoaderCell>,
     /// Where the catalogs of shadow work are kept between commands (embedded server only).
     cache: Option<Cache>,
+    /// The embedded cluster this handle starts on first use is its own, and goes with
+    /// everything in it when the command ends: its shadow databases are not dropped one by
+    /// one (at 2,000 tables a drop took 1.6 s).
+    throwaway: bool,
 }
 
 /// The loader role of a server, once set up; dropped from a `--dev-url` server when the
@@ -120,6 +124,7 @@ const STALE_AFTER_SECONDS: u64 = 24 * 3600;
 impl DevServer {
     /// `--dev-url` if given, else a new embedded cluster.
     pub async fn start(dev_url: Option<DbUrl>, options: ShadowOptions) -> Result<Self> {
+        let throwaway = dev_url.is_none();
         let (server, external) = match dev_url {
             Some(url) => (Server::External(Box::new(url.clone())), Some(url)),
             None => (
@@ -135,6 +140,7 @@ impl DevServer {
                 external,
             }),
             cache: None,
+            throwaway,
         })
     }
 
@@ -229,6 +235,7 @@ impl DevServer {
                 external: None,
             }),
             cache: None,
+            throwaway: false,
         }
     }
 
@@ -248,7 +255,13 @@ impl DevServer {
         match &self.server {
             Server::Embedded(cell) => {
                 let cluster = cell
-                    .get_or_try_init(|| async { Cluster::start().await.map(Arc::new) })
+                    .get_or_try_init(|| async {
+                        let options = crate::db::embedded::ClusterOptions {
+                            template_cache: self.cache.as_ref().and_then(Cache::template_dir),
+                            ..Default::default()
+                        };
+                        Cluster::start_with(options).await.map(Arc::new)
+                    })
                     .await?;
                 Ok(cluster.url("postgres"))
             }
@@ -361,7 +374,7 @@ impl DevServer {
             admin_url: admin.with_dbname(&name),
             admin,
             name,
-            dropped: false,
+            dropped: self.throwaway,
         };
         if let Some(loader) = loader {
             // Before PostgreSQL 15 the public schema belongs to the bootstrap superuser:
@@ -529,6 +542,7 @@ pub struct ShadowDb {
     /// This database, as the role that owns it (the loader, unless created as a target).
     url: DbUrl,
     name: String,
+    /// Dropped already, or nothing to drop: a shadow on a throwaway cluster goes with it.
     dropped: bool,
 }
 
@@ -554,8 +568,11 @@ impl ShadowDb {
     /// Drops the database now; a drop that fails (a cut connection) is tried once more,
     /// and only the second failure is an error. Marked dropped only once that is settled: a
     /// drop cancelled half-way is done by `Drop` instead of being left to the sweep of old
-    /// shadows.
+    /// shadows. Nothing to do for a shadow on a throwaway cluster (it goes with the cluster).
     pub async fn drop_now(mut self) -> Result<()> {
+        if self.dropped {
+            return Ok(());
+        }
         let result = match drop_database(&self.admin, &self.name).await {
             Ok(()) => Ok(()),
             Err(first) => {

@@ -258,7 +258,7 @@ async fn schema_file_payloads_fail_on_the_embedded_server() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(!marker.exists(), "a payload ran a program");
     // The embedded cluster's folder is gone too.
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    let leftovers = crate::harness::left_in(tmp.path());
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
 }
 

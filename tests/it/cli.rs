@@ -79,7 +79,7 @@ async fn diff_on_the_embedded_default_plans_the_sovd_schema_and_cleans_up() {
             < stdout.find("CREATE TABLE public.vehicles").unwrap()
     );
     // The embedded server and its folder are gone.
-    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    let left = crate::harness::left_in(tmp.path());
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
@@ -132,7 +132,7 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
         "{}",
         text(&output.stderr)
     );
-    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    let left = crate::harness::left_in(tmp.path());
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 

@@ -95,3 +95,20 @@ pub async fn introspect(db: &DbUrl) -> Catalog {
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
 }
+
+/// What is left in `dir` once it is empty or 30 s have passed: an embedded cluster's
+/// watchdog deletes its folder right after the strata process that started it has ended.
+pub fn left_in(dir: &Path) -> Vec<PathBuf> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let left: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

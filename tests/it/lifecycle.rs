@@ -659,6 +659,7 @@ async fn apply_waits_for_a_database_that_is_still_starting_and_gives_up_at_the_d
         tls: None,
         password: Some(p.secret.clone()),
         bindir: None,
+        template_cache: None,
     })
     .await
     .unwrap();

@@ -57,6 +57,7 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
         tls: Some((cert, key)),
         password: Some("pw".into()),
         bindir: None,
+        template_cache: None,
     })
     .await
     .unwrap();
@@ -189,6 +190,7 @@ async fn sslmodes_mean_what_they_mean_in_libpq() {
         tls: None,
         password: Some("pw".into()),
         bindir: None,
+        template_cache: None,
     })
     .await
     .unwrap();

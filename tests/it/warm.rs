@@ -155,6 +155,10 @@ async fn a_damaged_or_foreign_entry_is_never_served() {
     // Every entry truncated: the next command loads again and gets the cold result.
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
+        // (Not the initdb template, a folder.)
+        if path.is_dir() {
+            continue;
+        }
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
     }
@@ -246,4 +250,50 @@ async fn a_renamed_state_is_built_once_then_served_from_the_cache() {
         third.is_started(),
         "another rename was served from the cache"
     );
+}
+
+#[tokio::test]
+async fn clusters_copied_from_the_initdb_template_each_have_their_own_password() {
+    use strata::db::embedded::{Cluster, ClusterOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let options = || ClusterOptions {
+        template_cache: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let template = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("initdb-")
+            })
+            .collect()
+    };
+    // The first cluster runs initdb and keeps its data folder as the template.
+    let first = Cluster::start_with(options()).await.unwrap();
+    let kept = template();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].join("data/global/pg_control").is_file());
+    // The second is copied from it, and has a password of its own: the first one's (whose
+    // verifier the template holds) does not open it.
+    let second = Cluster::start_with(options()).await.unwrap();
+    assert_eq!(template(), kept, "the template was not used");
+    assert_ne!(first.password(), second.password());
+    second.url("postgres").connect().await.unwrap();
+    let mut config: tokio_postgres::Config = second.connection_string("postgres").parse().unwrap();
+    config.password(first.password());
+    let refused = config.connect(tokio_postgres::NoTls).await;
+    assert!(refused.is_err(), "the template's password opened a copy");
+    drop((first, second));
+    // A damaged template is deleted, initdb runs, and its folder is the new template.
+    std::fs::remove_file(kept[0].join("data/global/pg_control")).unwrap();
+    let third = Cluster::start_with(options()).await.unwrap();
+    third.url("postgres").connect().await.unwrap();
+    let kept = template();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].join("data/global/pg_control").is_file());
 }
