@@ -14,7 +14,8 @@
 //! The folder is `STRATA_CACHE_DIR` (`off` turns the cache off), else
 //! `$XDG_CACHE_HOME/strata`, else `~/.cache/strata`. It is created private (0700), holds
 //! one file per entry (written to a temporary name, then renamed) and keeps the
-//! [`KEEP`] most recently written entries. Deleting it at any time is safe.
+//! [`KEEP`] most recently written entries. It also holds the embedded server's initdb
+//! template (`db/embedded/template.rs`), a folder. Deleting it at any time is safe.
 
 use std::path::{Path, PathBuf};
 

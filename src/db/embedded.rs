@@ -2,10 +2,10 @@
 //! on the machine, reachable only through a Unix socket in a temporary folder.
 //!
 //! Stopped (immediately: nothing in it is kept) when the [`Cluster`] is dropped. A watchdog
-//! process, started with the folder, deletes the folder once the process that started it
-//! has ended, and stops the server first if strata died without dropping it (SIGKILL, or a
-//! test binary whose statics are never dropped): no server or folder outlives that process,
-//! and a command does not wait for its files to be deleted.
+//! process, started with the folder, then deletes the folder in the background; it does
+//! the same (stopping the server first) when strata dies without dropping it (SIGKILL, or a
+//! test binary whose statics are never dropped): no server or folder outlives the process
+//! that started it, and a command does not wait for its files to be deleted.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,8 @@ use super::DbUrl;
 use crate::error::{Error, Result};
 
 mod template;
+
+use template::Template;
 
 const SUPERUSER: &str = "postgres";
 const PORT: u16 = 5432;
@@ -82,25 +84,40 @@ impl Cluster {
             Some(p) => p.clone(),
             None => super::random_token(24)?,
         };
-        if let Some(user) = &run_as {
-            std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
-                .map_err(|e| Error::io(dir.path(), e))?;
-        }
         // From here on, the folder goes when strata does, however it ends (even killed
         // while initdb runs).
         let watchdog = spawn_watchdog(dir.path());
         let data = dir.path().join("data");
-        let from_template = match &options.template_cache {
-            Some(cache) => {
-                template::restore(cache, &bindir, &data, SUPERUSER, &password, run_as.as_ref())
-                    .await
-            }
+        let template = options.template_cache.as_deref().map(|cache| Template {
+            cache,
+            bindir: &bindir,
+            initdb_args: INITDB_ARGS,
+            run_as: run_as.as_ref(),
+        });
+        // Copied while the folder is still this user's alone (as root: before the
+        // server's user may enter it).
+        let mut from_template = match &template {
+            Some(template) => template.restore(&data).await,
             None => false,
         };
+        if let Some(user) = &run_as {
+            std::os::unix::fs::chown(dir.path(), Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+                .map_err(|e| Error::io(dir.path(), e))?;
+        }
+        if let Some(template) = template.as_ref().filter(|_| from_template) {
+            let set =
+                template::set_password(&bindir, &data, SUPERUSER, &password, run_as.as_ref()).await;
+            if let Err(e) = set {
+                tracing::debug!("the initdb template is deleted ({e}): running initdb");
+                let _ = std::fs::remove_dir_all(&data);
+                template.forget();
+                from_template = false;
+            }
+        }
         if !from_template {
             initdb(&bindir, dir.path(), &data, &password, run_as.as_ref()).await?;
-            if let Some(cache) = &options.template_cache {
-                template::store(cache, &bindir, &data, run_as.as_ref());
+            if let Some(template) = &template {
+                template.store(&data).await;
             }
         }
 
@@ -108,17 +125,7 @@ impl Cluster {
         if let Some((cert, key)) = &options.tls {
             for (name, content, mode) in [("server.crt", cert, 0o644), ("server.key", key, 0o600)] {
                 let path = dir.path().join(name);
-                std::fs::write(&path, content).map_err(|e| Error::io(&path, e))?;
-                std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(mode))
-                    .map_err(|e| Error::io(&path, e))?;
-                if let Some(user) = &run_as {
-                    std::os::unix::fs::chown(
-                        &path,
-                        Some(user.uid.as_raw()),
-                        Some(user.gid.as_raw()),
-                    )
-                    .map_err(|e| Error::io(&path, e))?;
-                }
+                write_new(&path, content.as_bytes(), mode, run_as.as_ref())?;
                 let setting = if name == "server.crt" {
                     "ssl_cert_file"
                 } else {
@@ -193,12 +200,12 @@ impl Cluster {
         }
         .await;
         if let Err(e) = ready {
-            let Some(cache) = options.template_cache.as_ref().filter(|_| from_template) else {
+            let Some(template) = template.as_ref().filter(|_| from_template) else {
                 return Err(e);
             };
             // A template that starts no server is deleted, and initdb runs.
             tracing::debug!("a cluster copied from the initdb template did not start: {e}");
-            template::forget(cache, &bindir, run_as.as_ref());
+            template.forget();
             drop(cluster);
             let options = ClusterOptions {
                 template_cache: None,
@@ -303,15 +310,55 @@ impl Drop for Cluster {
         };
         // The server is gone: its pid must not send the watchdog after another process.
         let _ = std::fs::remove_file(dir.path().join("data/postmaster.pid"));
+        // A watchdog that is still there deletes the folder once its pipe closes, so that
+        // the command does not wait for it (at 2,000 tables it held 1.8 s of files).
+        let alive = self
+            .watchdog
+            .as_mut()
+            .is_some_and(|w| matches!(w.try_wait(), Ok(None)));
         match self.watchdog.take() {
-            // The watchdog deletes the folder once this process has ended, so that the
-            // command does not wait for it (at 2,000 tables it held 1.8 s of files).
-            Some(_) => drop(dir.keep()),
-            None => {
+            Some(mut watchdog) if alive => {
+                drop(watchdog.stdin.take());
+                drop(dir.keep());
+                // Reaped on a thread of its own (it outlives this call).
+                std::thread::spawn(move || watchdog.wait());
+            }
+            _ => {
                 let _ = dir.close();
             }
         }
     }
+}
+
+/// `initdb`'s arguments besides the folder and the password file.
+const INITDB_ARGS: &[&str] = &[
+    "-U",
+    SUPERUSER,
+    "-A",
+    "scram-sha-256",
+    "-E",
+    "UTF8",
+    "--no-locale",
+    "--no-sync",
+];
+
+/// Writes a new file (never through an existing name or a symbolic link) with `mode`,
+/// given to `run_as` through its open handle: in a folder the server's user may already
+/// enter, nothing can be swapped in between.
+fn write_new(path: &Path, bytes: &[u8], mode: u32, run_as: Option<&User>) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    std::io::Write::write_all(&mut file, bytes).map_err(|e| Error::io(path, e))?;
+    if let Some(user) = run_as {
+        std::os::unix::fs::fchown(&file, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
+            .map_err(|e| Error::io(path, e))?;
+    }
+    Ok(())
 }
 
 /// Runs `initdb` into `data` (in the cluster's folder `dir`), the superuser with `password`.
@@ -325,36 +372,13 @@ async fn initdb(
     // The superuser's password reaches initdb in a file only its user can read, removed
     // once the cluster is initialised.
     let pwfile = dir.join("pwfile");
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&pwfile)
-            .map_err(|e| Error::io(&pwfile, e))?;
-        std::io::Write::write_all(&mut file, password.as_bytes())
-            .map_err(|e| Error::io(&pwfile, e))?;
-    }
-    if let Some(user) = run_as {
-        std::os::unix::fs::chown(&pwfile, Some(user.uid.as_raw()), Some(user.gid.as_raw()))
-            .map_err(|e| Error::io(&pwfile, e))?;
-    }
+    write_new(&pwfile, password.as_bytes(), 0o600, run_as)?;
 
     let mut initdb = tokio::process::Command::new(bindir.join("initdb"));
     initdb
         .arg("-D")
         .arg(data)
-        .args([
-            "-U",
-            SUPERUSER,
-            "-A",
-            "scram-sha-256",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "--no-sync",
-        ])
+        .args(INITDB_ARGS)
         .arg(format!("--pwfile={}", pwfile.display()))
         .current_dir(dir)
         .env("LC_MESSAGES", "C")
@@ -379,13 +403,15 @@ async fn initdb(
     Ok(())
 }
 
-/// A `sh` process that waits for this process to end, then stops the server (its pid is
-/// the first line of `data/postmaster.pid`, once it started) and deletes the folder (twice:
-/// an `initdb` cut off mid-run may still write into it). It ignores the terminal's signals
-/// so that Ctrl-C cannot skip the cleanup.
+/// A `sh` process that waits until its standard input closes (the [`Cluster`] is dropped,
+/// or this process ends however it ends: only this process holds the pipe's other end),
+/// then stops the server if it still runs (its pid is the first line of
+/// `data/postmaster.pid`, once it started) and deletes the folder (twice: an `initdb` cut
+/// off mid-run may still write into it). It ignores the terminal's signals so that Ctrl-C
+/// cannot skip the cleanup.
 fn spawn_watchdog(dir: &Path) -> Option<Child> {
     const SCRIPT: &str = r#"trap '' INT TERM HUP
-while kill -0 "$0" 2>/dev/null; do sleep 0.2; done
+read -r _ || :
 pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)
 if [ -n "$pid" ]; then
   kill -INT "$pid" 2>/dev/null
@@ -399,9 +425,9 @@ rm -rf "$1""#;
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(SCRIPT)
-        .arg(std::process::id().to_string())
+        .arg("strata-watchdog")
         .arg(dir)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);

@@ -1,163 +1,256 @@
 //! A freshly initialised data folder kept in the cache folder and copied into each new
 //! embedded cluster instead of running `initdb` again (on the 2-core development machine
-//! `initdb` took 2.3-2.6 s, the copy well under a second). The copy gets a new random
-//! superuser password before the server starts (single-user mode, no connection possible),
-//! so no two clusters share one.
+//! `initdb` took 2.3-2.6 s, the copy well under a second). Each copy gets a new random
+//! superuser password before its server starts (a single-user backend, which takes no
+//! connections), so no two clusters share one.
 //!
 //! The folder is `initdb-<key>`, the key a sha256 over the server binaries (path, size,
-//! modification time) and the OS user the server runs as: other binaries make another
-//! folder, and the older ones are deleted. It is written under a temporary name and renamed
-//! once complete, so a folder that exists is whole. Anything unusual (a symbolic link in
-//! it, a copy or a password change that fails) means `initdb` runs as before.
+//! modification time), `initdb`'s arguments, the time zone `initdb` writes into the
+//! configuration (`TZ`, `/etc/localtime`) and the OS user the server runs as. It is written
+//! under a temporary name and renamed once complete, with a manifest (files and bytes) that
+//! every copy is checked against. Only regular files and folders are copied, each opened
+//! without following symbolic links and owned by the expected user; anything unusual (a
+//! copy or a password change that fails, a copy that does not match the manifest) means
+//! `initdb` runs as before. As root, a template is copied while the cluster's folder is
+//! still root's alone, and the server's user gets it only afterwards.
 
+use std::io::Write as _;
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
-use nix::unistd::User;
+use nix::unistd::{Gid, Uid, User};
 use sha2::{Digest, Sha256};
 
 /// Part of every key: the layout of the folder.
-const FORMAT: &str = "strata initdb template 1";
+const FORMAT: &str = "strata initdb template 2";
+
+/// No template is larger (a fresh cluster is about 40 MB): a copy past it stops.
+const MAX_BYTES: u64 = 512 << 20;
+
+/// How long the single-user backend may take to set the password.
+const PASSWORD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The template folder for `bindir` and `run_as` in `cache`.
-fn folder(cache: &Path, bindir: &Path, run_as: Option<&User>) -> PathBuf {
-    use std::os::unix::fs::MetadataExt as _;
+fn folder(cache: &Path, bindir: &Path, initdb_args: &[&str], run_as: Option<&User>) -> PathBuf {
     let mut hash = Sha256::new();
-    hash.update(FORMAT.as_bytes());
-    hash.update(bindir.as_os_str().as_encoded_bytes());
+    let mut part = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    part(FORMAT.as_bytes());
+    part(bindir.as_os_str().as_encoded_bytes());
     for binary in ["initdb", "postgres"] {
         if let Ok(meta) = std::fs::metadata(bindir.join(binary)) {
-            hash.update(meta.size().to_le_bytes());
-            hash.update(meta.mtime().to_le_bytes());
-            hash.update(meta.mtime_nsec().to_le_bytes());
+            part(&meta.size().to_le_bytes());
+            part(&meta.mtime().to_le_bytes());
+            part(&meta.mtime_nsec().to_le_bytes());
         }
     }
-    hash.update(run_as.map_or(u32::MAX, |u| u.uid.as_raw()).to_le_bytes());
+    for arg in initdb_args {
+        part(arg.as_bytes());
+    }
+    part(std::env::var("TZ").unwrap_or_default().as_bytes());
+    let localtime = std::fs::canonicalize("/etc/localtime").unwrap_or_default();
+    part(localtime.as_os_str().as_encoded_bytes());
+    part(&run_as.map_or(u32::MAX, |u| u.uid.as_raw()).to_le_bytes());
     let key = hex::encode(&hash.finalize()[..12]);
     cache.join(format!("initdb-{key}"))
 }
 
-/// Fills `data` from the template, if there is one, and gives the superuser `password`.
-/// False (and `data` absent) when there is no template or it cannot be used.
-pub(super) async fn restore(
-    cache: &Path,
-    bindir: &Path,
-    data: &Path,
-    superuser: &str,
-    password: &str,
-    run_as: Option<&User>,
-) -> bool {
-    let template = folder(cache, bindir, run_as).join("data");
-    if !template.is_dir() {
-        return false;
-    }
-    let owner = run_as.map(|u| (u.uid, u.gid));
-    let (from, to) = (template.clone(), data.to_path_buf());
-    let copied = tokio::task::spawn_blocking(move || copy_tree(&from, &to, owner)).await;
-    let result = match copied {
-        Ok(Ok(())) => set_password(bindir, data, superuser, password, run_as).await,
-        Ok(Err(e)) => Err(format!("copying {}: {e}", template.display())),
-        Err(e) => Err(e.to_string()),
-    };
-    match result {
-        Ok(()) => {
-            tracing::debug!("data folder copied from {}", template.display());
-            true
-        }
-        Err(e) => {
-            // Deleted, so that this run's initdb replaces it.
-            tracing::debug!("the initdb template is deleted ({e}): running initdb");
-            let _ = std::fs::remove_dir_all(data);
-            forget(cache, bindir, run_as);
-            false
-        }
-    }
+/// What [`restore`] and [`store`] need to find a template.
+pub(super) struct Template<'a> {
+    pub cache: &'a Path,
+    pub bindir: &'a Path,
+    pub initdb_args: &'a [&'a str],
+    pub run_as: Option<&'a User>,
 }
 
-/// Deletes the template for `bindir` (it did not give a working cluster).
-pub(super) fn forget(cache: &Path, bindir: &Path, run_as: Option<&User>) {
-    let _ = std::fs::remove_dir_all(folder(cache, bindir, run_as));
-}
+impl Template<'_> {
+    fn folder(&self) -> PathBuf {
+        folder(self.cache, self.bindir, self.initdb_args, self.run_as)
+    }
 
-/// Keeps a copy of `data` (just initialised, the server not started yet) as the template
-/// for `bindir`, and deletes the templates of other binaries. Best effort: a failure is
-/// logged and otherwise ignored.
-pub(super) fn store(cache: &Path, bindir: &Path, data: &Path, run_as: Option<&User>) {
-    let target = folder(cache, bindir, run_as);
-    let result = (|| -> std::io::Result<()> {
-        use std::os::unix::fs::DirBuilderExt as _;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(cache)?;
-        let staging = tempfile::Builder::new()
-            .prefix(".initdb-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir_in(cache)?;
-        copy_tree(data, &staging.path().join("data"), None)?;
-        match std::fs::rename(staging.path(), &target) {
-            // Kept: the rename moved it.
-            Ok(()) => drop(staging.keep()),
-            // Another run stored the same template first.
-            Err(_) if target.is_dir() => {}
-            Err(e) => return Err(e),
+    /// Fills `data` (which must not exist) from the template, if there is a whole one,
+    /// owned by the server's user. False (and `data` absent) otherwise.
+    pub async fn restore(&self, data: &Path) -> bool {
+        let folder = self.folder();
+        if !folder.join("manifest").is_file() {
+            return false;
         }
-        for entry in std::fs::read_dir(cache)?.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            if path != target && name.to_string_lossy().starts_with("initdb-") {
-                let _ = std::fs::remove_dir_all(&path);
+        let copy = Copier {
+            owner: Uid::effective(),
+            chown_to: self.run_as.map(|u| (u.uid, u.gid)),
+        };
+        let (from, to) = (folder.clone(), data.to_path_buf());
+        let copied = tokio::task::spawn_blocking(move || {
+            let expected = std::fs::read_to_string(from.join("manifest"))?;
+            let counted = copy.tree(&from.join("data"), &to)?;
+            if expected.trim() == counted.to_string() {
+                Ok(())
+            } else {
+                Err(std::io::Error::other(format!(
+                    "the copy ({counted}) does not match the manifest ({})",
+                    expected.trim()
+                )))
+            }
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        match copied {
+            Ok(()) => {
+                tracing::debug!("data folder copied from {}", folder.display());
+                true
+            }
+            Err(e) => {
+                tracing::debug!("the initdb template {} is not used: {e}", folder.display());
+                let _ = std::fs::remove_dir_all(data);
+                self.forget();
+                false
             }
         }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => tracing::debug!("initdb template kept in {}", target.display()),
-        Err(e) => tracing::debug!("cannot keep an initdb template in {}: {e}", cache.display()),
     }
-}
 
-/// Copies the folder `from` into `to` (which must not exist): folders and regular files
-/// only, with their permissions, owned by `owner` when given.
-fn copy_tree(
-    from: &Path,
-    to: &Path,
-    owner: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
-) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
-    let mode = std::fs::symlink_metadata(from)?.permissions().mode();
-    std::fs::DirBuilder::new().mode(mode & 0o700).create(to)?;
-    chown(to, owner)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        let target = to.join(entry.file_name());
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &target, owner)?;
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target)?;
-            chown(&target, owner)?;
-        } else {
-            return Err(std::io::Error::other(format!(
-                "{} is neither a folder nor a regular file",
-                entry.path().display()
-            )));
+    /// Deletes the template (it did not give a working cluster): the next `initdb`
+    /// replaces it.
+    pub fn forget(&self) {
+        let _ = std::fs::remove_dir_all(self.folder());
+    }
+
+    /// Keeps a copy of `data` (just initialised by `initdb` as the server's user, the
+    /// server not started yet) as the template. Best effort: a failure is logged and
+    /// otherwise ignored.
+    pub async fn store(&self, data: &Path) {
+        let target = self.folder();
+        let cache = self.cache.to_path_buf();
+        let copy = Copier {
+            owner: self.run_as.map_or_else(Uid::effective, |u| u.uid),
+            chown_to: None,
+        };
+        let data = data.to_path_buf();
+        let work = tokio::task::spawn_blocking(move || store(&cache, &data, &target, &copy));
+        match work.await {
+            Ok(Ok(target)) => tracing::debug!("initdb template kept in {}", target.display()),
+            Ok(Err(e)) => tracing::debug!("cannot keep an initdb template: {e}"),
+            Err(e) => tracing::debug!("cannot keep an initdb template: {e}"),
         }
     }
-    Ok(())
 }
 
-fn chown(path: &Path, owner: Option<(nix::unistd::Uid, nix::unistd::Gid)>) -> std::io::Result<()> {
-    match owner {
-        Some((uid, gid)) => std::os::unix::fs::chown(path, Some(uid.as_raw()), Some(gid.as_raw())),
-        None => Ok(()),
+fn store(cache: &Path, data: &Path, target: &Path, copy: &Copier) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(cache)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".initdb-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir_in(cache)?;
+    let counted = copy.tree(data, &staging.path().join("data"))?;
+    std::fs::write(staging.path().join("manifest"), format!("{counted}\n"))?;
+    match std::fs::rename(staging.path(), target) {
+        // Kept: the rename moved it.
+        Ok(()) => drop(staging.keep()),
+        // Another run stored the same template first.
+        Err(_) if target.is_dir() => {}
+        Err(e) => return Err(e),
+    }
+    Ok(target.to_path_buf())
+}
+
+/// How a tree is copied: whose files it takes, and whom the copies are given to.
+#[derive(Clone, Copy)]
+struct Copier {
+    /// The user every source file must belong to.
+    owner: Uid,
+    chown_to: Option<(Uid, Gid)>,
+}
+
+/// Files and bytes copied.
+#[derive(Default, Debug, PartialEq, Eq)]
+struct Counted {
+    files: u64,
+    bytes: u64,
+}
+
+impl std::fmt::Display for Counted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} files, {} bytes", self.files, self.bytes)
+    }
+}
+
+impl Copier {
+    /// Copies the folder `from` into `to`, which must not exist.
+    fn tree(&self, from: &Path, to: &Path) -> std::io::Result<Counted> {
+        let mut counted = Counted::default();
+        self.folder(from, to, &mut counted)?;
+        Ok(counted)
+    }
+
+    fn folder(&self, from: &Path, to: &Path, counted: &mut Counted) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        std::fs::DirBuilder::new().mode(0o700).create(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            // The entry itself (a symbolic link is neither a folder nor a file here).
+            let kind = entry.file_type()?;
+            let target = to.join(entry.file_name());
+            if kind.is_dir() {
+                self.folder(&entry.path(), &target, counted)?;
+            } else if kind.is_file() {
+                self.file(&entry.path(), &target, counted)?;
+            } else {
+                return Err(std::io::Error::other(format!(
+                    "{} is neither a folder nor a regular file",
+                    entry.path().display()
+                )));
+            }
+        }
+        if let Some((uid, gid)) = self.chown_to {
+            std::os::unix::fs::chown(to, Some(uid.as_raw()), Some(gid.as_raw()))?;
+        }
+        Ok(())
+    }
+
+    /// One file, opened without following a symbolic link (nor waiting on a FIFO), and
+    /// checked on the open handle: a regular file of the expected owner that nobody else
+    /// may write to.
+    fn file(&self, from: &Path, to: &Path, counted: &mut Counted) -> std::io::Result<()> {
+        let mut source = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
+            .open(from)?;
+        let meta = source.metadata()?;
+        if !meta.is_file() || meta.uid() != self.owner.as_raw() || meta.mode() & 0o022 != 0 {
+            return Err(std::io::Error::other(format!(
+                "{} is not a regular file of the expected user, writable by it alone",
+                from.display()
+            )));
+        }
+        let mut target = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(to)?;
+        counted.bytes += std::io::copy(&mut source, &mut target)?;
+        counted.files += 1;
+        if counted.bytes > MAX_BYTES {
+            return Err(std::io::Error::other("larger than any fresh cluster"));
+        }
+        target.flush()?;
+        if let Some((uid, gid)) = self.chown_to {
+            std::os::unix::fs::fchown(&target, Some(uid.as_raw()), Some(gid.as_raw()))?;
+        }
+        Ok(())
     }
 }
 
 /// Sets the superuser's password in the stopped cluster `data`, through a single-user
 /// backend (it takes no connections). The statement carries the SCRAM verifier, never the
 /// password itself, and nothing the backend prints is shown.
-async fn set_password(
+pub(super) async fn set_password(
     bindir: &Path,
     data: &Path,
     superuser: &str,
@@ -194,7 +287,10 @@ async fn set_password(
             .await
             .map_err(|e| e.to_string())?;
     }
-    let output = child.wait_with_output().await.map_err(|e| e.to_string())?;
+    let output = tokio::time::timeout(PASSWORD_TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| format!("no answer in {}s", PASSWORD_TIMEOUT.as_secs()))?
+        .map_err(|e| e.to_string())?;
     let printed = [&output.stdout[..], &output.stderr[..]].concat();
     let failed = String::from_utf8_lossy(&printed).contains("ERROR");
     if output.status.success() && !failed {
@@ -204,5 +300,78 @@ async fn set_password(
             "the single-user backend setting the password failed ({})",
             output.status
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copier() -> Copier {
+        Copier {
+            owner: Uid::effective(),
+            chown_to: None,
+        }
+    }
+
+    fn tree() -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("base")).unwrap();
+        for (name, text) in [("PG_VERSION", "15\n"), ("base/one", "12345")] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_tree_of_folders_and_private_files_is_copied_and_counted() {
+        let from = tree();
+        let to = tempfile::tempdir().unwrap();
+        let counted = copier().tree(from.path(), &to.path().join("data")).unwrap();
+        assert_eq!(counted, Counted { files: 2, bytes: 8 });
+        assert_eq!(
+            std::fs::read_to_string(to.path().join("data/base/one")).unwrap(),
+            "12345"
+        );
+    }
+
+    #[test]
+    fn links_fifos_foreign_and_shared_files_are_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        type Plant = fn(&Path);
+        let plants: [(&str, Plant); 3] = [
+            ("a symbolic link", |dir| {
+                std::os::unix::fs::symlink("/etc/hostname", dir.join("base/link")).unwrap();
+            }),
+            ("a FIFO", |dir| {
+                let made = std::process::Command::new("mkfifo")
+                    .arg(dir.join("base/fifo"))
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            }),
+            ("a file others may write", |dir| {
+                let path = dir.join("base/one");
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+            }),
+        ];
+        for (what, plant) in plants {
+            let from = tree();
+            plant(from.path());
+            let to = tempfile::tempdir().unwrap();
+            let copied = copier().tree(from.path(), &to.path().join("data"));
+            assert!(copied.is_err(), "{what} was copied");
+        }
+        // A file of another user than the expected one.
+        let from = tree();
+        let to = tempfile::tempdir().unwrap();
+        let other = Copier {
+            owner: Uid::from_raw(Uid::effective().as_raw() + 1),
+            chown_to: None,
+        };
+        assert!(other.tree(from.path(), &to.path().join("data")).is_err());
     }
 }
