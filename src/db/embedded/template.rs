@@ -8,7 +8,8 @@
 //! modification time), `initdb`'s arguments, the time zone `initdb` writes into the
 //! configuration (`TZ`, `/etc/localtime`) and the OS user the server runs as. It is written
 //! under a temporary name and renamed once complete, with a manifest (files and bytes) that
-//! every copy is checked against. Only regular files and folders are copied, each opened
+//! every copy is checked against; a template that no copy used for a week is deleted when
+//! another is stored. Only regular files and folders are copied, each opened
 //! without following symbolic links and owned by the expected user; anything unusual (a
 //! copy or a password change that fails, a copy that does not match the manifest) means
 //! `initdb` runs as before. As root, a template is copied while the cluster's folder is
@@ -28,6 +29,9 @@ const FORMAT: &str = "strata initdb template 2";
 
 /// No template is larger (a fresh cluster is about 40 MB): a copy past it stops.
 const MAX_BYTES: u64 = 512 << 20;
+
+/// A template no copy used for this long is deleted when another one is stored.
+const UNUSED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// How long the single-user backend may take to set the password.
 const PASSWORD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -101,6 +105,11 @@ impl Template<'_> {
         match copied {
             Ok(()) => {
                 tracing::debug!("data folder copied from {}", folder.display());
+                // In use: its manifest's time keeps it from being pruned.
+                let _ = std::fs::File::options()
+                    .write(true)
+                    .open(folder.join("manifest"))
+                    .and_then(|f| f.set_modified(std::time::SystemTime::now()));
                 true
             }
             Err(e) => {
@@ -156,6 +165,18 @@ fn store(cache: &Path, data: &Path, target: &Path, copy: &Copier) -> std::io::Re
         // Another run stored the same template first.
         Err(_) if target.is_dir() => {}
         Err(e) => return Err(e),
+    }
+    // The templates of other binaries that no copy used for a week go.
+    let week_ago = std::time::SystemTime::now() - UNUSED_FOR;
+    for entry in std::fs::read_dir(cache)?.flatten() {
+        let path = entry.path();
+        let used = std::fs::metadata(path.join("manifest")).and_then(|m| m.modified());
+        if path != target
+            && entry.file_name().to_string_lossy().starts_with("initdb-")
+            && used.is_ok_and(|t| t < week_ago)
+        {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
     Ok(target.to_path_buf())
 }
