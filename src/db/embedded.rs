@@ -8,6 +8,7 @@
 //! that started it, and a command does not wait for its files to be deleted.
 
 use std::fs::File;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -37,7 +38,7 @@ pub struct Cluster {
     dir: Option<tempfile::TempDir>,
     password: String,
     postmaster: Child,
-    watchdog: Option<Child>,
+    watchdog: Option<Watchdog>,
     socket_dir: PathBuf,
     port: u16,
     major: u32,
@@ -86,7 +87,19 @@ impl Cluster {
         };
         // From here on, the folder goes when strata does, however it ends (even killed
         // while initdb runs).
-        let watchdog = spawn_watchdog(dir.path());
+        let mut watchdog = Watchdog::spawn(dir.path());
+        // The server's log, created while the folder is still this user's alone, and read
+        // back only through its handle.
+        let log_path = dir.path().join("postgres.log");
+        let log = {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&log_path)
+                .map_err(|e| Error::io(&log_path, e))?
+        };
         let data = dir.path().join("data");
         let template = options.template_cache.as_deref().map(|cache| Template {
             cache,
@@ -105,8 +118,14 @@ impl Cluster {
                 .map_err(|e| Error::io(dir.path(), e))?;
         }
         if let Some(template) = template.as_ref().filter(|_| from_template) {
-            let set =
-                template::set_password(&bindir, &data, SUPERUSER, &password, run_as.as_ref()).await;
+            let set = template::set_password(
+                &bindir,
+                &data,
+                (SUPERUSER, &password),
+                run_as.as_ref(),
+                watchdog.as_mut(),
+            )
+            .await;
             if let Err(e) = set {
                 tracing::debug!("the initdb template is deleted ({e}): running initdb");
                 let _ = std::fs::remove_dir_all(&data);
@@ -115,7 +134,16 @@ impl Cluster {
             }
         }
         if !from_template {
-            initdb(&bindir, dir.path(), &data, &password, run_as.as_ref()).await?;
+            let watching = watchdog.as_mut();
+            initdb(
+                &bindir,
+                dir.path(),
+                &data,
+                &password,
+                run_as.as_ref(),
+                watching,
+            )
+            .await?;
             if let Some(template) = &template {
                 template.store(&data).await;
             }
@@ -144,9 +172,8 @@ impl Cluster {
                 ""
             }
         ));
-        let log_path = dir.path().join("postgres.log");
-        let log = File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
         let log_err = log.try_clone().map_err(|e| Error::io(&log_path, e))?;
+        let log_read = log.try_clone().map_err(|e| Error::io(&log_path, e))?;
         let socket_dir = dir.path().to_path_buf();
         let mut server = Command::new(bindir.join("postgres"));
         server
@@ -182,6 +209,7 @@ impl Cluster {
         let postmaster = server.spawn().map_err(|e| {
             Error::Embedded(format!("cannot start {}/postgres: {e}", bindir.display()))
         })?;
+        watching(&mut watchdog.as_mut(), Some(postmaster.id()));
         let mut cluster = Cluster {
             dir: Some(dir),
             password,
@@ -192,7 +220,7 @@ impl Cluster {
             major: 0,
         };
         let ready = async {
-            cluster.wait_ready(&data, &log_path).await?;
+            cluster.wait_ready(&data, &log_read).await?;
             // As every server's: from the server itself.
             let client = cluster.url("postgres").connect().await?;
             cluster.major = crate::catalog::server_major(&client).await?;
@@ -222,7 +250,7 @@ impl Cluster {
         Ok(cluster)
     }
 
-    async fn wait_ready(&mut self, data: &Path, log: &Path) -> Result<()> {
+    async fn wait_ready(&mut self, data: &Path, log: &File) -> Result<()> {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.postmaster.try_wait() {
@@ -232,7 +260,7 @@ impl Cluster {
                 )));
             }
             // The postmaster writes "ready" as the status line of postmaster.pid.
-            let pid_file = std::fs::read_to_string(data.join("postmaster.pid")).unwrap_or_default();
+            let pid_file = read_small(&data.join("postmaster.pid"));
             if pid_file.lines().nth(7).is_some_and(|l| l.trim() == "ready") {
                 return Ok(());
             }
@@ -308,20 +336,21 @@ impl Drop for Cluster {
         let Some(dir) = self.dir.take() else {
             return;
         };
-        // The server is gone: its pid must not send the watchdog after another process.
-        let _ = std::fs::remove_file(dir.path().join("data/postmaster.pid"));
         // A watchdog that is still there deletes the folder once its pipe closes, so that
         // the command does not wait for it (at 2,000 tables it held 1.8 s of files).
         let alive = self
             .watchdog
             .as_mut()
-            .is_some_and(|w| matches!(w.try_wait(), Ok(None)));
+            .is_some_and(|w| matches!(w.child.try_wait(), Ok(None)));
         match self.watchdog.take() {
             Some(mut watchdog) if alive => {
-                drop(watchdog.stdin.take());
+                // The server is gone: its pid must not send the watchdog after another
+                // process.
+                watchdog.forget();
+                drop(watchdog.pipe.take());
                 drop(dir.keep());
                 // Reaped on a thread of its own (it outlives this call).
-                std::thread::spawn(move || watchdog.wait());
+                std::thread::spawn(move || watchdog.child.wait());
             }
             _ => {
                 let _ = dir.close();
@@ -368,6 +397,7 @@ async fn initdb(
     data: &Path,
     password: &str,
     run_as: Option<&User>,
+    mut watchdog: Option<&mut Watchdog>,
 ) -> Result<()> {
     // The superuser's password reaches initdb in a file only its user can read, removed
     // once the cluster is initialised.
@@ -389,7 +419,15 @@ async fn initdb(
     if let Some(user) = run_as {
         initdb.uid(user.uid.as_raw()).gid(user.gid.as_raw());
     }
-    let output = initdb.output().await;
+    let output = match initdb.spawn() {
+        Ok(child) => {
+            watching(&mut watchdog, child.id());
+            let output = child.wait_with_output().await;
+            forgetting(&mut watchdog);
+            output
+        }
+        Err(e) => Err(e),
+    };
     let _ = std::fs::remove_file(&pwfile);
     let output = output
         .map_err(|e| Error::Embedded(format!("cannot run {}/initdb: {e}", bindir.display())))?;
@@ -403,43 +441,112 @@ async fn initdb(
     Ok(())
 }
 
-/// A `sh` process that waits until its standard input closes (the [`Cluster`] is dropped,
-/// or this process ends however it ends: only this process holds the pipe's other end),
-/// then stops the server if it still runs (its pid is the first line of
-/// `data/postmaster.pid`, once it started) and deletes the folder (twice: an `initdb` cut
-/// off mid-run may still write into it). It ignores the terminal's signals so that Ctrl-C
-/// cannot skip the cleanup.
-fn spawn_watchdog(dir: &Path) -> Option<Child> {
-    const SCRIPT: &str = r#"trap '' INT TERM HUP
-read -r _ || :
-pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)
-if [ -n "$pid" ]; then
-  kill -INT "$pid" 2>/dev/null
-  i=0
+/// A `sh` process that stops the processes strata tells it of and deletes the cluster's
+/// folder once its standard input closes: when the [`Cluster`] is dropped, or when this
+/// process ends however it ends (only this process holds the pipe's other end). It stops
+/// only processes strata started (their pids come through the pipe, never from a file the
+/// server's user could write), and deletes the folder twice (an `initdb` cut off mid-run
+/// may still write into it). It ignores the terminal's signals so that Ctrl-C cannot skip
+/// the cleanup.
+struct Watchdog {
+    child: Child,
+    pipe: Option<std::process::ChildStdin>,
+}
+
+impl Watchdog {
+    fn spawn(dir: &Path) -> Option<Self> {
+        const SCRIPT: &str = r#"trap '' INT TERM HUP
+pids=
+while read -r line; do
+  case $line in
+    -) pids= ;;
+    ''|*[!0-9]*) ;;
+    *) pids="$pids $line" ;;
+  esac
+done
+for pid in $pids; do kill -INT "$pid" 2>/dev/null; done
+i=0
+for pid in $pids; do
   while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 150 ]; do sleep 0.1; i=$((i+1)); done
   kill -KILL "$pid" 2>/dev/null
-fi
+done
 rm -rf "$1"
 sleep 1
 rm -rf "$1""#;
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(SCRIPT)
-        .arg("strata-watchdog")
-        .arg(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    cmd.spawn()
-        .inspect_err(|e| tracing::warn!("cannot start the cleanup watchdog: {e}"))
-        .ok()
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(SCRIPT)
+            .arg("strata-watchdog")
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let mut child = cmd
+            .spawn()
+            .inspect_err(|e| tracing::warn!("cannot start the cleanup watchdog: {e}"))
+            .ok()?;
+        let pipe = child.stdin.take();
+        Some(Self { child, pipe })
+    }
+
+    /// A process to stop if strata dies while it runs.
+    fn watch(&mut self, pid: Option<u32>) {
+        if let (Some(pipe), Some(pid)) = (&mut self.pipe, pid) {
+            let _ = writeln!(pipe, "{pid}");
+        }
+    }
+
+    /// The processes told of have ended: none to stop.
+    fn forget(&mut self) {
+        if let Some(pipe) = &mut self.pipe {
+            let _ = writeln!(pipe, "-");
+        }
+    }
 }
 
-fn log_tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
+/// [`Watchdog::watch`] and [`Watchdog::forget`] around a child process's run.
+fn watching(watchdog: &mut Option<&mut Watchdog>, pid: Option<u32>) {
+    if let Some(w) = watchdog {
+        w.watch(pid);
+    }
+}
+
+fn forgetting(watchdog: &mut Option<&mut Watchdog>) {
+    if let Some(w) = watchdog {
+        w.forget();
+    }
+}
+
+fn log_tail(log: &File) -> String {
+    use std::os::unix::fs::FileExt as _;
+    let len = log.metadata().map_or(0, |m| m.len());
+    let start = len.saturating_sub(8192);
+    let mut buf = vec![0; usize::try_from(len - start).unwrap_or(0)];
+    let read = log.read_at(&mut buf, start).unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..read]);
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+/// At most 4 KiB of a regular file in a folder the server's user may change: opened
+/// without following a symbolic link or waiting on a FIFO ("" for anything else).
+fn read_small(path: &Path) -> String {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY)
+        .open(path);
+    let Ok(file) = file else {
+        return String::new();
+    };
+    if !file.metadata().is_ok_and(|m| m.is_file()) {
+        return String::new();
+    }
+    let mut text = String::new();
+    let _ = file.take(4096).read_to_string(&mut text);
+    text
 }
 
 /// The OS user to run the server as when strata runs as root.

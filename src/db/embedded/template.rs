@@ -15,8 +15,12 @@
 //! `initdb` runs as before. As root, a template is copied while the cluster's folder is
 //! still root's alone, and the server's user gets it only afterwards.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+
+use nix::fcntl::{AT_FDCWD, OFlag};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -202,31 +206,61 @@ impl std::fmt::Display for Counted {
     }
 }
 
+/// No fresh cluster has more files, or deeper folders.
+const MAX_FILES: u64 = 10_000;
+const MAX_DEPTH: usize = 8;
+
 impl Copier {
-    /// Copies the folder `from` into `to`, which must not exist.
+    /// Copies the folder `from` into `to`, which must not exist. The tree is walked through
+    /// folder handles, each entry opened by its name in its folder without following a
+    /// symbolic link (nor waiting on a FIFO): a tree another user may change while it is
+    /// read cannot send the walk elsewhere.
     fn tree(&self, from: &Path, to: &Path) -> std::io::Result<Counted> {
+        let root = openat(AT_FDCWD, from, OFlag::O_DIRECTORY)?;
+        let device = std::fs::File::from(root.try_clone()?).metadata()?.dev();
         let mut counted = Counted::default();
-        self.folder(from, to, &mut counted)?;
+        self.folder(root, device, to, 0, &mut counted)?;
         Ok(counted)
     }
 
-    fn folder(&self, from: &Path, to: &Path, counted: &mut Counted) -> std::io::Result<()> {
+    fn folder(
+        &self,
+        from: OwnedFd,
+        device: u64,
+        to: &Path,
+        depth: usize,
+        counted: &mut Counted,
+    ) -> std::io::Result<()> {
         use std::os::unix::fs::DirBuilderExt as _;
+        if depth > MAX_DEPTH {
+            return Err(std::io::Error::other(
+                "folders nested deeper than a cluster's",
+            ));
+        }
         std::fs::DirBuilder::new().mode(0o700).create(to)?;
-        for entry in std::fs::read_dir(from)? {
+        let mut listing = nix::dir::Dir::from_fd(from.try_clone()?)?;
+        for entry in listing.iter() {
             let entry = entry?;
-            // The entry itself (a symbolic link is neither a folder nor a file here).
-            let kind = entry.file_type()?;
-            let target = to.join(entry.file_name());
-            if kind.is_dir() {
-                self.folder(&entry.path(), &target, counted)?;
-            } else if kind.is_file() {
-                self.file(&entry.path(), &target, counted)?;
+            let name = entry.file_name();
+            if name == c"." || name == c".." {
+                continue;
+            }
+            let target = to.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+            let handle = openat(&from, name, OFlag::empty())?;
+            let file = std::fs::File::from(handle);
+            let meta = file.metadata()?;
+            let expected = meta.dev() == device
+                && meta.uid() == self.owner.as_raw()
+                && meta.mode() & 0o022 == 0;
+            if !expected {
+                return Err(unexpected(&target));
+            }
+            if meta.is_dir() {
+                self.folder(OwnedFd::from(file), device, &target, depth + 1, counted)?;
+            } else if meta.is_file() {
+                self.file(file, meta.len(), &target, counted)?;
             } else {
-                return Err(std::io::Error::other(format!(
-                    "{} is neither a folder nor a regular file",
-                    entry.path().display()
-                )));
+                return Err(unexpected(&target));
             }
         }
         if let Some((uid, gid)) = self.chown_to {
@@ -235,30 +269,31 @@ impl Copier {
         Ok(())
     }
 
-    /// One file, opened without following a symbolic link (nor waiting on a FIFO), and
-    /// checked on the open handle: a regular file of the expected owner that nobody else
-    /// may write to.
-    fn file(&self, from: &Path, to: &Path, counted: &mut Counted) -> std::io::Result<()> {
-        let mut source = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
-            .open(from)?;
-        let meta = source.metadata()?;
-        if !meta.is_file() || meta.uid() != self.owner.as_raw() || meta.mode() & 0o022 != 0 {
-            return Err(std::io::Error::other(format!(
-                "{} is not a regular file of the expected user, writable by it alone",
-                from.display()
-            )));
+    /// One regular file of `len` bytes into the new file `to`; counted against the limits
+    /// before it is read, and refused if it grows meanwhile.
+    fn file(
+        &self,
+        source: std::fs::File,
+        len: u64,
+        to: &Path,
+        counted: &mut Counted,
+    ) -> std::io::Result<()> {
+        counted.files += 1;
+        counted.bytes += len;
+        if counted.files > MAX_FILES || counted.bytes > MAX_BYTES {
+            return Err(std::io::Error::other("larger than any fresh cluster"));
         }
         let mut target = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(to)?;
-        counted.bytes += std::io::copy(&mut source, &mut target)?;
-        counted.files += 1;
-        if counted.bytes > MAX_BYTES {
-            return Err(std::io::Error::other("larger than any fresh cluster"));
+        let copied = std::io::copy(&mut source.take(len + 1), &mut target)?;
+        if copied != len {
+            return Err(std::io::Error::other(format!(
+                "{} changed while it was copied",
+                to.display()
+            )));
         }
         target.flush()?;
         if let Some((uid, gid)) = self.chown_to {
@@ -268,15 +303,44 @@ impl Copier {
     }
 }
 
+/// Opens `name` in the folder `dir` without following a symbolic link, waiting on a FIFO
+/// or taking a terminal.
+fn openat<P: ?Sized + nix::NixPath>(
+    dir: impl std::os::fd::AsFd,
+    name: &P,
+    extra: OFlag,
+) -> std::io::Result<OwnedFd> {
+    let flags = OFlag::O_RDONLY
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_NONBLOCK
+        | OFlag::O_NOCTTY
+        | OFlag::O_CLOEXEC
+        | extra;
+    Ok(nix::fcntl::openat(
+        dir,
+        name,
+        flags,
+        nix::sys::stat::Mode::empty(),
+    )?)
+}
+
+fn unexpected(path: &Path) -> std::io::Error {
+    std::io::Error::other(format!(
+        "{} is not a folder or regular file of the expected user, writable by it alone, on \
+         the same file system",
+        path.display()
+    ))
+}
+
 /// Sets the superuser's password in the stopped cluster `data`, through a single-user
 /// backend (it takes no connections). The statement carries the SCRAM verifier, never the
 /// password itself, and nothing the backend prints is shown.
 pub(super) async fn set_password(
     bindir: &Path,
     data: &Path,
-    superuser: &str,
-    password: &str,
+    (superuser, password): (&str, &str),
     run_as: Option<&User>,
+    mut watchdog: Option<&mut super::Watchdog>,
 ) -> Result<(), String> {
     use tokio::io::AsyncWriteExt as _;
     let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
@@ -302,14 +366,17 @@ pub(super) async fn set_password(
         backend.uid(user.uid.as_raw()).gid(user.gid.as_raw());
     }
     let mut child = backend.spawn().map_err(|e| e.to_string())?;
+    super::watching(&mut watchdog, child.id());
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(statement.as_bytes())
             .await
             .map_err(|e| e.to_string())?;
     }
-    let output = tokio::time::timeout(PASSWORD_TIMEOUT, child.wait_with_output())
-        .await
+    let output = tokio::time::timeout(PASSWORD_TIMEOUT, child.wait_with_output()).await;
+    // Ended, or killed when the timed-out wait was dropped.
+    super::forgetting(&mut watchdog);
+    let output = output
         .map_err(|_| format!("no answer in {}s", PASSWORD_TIMEOUT.as_secs()))?
         .map_err(|e| e.to_string())?;
     let printed = [&output.stdout[..], &output.stderr[..]].concat();
