@@ -337,7 +337,8 @@ impl Drop for Cluster {
             return;
         };
         // A watchdog that is still there deletes the folder once its pipe closes, so that
-        // the command does not wait for it (at 2,000 tables it held 1.8 s of files).
+        // the command does not wait for it (at 2,000 tables the end of a command
+        // took 1.8 s with the deletion in it, 1.1-1.3 s without).
         let alive = self
             .watchdog
             .as_mut()

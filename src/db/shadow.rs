@@ -61,7 +61,8 @@ pub struct DevServer {
     cache: Option<Cache>,
     /// The embedded cluster this handle starts on first use is its own, and goes with
     /// everything in it when the command ends: its shadow databases are not dropped one by
-    /// one (at 2,000 tables a drop took 1.6 s).
+    /// one (at 2,000 tables a drop took about 0.5 s: the step it sat in went from
+    /// 1.6 s to 1.0-1.15 s without it).
     throwaway: bool,
 }
 

@@ -1,6 +1,6 @@
 //! A freshly initialised data folder kept in the cache folder and copied into each new
 //! embedded cluster instead of running `initdb` again (on the 2-core development machine
-//! `initdb` took 2.3-2.6 s, the copy well under a second). Each copy gets a new random
+//! `initdb` took 2.3-2.6 s; `cp -a` of the 39 MB folder 0.55-1.4 s). Each copy gets a new random
 //! superuser password before its server starts (a single-user backend, which takes no
 //! connections), so no two clusters share one.
 //!
