@@ -209,7 +209,9 @@ impl Cluster {
         let postmaster = server.spawn().map_err(|e| {
             Error::Embedded(format!("cannot start {}/postgres: {e}", bindir.display()))
         })?;
-        watching(&mut watchdog.as_mut(), Some(postmaster.id()));
+        if let Some(w) = watchdog.as_mut() {
+            w.watch(Some(postmaster.id()));
+        }
         let mut cluster = Cluster {
             dir: Some(dir),
             password,
@@ -398,7 +400,7 @@ async fn initdb(
     data: &Path,
     password: &str,
     run_as: Option<&User>,
-    mut watchdog: Option<&mut Watchdog>,
+    watchdog: Option<&mut Watchdog>,
 ) -> Result<()> {
     // The superuser's password reaches initdb in a file only its user can read, removed
     // once the cluster is initialised.
@@ -411,24 +413,8 @@ async fn initdb(
         .arg(data)
         .args(INITDB_ARGS)
         .arg(format!("--pwfile={}", pwfile.display()))
-        .current_dir(dir)
-        .env("LC_MESSAGES", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(user) = run_as {
-        initdb.uid(user.uid.as_raw()).gid(user.gid.as_raw());
-    }
-    let output = match initdb.spawn() {
-        Ok(child) => {
-            watching(&mut watchdog, child.id());
-            let output = child.wait_with_output().await;
-            forgetting(&mut watchdog);
-            output
-        }
-        Err(e) => Err(e),
-    };
+        .current_dir(dir);
+    let output = run_watched(&mut initdb, run_as, watchdog, b"", None).await;
     let _ = std::fs::remove_file(&pwfile);
     let output = output
         .map_err(|e| Error::Embedded(format!("cannot run {}/initdb: {e}", bindir.display())))?;
@@ -506,17 +492,51 @@ rm -rf "$1""#;
     }
 }
 
-/// [`Watchdog::watch`] and [`Watchdog::forget`] around a child process's run.
-fn watching(watchdog: &mut Option<&mut Watchdog>, pid: Option<u32>) {
-    if let Some(w) = watchdog {
-        w.watch(pid);
+/// Runs a server program (`initdb`, a single-user backend) as `run_as`, with `input` on
+/// its standard input and its output captured, killed after `limit`; the watchdog, told
+/// of it for as long as it runs, stops it if strata dies meanwhile.
+async fn run_watched(
+    command: &mut tokio::process::Command,
+    run_as: Option<&User>,
+    watchdog: Option<&mut Watchdog>,
+    input: &[u8],
+    limit: Option<Duration>,
+) -> std::io::Result<std::process::Output> {
+    use tokio::io::AsyncWriteExt as _;
+    command
+        .env("LC_MESSAGES", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(user) = run_as {
+        command.uid(user.uid.as_raw()).gid(user.gid.as_raw());
     }
-}
-
-fn forgetting(watchdog: &mut Option<&mut Watchdog>) {
+    let mut child = command.spawn()?;
+    let mut watchdog = watchdog;
+    if let Some(w) = watchdog.as_mut() {
+        w.watch(child.id());
+    }
+    let run = async move {
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input).await?;
+        }
+        child.wait_with_output().await
+    };
+    let output = match limit {
+        Some(limit) => tokio::time::timeout(limit, run).await.unwrap_or_else(|_| {
+            Err(std::io::Error::other(format!(
+                "no answer in {}s",
+                limit.as_secs()
+            )))
+        }),
+        None => run.await,
+    };
+    // Ended, or killed when its run was dropped.
     if let Some(w) = watchdog {
         w.forget();
     }
+    output
 }
 
 fn log_tail(log: &File) -> String {

@@ -22,7 +22,6 @@ use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 
 use nix::fcntl::{AT_FDCWD, OFlag};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use nix::unistd::{Gid, Uid, User};
@@ -340,9 +339,8 @@ pub(super) async fn set_password(
     data: &Path,
     (superuser, password): (&str, &str),
     run_as: Option<&User>,
-    mut watchdog: Option<&mut super::Watchdog>,
+    watchdog: Option<&mut super::Watchdog>,
 ) -> Result<(), String> {
-    use tokio::io::AsyncWriteExt as _;
     let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
     let statement = format!(
         "ALTER ROLE {} PASSWORD {};\n",
@@ -356,29 +354,17 @@ pub(super) async fn set_password(
         .arg(data)
         .args(["-c", "fsync=off", "-c", "log_min_error_statement=panic"])
         .arg("postgres")
-        .current_dir(data)
-        .env("LC_MESSAGES", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    if let Some(user) = run_as {
-        backend.uid(user.uid.as_raw()).gid(user.gid.as_raw());
-    }
-    let mut child = backend.spawn().map_err(|e| e.to_string())?;
-    super::watching(&mut watchdog, child.id());
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(statement.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    let output = tokio::time::timeout(PASSWORD_TIMEOUT, child.wait_with_output()).await;
-    // Ended, or killed when the timed-out wait was dropped.
-    super::forgetting(&mut watchdog);
-    let output = output
-        .map_err(|_| format!("no answer in {}s", PASSWORD_TIMEOUT.as_secs()))?
-        .map_err(|e| e.to_string())?;
+        .current_dir(data);
+    let input = statement.as_bytes();
+    let output = super::run_watched(
+        &mut backend,
+        run_as,
+        watchdog,
+        input,
+        Some(PASSWORD_TIMEOUT),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let printed = [&output.stdout[..], &output.stderr[..]].concat();
     let failed = String::from_utf8_lossy(&printed).contains("ERROR");
     if output.status.success() && !failed {
