@@ -89,6 +89,8 @@ fn main() -> ExitCode {
                 }),
                 Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
             };
+            // The cache entries written alongside the command's end.
+            strata::cache::settle();
             let _ = finished.send(result);
         });
     if let Err(e) = worker {

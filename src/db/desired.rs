@@ -11,16 +11,40 @@ use crate::sql::Ident;
 /// From the cache when the schema files, strata and the PostgreSQL binaries are those of a
 /// stored entry ([`DevServer::with_cache`]).
 pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
-    let input: Vec<(&str, &[u8])> = schema
-        .files
-        .iter()
-        .flat_map(|f| [("file", f.name.as_bytes()), ("text", f.text.as_bytes())])
-        .collect();
-    let (catalog, _) = dev
-        .cached("desired", &input, async {
-            Ok((load_desired_catalog(dev, schema).await?, Vec::new()))
-        })
-        .await?;
+    let Some((cache, base)) = dev.cache_key("desired") else {
+        return load_desired_catalog(dev, schema).await;
+    };
+    let mut key = base.clone();
+    for f in &schema.files {
+        key.part("file", f.name.as_bytes())
+            .part("text", f.text.as_bytes());
+    }
+    if let Some((catalog, _)) = cache.get(&key) {
+        tracing::debug!("desired: from the cache in {}", cache.dir().display());
+        return Ok(catalog);
+    }
+    // After an edit: the state before it, merged with what the edit changed. Its entry is
+    // read while the server starts.
+    let warm = if cache.has_last(&base) {
+        let read = {
+            let (cache, base) = (cache.clone(), base.clone());
+            tokio::task::spawn_blocking(move || cache.last(&base))
+        };
+        let (last, ()) = futures_util::future::join(read, dev.warm_up()).await;
+        match last.ok().flatten() {
+            Some((cached, old)) => {
+                super::warm_edit::desired_after_edit(dev, cached, &old, schema).await
+            }
+            None => None,
+        }
+    } else {
+        None
+    };
+    let catalog = match warm {
+        Some(catalog) => catalog,
+        None => load_desired_catalog(dev, schema).await?,
+    };
+    cache.put_files_later(key, base, catalog.clone(), schema.files.clone());
     Ok(catalog)
 }
 
@@ -30,7 +54,7 @@ const LOAD_CONNECTIONS: usize = 4;
 
 /// Loads `schema` into `shadow` over up to `connections` connections of the loader role
 /// (no more than the machine has cores; fewer if the server refuses more).
-async fn load_shadow(
+pub(super) async fn load_shadow(
     dev: &DevServer,
     shadow: &ShadowDb,
     schema: &Schema,

@@ -6,6 +6,7 @@ pub mod embedded;
 pub mod load;
 pub mod shadow;
 pub mod tls;
+mod warm_edit;
 
 use std::fmt;
 use std::str::FromStr;

@@ -13,6 +13,7 @@ use super::DbUrl;
 pub use super::desired::{attach_conversions, desired_catalog, empty_catalog, renamed_catalog};
 use super::embedded::Cluster;
 pub use super::load::{Loaded, Loading, load, load_as};
+pub use super::warm_edit::desired_after_edit;
 use crate::cache::{Cache, Key};
 use crate::error::{Error, Result, describe_pg_error};
 use crate::source::Schema;
@@ -156,7 +157,7 @@ impl DevServer {
     /// A cache key for `kind` of shadow work on this server: the strata executable, the
     /// PostgreSQL binaries, the shadow options and the ignored tables are in it, the
     /// caller adds its input. `None` when nothing is cached.
-    fn cache_key(&self, kind: &str) -> Option<(&Cache, Key)> {
+    pub(super) fn cache_key(&self, kind: &str) -> Option<(&Cache, Key)> {
         let cache = self.cache.as_ref()?;
         let mut key = Key::new(kind);
         key.part("strata", &crate::cache::executable_identity()?);
@@ -276,6 +277,14 @@ impl DevServer {
 
     /// The loader role, created on first use (and, on a `--dev-url` server, the leftovers
     /// of dead strata runs dropped first).
+    /// Starts the server and sets up the loader role now, so that this can overlap other
+    /// work; an error is left for the first real use to report.
+    pub(super) async fn warm_up(&self) {
+        if let Err(e) = self.loader().await {
+            tracing::debug!("starting the server ahead of use: {e}");
+        }
+    }
+
     async fn loader(&self) -> Result<Option<Loader>> {
         self.loader
             .cell

@@ -6,9 +6,11 @@
 //! but never compared.
 
 mod kinds;
+pub mod merge;
 mod object;
 pub mod report;
 mod stored;
+pub mod stub;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

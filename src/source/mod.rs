@@ -7,6 +7,7 @@
 //! PostgreSQL with a warning; the shadow database is the final judge.
 
 mod classify;
+pub mod edit;
 mod read;
 mod refuse;
 mod rename;

@@ -29,3 +29,4 @@ mod tls;
 mod tools;
 mod upgrade;
 mod warm;
+mod warm_edit;
