@@ -162,6 +162,9 @@ pub struct Loaded {
     /// which a group ran together ends in errors: those of a load one at a time are the
     /// ones to report.
     pub again_alone: bool,
+    /// How many passes the load took (statements that failed for want of something were
+    /// tried again in the next).
+    pub passes: usize,
 }
 
 /// Loads a desired state with [`Loading`]'s connections (see [`load`]).
@@ -232,6 +235,7 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
             );
         }
         tracing::debug!("load pass {pass}: {} statement(s) to retry", failures.len());
+        loaded.passes = pass;
         if failures.is_empty() || !progress {
             break;
         }

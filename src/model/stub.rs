@@ -77,7 +77,7 @@ fn stripped(model: &Model, id: &ObjectId) -> bool {
 }
 
 /// Every modelled object of `model` that a statement can name, with its id.
-fn named(model: &Model) -> Vec<ObjectId> {
+pub fn named(model: &Model) -> Vec<ObjectId> {
     let mut ids = Vec::new();
     ids.extend(model.tables.keys().cloned().map(ObjectId::Table));
     ids.extend(model.views.keys().cloned().map(ObjectId::View));
@@ -157,14 +157,6 @@ pub fn stubs(
                 {
                     return Err(format!("{id} has partitions or parents"));
                 }
-                // What a foreign key to it needs: its unique indexes.
-                todo.extend(
-                    model
-                        .indexes
-                        .iter()
-                        .filter(|(_, i)| i.unique && &i.table == t)
-                        .map(|(n, _)| ObjectId::Index(n.clone())),
-                );
             }
             ObjectId::Extension(e) if e == "plpgsql" => continue,
             ObjectId::Role(_) => continue,

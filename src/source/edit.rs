@@ -32,6 +32,8 @@ pub struct Edit {
     pub created: BTreeSet<QualName>,
     /// Bare names of the functions and procedures they create.
     pub functions: BTreeSet<String>,
+    /// The changed files' statements as they were.
+    pub old_statements: Vec<Statement>,
     /// Bare names of the objects that `ALTER` statements of the other files change: a stub
     /// of one of them would hold their effect earlier than a full load does.
     pub changed_outside: HashSet<String>,
@@ -71,6 +73,15 @@ pub fn is_word(name: &str) -> bool {
 fn understood(statement: &Statement) -> bool {
     let info = &statement.info;
     if info.partitioning {
+        return false;
+    }
+    // Names written with escapes (`U&"\0069tems"`, `E'...\x69...'` in a function body)
+    // are not the words they stand for.
+    let lower = statement.text.to_lowercase();
+    if lower.contains("u&\"") || lower.contains("u&'") {
+        return false;
+    }
+    if info.kind == Kind::Function && statement.text.contains('\\') {
         return false;
     }
     match info.kind {
@@ -283,15 +294,23 @@ fn note_created(statement: &Statement, edit: &mut Edit) -> bool {
     true
 }
 
+/// The bare name of what a statement creates by name (a table, view, index, sequence,
+/// type, schema, function), lower case.
+fn created_name(s: &Statement) -> Option<String> {
+    match (&s.info.creates, s.info.kind) {
+        (Some((_, _, name)), _) => Some(name.name.to_lowercase().to_string()),
+        (None, Kind::Function) => function_name(&s.text),
+        _ => None,
+    }
+}
+
 /// Refuses a name that two statements create when one of them says `OR REPLACE`.
 fn replaced_twice(statements: &[&Statement]) -> Result<(), String> {
     let mut seen: std::collections::HashMap<String, (usize, bool)> =
         std::collections::HashMap::new();
     for s in statements {
-        let name = match (&s.info.creates, s.info.kind) {
-            (Some((_, _, name)), _) => name.name.to_lowercase().to_string(),
-            (None, Kind::Function) => function_name(&s.text).unwrap_or_default(),
-            _ => continue,
+        let Some(name) = created_name(s) else {
+            continue;
         };
         let replace = s.info.leading.starts_with("CREATE OR REPLACE");
         let entry = seen.entry(name.clone()).or_insert((0, false));
@@ -338,6 +357,7 @@ pub fn edit(old: &[SourceFile], new: &Schema) -> Result<Edit, String> {
         created: BTreeSet::new(),
         functions: BTreeSet::new(),
         changed_outside: HashSet::new(),
+        old_statements: Vec::new(),
     };
     let edited = old_statements
         .iter()
@@ -353,7 +373,8 @@ pub fn edit(old: &[SourceFile], new: &Schema) -> Result<Edit, String> {
         .map(|n| n.name.to_lowercase().to_string())
         .chain(edit.functions.iter().cloned())
         .collect();
-    if let Some(n) = names.iter().find(|n| !is_word(n)) {
+    // PostgreSQL cuts names at 63 bytes: a longer one is not the word it is written as.
+    if let Some(n) = names.iter().find(|n| !is_word(n) || n.len() > 63) {
         return Err(format!("{n:?} is not a plain name"));
     }
     let mut loaded: BTreeSet<usize> = changed.iter().copied().collect();
@@ -404,6 +425,11 @@ pub fn edit(old: &[SourceFile], new: &Schema) -> Result<Edit, String> {
         if s.info.kind == Kind::Table && words(&s.text).any(|w| w == "like") {
             return Err(format!("{} copies another table", s.headline()));
         }
+        // `IF EXISTS` does nothing where a full load has not made the object yet.
+        let lex = lexemes(&s.text);
+        if lex.windows(2).any(|w| w[0] == "if" && w[1] == "exists") {
+            return Err(format!("{} says IF EXISTS", s.headline()));
+        }
         // What the loaded files change must be theirs: a stub already holds the effect of
         // the old text and lacks what stubs leave out.
         let targets = targets(s).ok_or_else(|| format!("{} is not understood", s.headline()))?;
@@ -421,8 +447,51 @@ pub fn edit(old: &[SourceFile], new: &Schema) -> Result<Edit, String> {
             edit.changed_outside.extend(targets);
         }
     }
+    // What the other files change in what the loaded ones create would be missing from
+    // the partial loads.
+    if let Some(n) = edit
+        .changed_outside
+        .iter()
+        .find(|n| all_created.contains(*n))
+    {
+        return Err(format!("{n} is changed by a file not loaded again"));
+    }
+    edit.old_statements = old_statements;
     edit.files = loaded.into_iter().collect();
     Ok(edit)
+}
+
+/// Refuses when a loaded statement names a stub (one of `stubs`, bare names) that the full
+/// load creates after it (a later kind, or a later file of the same kind), or that no
+/// statement creates by name: the full load would have run that statement without it,
+/// failed, and tried it again later, when other statements had run.
+pub fn stubs_in_order(edit: &Edit, new: &Schema, stubs: &HashSet<String>) -> Result<(), String> {
+    let mut made_at: std::collections::HashMap<String, (Kind, usize, usize)> =
+        std::collections::HashMap::new();
+    for s in &new.statements {
+        if let Some(name) = created_name(s) {
+            made_at
+                .entry(name)
+                .or_insert((s.info.kind, s.file, s.offset));
+        }
+    }
+    let loaded = edit.old_statements.iter().chain(
+        new.statements
+            .iter()
+            .filter(|s| edit.files.binary_search(&s.file).is_ok()),
+    );
+    for s in loaded {
+        let at = (s.info.kind, s.file, s.offset);
+        for w in words(&s.text).filter(|w| stubs.contains(w)) {
+            if made_at.get(&w).is_none_or(|made| *made >= at) {
+                return Err(format!(
+                    "{} needs {w}, made later in a full load",
+                    s.headline()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ type Case = (
 #[tokio::test]
 async fn edits_that_reach_beyond_their_files_are_never_merged_wrong() {
     let dev = crate::harness::dev_server().await;
-    let cases: [Case; 15] = [
+    let cases: [Case; 22] = [
         (
             &[
                 ("a.sql", "CREATE TABLE t (a int);"),
@@ -372,6 +372,86 @@ async fn edits_that_reach_beyond_their_files_are_never_merged_wrong() {
             ],
             "t.sql",
             "CREATE TABLE t (id int, a bigint);",
+        ),
+        // A file not loaded again alters a table that a loaded, unchanged file creates.
+        (
+            &[
+                ("t.sql", "CREATE TABLE t (id int PRIMARY KEY);"),
+                ("u.sql", "CREATE TABLE u (id int, t_id int REFERENCES t);"),
+                ("z.sql", "ALTER TABLE u ADD COLUMN note text;"),
+            ],
+            "t.sql",
+            "CREATE TABLE t (id int PRIMARY KEY); CREATE VIEW w AS SELECT * FROM u;",
+        ),
+        // Another overload, in a file not loaded again, of a function a loaded file makes.
+        (
+            &[
+                ("t.sql", "CREATE TABLE t (id int);"),
+                (
+                    "b.sql",
+                    "CREATE FUNCTION f(x numeric) RETURNS numeric LANGUAGE sql AS 'SELECT x'; \
+                     COMMENT ON TABLE t IS 'b';",
+                ),
+                (
+                    "c.sql",
+                    "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql AS 'SELECT x';",
+                ),
+            ],
+            "t.sql",
+            "CREATE TABLE t (id int); CREATE VIEW w AS SELECT f(1) AS one;",
+        ),
+        // A statement that a full load runs only in a later pass, after a view was made.
+        (
+            &[
+                ("v.sql", "CREATE VIEW v AS SELECT 1 AS one;"),
+                ("t.sql", "CREATE TABLE t (id int);"),
+                ("w.sql", "CREATE VIEW w AS SELECT * FROM t;"),
+            ],
+            "t.sql",
+            "CREATE TABLE t (id int); ALTER TABLE t ADD COLUMN c v;",
+        ),
+        // IF EXISTS, where a full load has not made the table yet.
+        (
+            &[
+                ("v.sql", "CREATE VIEW v AS SELECT 1 AS one;"),
+                (
+                    "t.sql",
+                    "CREATE TABLE t (id int); ALTER TABLE IF EXISTS t ADD COLUMN d int;",
+                ),
+            ],
+            "t.sql",
+            "CREATE TABLE t (id int, c v); ALTER TABLE IF EXISTS t ADD COLUMN d int;",
+        ),
+        // A generated check name that a domain's check already has.
+        (
+            &[
+                ("d.sql", "CREATE DOMAIN t_a AS int CHECK (VALUE > 0);"),
+                ("x.sql", "CREATE TABLE x (id int);"),
+            ],
+            "x.sql",
+            "CREATE TABLE x (id int); CREATE TABLE t (a int CHECK (a > 0));",
+        ),
+        // A range type whose multirange name another file's type has (a full load fails).
+        (
+            &[
+                ("m.sql", "CREATE TYPE floatmultirange AS ENUM ('x');"),
+                ("x.sql", "CREATE TABLE x (id int);"),
+            ],
+            "x.sql",
+            "CREATE TABLE x (id int); CREATE TYPE floatrange AS RANGE (subtype = float8);",
+        ),
+        // A function body naming a table through an escape.
+        (
+            &[
+                ("i.sql", "CREATE TABLE items (id int);"),
+                (
+                    "f.sql",
+                    "CREATE FUNCTION n() RETURNS bigint LANGUAGE sql AS \
+                     E'SELECT count(*) FROM \\x69tems';",
+                ),
+            ],
+            "i.sql",
+            "CREATE TABLE item (id int);",
         ),
     ];
     let mut merged_any = false;
