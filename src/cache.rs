@@ -76,6 +76,14 @@ struct Entry<'a> {
     /// The schema files (name, text) of a desired state: what a later edit is compared to.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     files: &'a [(&'a str, &'a str)],
+    /// How many warm edits (`db/warm_edit.rs`) led to this desired state since the last
+    /// full load.
+    #[serde(skip_serializing_if = "is_zero")]
+    merges: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// An entry as read back (the catalog straight into its stored form).
@@ -86,6 +94,8 @@ struct ReadEntry {
     notes: Vec<String>,
     #[serde(default)]
     files: Vec<(String, String)>,
+    #[serde(default)]
+    merges: u32,
 }
 
 impl Cache {
@@ -125,7 +135,7 @@ impl Cache {
 
     /// The desired state last stored for `base` (a key before its schema files were added
     /// to it) and the files it was loaded from, if its entry is still there.
-    pub fn last(&self, base: &Key) -> Option<(Catalog, Vec<crate::source::SourceFile>)> {
+    pub fn last(&self, base: &Key) -> Option<(Catalog, Vec<crate::source::SourceFile>, u32)> {
         let pointer_name = format!("last-{}", base.hex());
         settle_for(|name| name == pointer_name);
         let pointer = std::fs::read_to_string(self.last_path(base)).ok()?;
@@ -139,7 +149,11 @@ impl Cache {
             .into_iter()
             .map(|(name, text)| crate::source::SourceFile::new(name, text))
             .collect();
-        Some((Catalog::from_stored_parts(entry.catalog), files))
+        Some((
+            Catalog::from_stored_parts(entry.catalog),
+            files,
+            entry.merges,
+        ))
     }
 
     /// Whether a desired state was stored for `base` (see [`Cache::last`]).
@@ -159,11 +173,12 @@ impl Cache {
         base: Key,
         catalog: Catalog,
         files: Vec<crate::source::SourceFile>,
+        merges: u32,
     ) {
         let cache = self.clone();
         let names = [key.hex(), format!("last-{}", base.hex())];
         let write = move || {
-            cache.put_files(&key, &catalog, &files);
+            cache.put_files(&key, &catalog, &files, merges);
             cache.remember_last(&base, &key);
         };
         match std::thread::Builder::new()
@@ -219,18 +234,24 @@ impl Cache {
     /// Stores an entry for `key`. Best effort: a cache that cannot be written is logged
     /// and otherwise ignored.
     pub fn put(&self, key: &Key, catalog: &Catalog, notes: &[String]) {
-        if let Err(e) = self.try_put(key, catalog, notes, &[]) {
+        if let Err(e) = self.try_put(key, catalog, notes, &[], 0) {
             tracing::debug!("cannot write the cache in {}: {e}", self.dir.display());
         }
     }
 
     /// Stores a desired state with the schema files it was loaded from.
-    pub fn put_files(&self, key: &Key, catalog: &Catalog, files: &[crate::source::SourceFile]) {
+    pub fn put_files(
+        &self,
+        key: &Key,
+        catalog: &Catalog,
+        files: &[crate::source::SourceFile],
+        merges: u32,
+    ) {
         let files: Vec<(&str, &str)> = files
             .iter()
             .map(|f| (f.name.as_str(), f.text.as_str()))
             .collect();
-        if let Err(e) = self.try_put(key, catalog, &[], &files) {
+        if let Err(e) = self.try_put(key, catalog, &[], &files, merges) {
             tracing::debug!("cannot write the cache in {}: {e}", self.dir.display());
         }
     }
@@ -241,6 +262,7 @@ impl Cache {
         catalog: &Catalog,
         notes: &[String],
         files: &[(&str, &str)],
+        merges: u32,
     ) -> std::io::Result<()> {
         use std::os::unix::fs::DirBuilderExt as _;
         std::fs::DirBuilder::new()
@@ -256,6 +278,7 @@ impl Cache {
             catalog: catalog.to_stored(),
             notes: notes.to_vec(),
             files,
+            merges,
         };
         let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         let mut file = tempfile::Builder::new()

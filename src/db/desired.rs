@@ -32,21 +32,33 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
         };
         let (last, ()) = futures_util::future::join(read, dev.warm_up()).await;
         match last.ok().flatten() {
-            Some((cached, old)) => {
-                super::warm_edit::desired_after_edit(dev, cached, &old, schema).await
+            // A chain of merges ends in a full load now and then: whatever a merge could
+            // get wrong does not last.
+            Some((_, _, merges)) if merges >= MAX_MERGES => {
+                tracing::debug!("desired: loaded whole after {merges} merged edits");
+                None
+            }
+            Some((cached, old, merges)) => {
+                super::warm_edit::desired_after_edit(dev, cached, &old, schema)
+                    .await
+                    .map(|catalog| (catalog, merges + 1))
             }
             None => None,
         }
     } else {
         None
     };
-    let catalog = match warm {
-        Some(catalog) => catalog,
-        None => load_desired_catalog(dev, schema).await?,
+    let (catalog, merges) = match warm {
+        Some(merged) => merged,
+        None => (load_desired_catalog(dev, schema).await?, 0),
     };
-    cache.put_files_later(key, base, catalog.clone(), schema.files.clone());
+    cache.put_files_later(key, base, catalog.clone(), schema.files.clone(), merges);
     Ok(catalog)
 }
+
+/// At most how many edits in a row are merged (`db/warm_edit.rs`) before a full load
+/// (`tests/it/warm_edit.rs` counts them).
+const MAX_MERGES: u32 = 8;
 
 /// At most how many connections load a desired state: indexes and triggers run that many
 /// at a time (the server does the work, one process per connection).

@@ -481,3 +481,42 @@ async fn edits_that_reach_beyond_their_files_are_never_merged_wrong() {
     // The comment from another file is merged (the file is loaded with the edit).
     assert!(merged_any, "no edit was merged");
 }
+
+/// Merged edits in a row end in a full load after a few: whatever a merge could get wrong
+/// does not last. Each entry records how many merges led to it.
+#[tokio::test]
+async fn a_chain_of_merged_edits_ends_in_a_full_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = strata::cache::Cache::at(dir.path().join("cache"));
+    let dev = strata::db::shadow::DevServer::start(None, Default::default())
+        .await
+        .unwrap()
+        .with_cache(Some(cache.clone()));
+    for n in 0..11 {
+        let schema = Schema::from_files(vec![
+            SourceFile::new("a.sql", "CREATE TABLE a (id int PRIMARY KEY);"),
+            SourceFile::new(
+                "b.sql",
+                format!("CREATE TABLE b (id int PRIMARY KEY, a int REFERENCES a, c{n} int);"),
+            ),
+        ])
+        .unwrap();
+        desired_catalog(&dev, &schema).await.unwrap();
+    }
+    strata::cache::settle();
+    let mut merges: Vec<u64> = std::fs::read_dir(cache.dir())
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension()? == "json").then_some(path)
+        })
+        .map(|path| {
+            let entry: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            entry["merges"].as_u64().unwrap_or(0)
+        })
+        .collect();
+    merges.sort_unstable();
+    // The first load, eight merges, a full load, a merge again.
+    assert_eq!(merges, vec![0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]);
+}
