@@ -60,12 +60,7 @@ async fn try_edit(
             .map_err(|e| e.to_string())
     };
     let (old_part, new_part) = (part(old)?, part(&schema.files)?);
-    let created: HashSet<String> = edit
-        .created
-        .iter()
-        .map(|n| n.name.to_lowercase().to_string())
-        .chain(edit.functions.iter().cloned())
-        .collect();
+    let created = edit.created_names();
     let loaded = |id: &ObjectId| bare(id).is_some_and(|b| created.contains(&b));
     if !crate::catalog::ignored_tables().is_empty() {
         // An ignored table a schema file makes still takes its names in a full load.

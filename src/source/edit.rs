@@ -39,6 +39,17 @@ pub struct Edit {
     pub changed_outside: HashSet<String>,
 }
 
+impl Edit {
+    /// The bare names (lower case) of what the loaded files create, functions included.
+    pub fn created_names(&self) -> HashSet<String> {
+        self.created
+            .iter()
+            .map(|n| n.name.to_lowercase().to_string())
+            .chain(self.functions.iter().cloned())
+            .collect()
+    }
+}
+
 /// The words of `text` (see the module's documentation); a word with `$` in it (a name,
 /// or `$$SELECT` at the start of a function body) also gives its pieces, and one with
 /// leading `_` (an array type) the name without them.
@@ -367,12 +378,7 @@ pub fn edit(old: &[SourceFile], new: &Schema) -> Result<Edit, String> {
             return Err(format!("{} cannot be loaded in part", s.headline()));
         }
     }
-    let names: HashSet<String> = edit
-        .created
-        .iter()
-        .map(|n| n.name.to_lowercase().to_string())
-        .chain(edit.functions.iter().cloned())
-        .collect();
+    let names = edit.created_names();
     // PostgreSQL cuts names at 63 bytes: a longer one is not the word it is written as.
     if let Some(n) = names.iter().find(|n| !is_word(n) || n.len() > 63) {
         return Err(format!("{n:?} is not a plain name"));
@@ -411,12 +417,7 @@ pub fn edit(old: &[SourceFile], new: &Schema) -> Result<Edit, String> {
     for statements in [before.collect::<Vec<_>>(), after.collect::<Vec<_>>()] {
         replaced_twice(&statements)?;
     }
-    let all_created: HashSet<String> = edit
-        .created
-        .iter()
-        .map(|n| n.name.to_lowercase().to_string())
-        .chain(edit.functions.iter().cloned())
-        .collect();
+    let all_created = edit.created_names();
     let loaded_statements = old_statements
         .iter()
         .chain(new.statements.iter().filter(|s| loaded.contains(&s.file)));

@@ -152,6 +152,8 @@ async fn a_damaged_or_foreign_entry_is_never_served() {
     let first = cached_server(&cache).await;
     let cold = desired_catalog(&first, &schema).await.unwrap();
     drop(first);
+    // The desired entry is written on a thread of its own.
+    strata::cache::settle();
     // Every entry truncated: the next command loads again and gets the cold result.
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
@@ -177,6 +179,7 @@ async fn a_damaged_or_foreign_entry_is_never_served() {
     .await
     .unwrap()
     .with_cache(Some(cache.clone()));
+    strata::cache::settle();
     let entries = std::fs::read_dir(dir.path()).unwrap().count();
     desired_catalog(
         &external,
@@ -188,6 +191,7 @@ async fn a_damaged_or_foreign_entry_is_never_served() {
     )
     .await
     .unwrap();
+    strata::cache::settle();
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), entries);
 }
 
