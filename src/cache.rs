@@ -67,6 +67,15 @@ impl Key {
     }
 }
 
+/// How a desired state came about (kept in its entry).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Desired {
+    /// How many warm edits (`db/warm_edit.rs`) in a row led to it since a full load.
+    pub merges: u32,
+    /// Whether the full load behind it tried statements again in a later pass.
+    pub retried: bool,
+}
+
 /// What an entry holds: a catalog and the notes the work that made it printed.
 #[derive(Serialize)]
 struct Entry<'a> {
@@ -80,6 +89,9 @@ struct Entry<'a> {
     /// full load.
     #[serde(skip_serializing_if = "is_zero")]
     merges: u32,
+    /// Whether the full load behind this desired state tried statements again in a later
+    /// pass (then its order is not the files' and kinds', which the warm edit path needs).
+    retried: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -96,6 +108,13 @@ struct ReadEntry {
     files: Vec<(String, String)>,
     #[serde(default)]
     merges: u32,
+    /// Unknown in an entry that does not say: taken as tried again.
+    #[serde(default = "unknown")]
+    retried: bool,
+}
+
+fn unknown() -> bool {
+    true
 }
 
 impl Cache {
@@ -135,7 +154,7 @@ impl Cache {
 
     /// The desired state last stored for `base` (a key before its schema files were added
     /// to it) and the files it was loaded from, if its entry is still there.
-    pub fn last(&self, base: &Key) -> Option<(Catalog, Vec<crate::source::SourceFile>, u32)> {
+    pub fn last(&self, base: &Key) -> Option<(Catalog, Vec<crate::source::SourceFile>, Desired)> {
         let pointer_name = format!("last-{}", base.hex());
         settle_for(|name| name == pointer_name);
         let pointer = std::fs::read_to_string(self.last_path(base)).ok()?;
@@ -149,11 +168,11 @@ impl Cache {
             .into_iter()
             .map(|(name, text)| crate::source::SourceFile::new(name, text))
             .collect();
-        Some((
-            Catalog::from_stored_parts(entry.catalog),
-            files,
-            entry.merges,
-        ))
+        let desired = Desired {
+            merges: entry.merges,
+            retried: entry.retried,
+        };
+        Some((Catalog::from_stored_parts(entry.catalog), files, desired))
     }
 
     /// Whether a desired state was stored for `base` (see [`Cache::last`]).
@@ -173,12 +192,12 @@ impl Cache {
         base: Key,
         catalog: Catalog,
         files: Vec<crate::source::SourceFile>,
-        merges: u32,
+        desired: Desired,
     ) {
         let cache = self.clone();
         let names = [key.hex(), format!("last-{}", base.hex())];
         let write = move || {
-            cache.put_files(&key, &catalog, &files, merges);
+            cache.put_files(&key, &catalog, &files, desired);
             cache.remember_last(&base, &key);
         };
         match std::thread::Builder::new()
@@ -234,7 +253,7 @@ impl Cache {
     /// Stores an entry for `key`. Best effort: a cache that cannot be written is logged
     /// and otherwise ignored.
     pub fn put(&self, key: &Key, catalog: &Catalog, notes: &[String]) {
-        if let Err(e) = self.try_put(key, catalog, notes, &[], 0) {
+        if let Err(e) = self.try_put(key, catalog, notes, &[], Desired::default()) {
             tracing::debug!("cannot write the cache in {}: {e}", self.dir.display());
         }
     }
@@ -245,13 +264,13 @@ impl Cache {
         key: &Key,
         catalog: &Catalog,
         files: &[crate::source::SourceFile],
-        merges: u32,
+        desired: Desired,
     ) {
         let files: Vec<(&str, &str)> = files
             .iter()
             .map(|f| (f.name.as_str(), f.text.as_str()))
             .collect();
-        if let Err(e) = self.try_put(key, catalog, &[], &files, merges) {
+        if let Err(e) = self.try_put(key, catalog, &[], &files, desired) {
             tracing::debug!("cannot write the cache in {}: {e}", self.dir.display());
         }
     }
@@ -262,7 +281,7 @@ impl Cache {
         catalog: &Catalog,
         notes: &[String],
         files: &[(&str, &str)],
-        merges: u32,
+        desired: Desired,
     ) -> std::io::Result<()> {
         use std::os::unix::fs::DirBuilderExt as _;
         std::fs::DirBuilder::new()
@@ -278,7 +297,8 @@ impl Cache {
             catalog: catalog.to_stored(),
             notes: notes.to_vec(),
             files,
-            merges,
+            merges: desired.merges,
+            retried: desired.retried,
         };
         let bytes = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
         let mut file = tempfile::Builder::new()

@@ -12,7 +12,9 @@ use crate::sql::Ident;
 /// stored entry ([`DevServer::with_cache`]).
 pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
     let Some((cache, base)) = dev.cache_key("desired") else {
-        return load_desired_catalog(dev, schema).await;
+        return load_desired_catalog(dev, schema)
+            .await
+            .map(|(catalog, _)| catalog);
     };
     let mut key = base.clone();
     for f in &schema.files {
@@ -34,25 +36,43 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
         match last.ok().flatten() {
             // A chain of merges ends in a full load now and then: whatever a merge could
             // get wrong does not last.
-            Some((_, _, merges)) if merges >= MAX_MERGES => {
-                tracing::debug!("desired: loaded whole after {merges} merged edits");
+            Some((_, _, before)) if before.merges >= MAX_MERGES => {
+                tracing::debug!("desired: loaded whole after {} merged edits", before.merges);
                 None
             }
-            Some((cached, old, merges)) => {
+            // A full load that tried statements again made them in another order than the
+            // files' and kinds', which the merge relies on.
+            Some((_, _, before)) if before.retried => {
+                tracing::debug!(
+                    "desired: loaded whole (the last full load tried statements again)"
+                );
+                None
+            }
+            Some((cached, old, before)) => {
                 super::warm_edit::desired_after_edit(dev, cached, &old, schema)
                     .await
-                    .map(|catalog| (catalog, merges + 1))
+                    .map(|catalog| {
+                        let desired = crate::cache::Desired {
+                            merges: before.merges + 1,
+                            retried: false,
+                        };
+                        (catalog, desired)
+                    })
             }
             None => None,
         }
     } else {
         None
     };
-    let (catalog, merges) = match warm {
+    let (catalog, desired) = match warm {
         Some(merged) => merged,
-        None => (load_desired_catalog(dev, schema).await?, 0),
+        None => {
+            let (catalog, retried) = load_desired_catalog(dev, schema).await?;
+            let desired = crate::cache::Desired { merges: 0, retried };
+            (catalog, desired)
+        }
     };
-    cache.put_files_later(key, base, catalog.clone(), schema.files.clone(), merges);
+    cache.put_files_later(key, base, catalog.clone(), schema.files.clone(), desired);
     Ok(catalog)
 }
 
@@ -93,8 +113,12 @@ pub(super) async fn load_shadow(
     load_as(&loading, schema).await
 }
 
-/// [`desired_catalog`] without the cache.
-async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
+/// [`desired_catalog`] without the cache; and whether the load tried statements again in a
+/// later pass.
+async fn load_desired_catalog(
+    dev: &DevServer,
+    schema: &Schema,
+) -> Result<(crate::model::Catalog, bool)> {
     dev.prepare_roles(schema).await?;
     let mut shadow = dev.create_database().await?;
     let started = std::time::Instant::now();
@@ -112,6 +136,7 @@ async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate:
     };
     let result = async {
         let loaded = loaded?;
+        let retried = loaded.passes > 1;
         tracing::debug!(
             "loaded {} statements into {} in {:.2?} ({} over several connections)",
             schema.statements.len(),
@@ -160,7 +185,7 @@ async fn load_desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate:
                     .join(", ")
             )));
         }
-        Ok(catalog)
+        Ok((catalog, retried))
     }
     .await;
     shadow.drop_now().await?;
