@@ -503,20 +503,7 @@ async fn a_chain_of_merged_edits_ends_in_a_full_load() {
         .unwrap();
         desired_catalog(&dev, &schema).await.unwrap();
     }
-    strata::cache::settle();
-    let mut merges: Vec<u64> = std::fs::read_dir(cache.dir())
-        .unwrap()
-        .filter_map(|e| {
-            let path = e.unwrap().path();
-            (path.extension()? == "json").then_some(path)
-        })
-        .map(|path| {
-            let entry: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-            entry["merges"].as_u64().unwrap_or(0)
-        })
-        .collect();
-    merges.sort_unstable();
+    let merges = merges_in(&cache);
     // The first load, eight merges, a full load, a merge again.
     assert_eq!(merges, vec![0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8]);
 }
@@ -559,8 +546,15 @@ async fn an_edit_after_a_load_that_tried_statements_again_loads_whole() {
     assert_eq!(warm.to_stored(), full.to_stored());
     // The view was made before the column it would show, in the full load's first pass.
     assert_eq!(full.model.views.values().next().unwrap().columns.len(), 1);
+    let merges = merges_in(&cache);
+    assert_eq!(merges, vec![0, 0], "the edit was merged");
+}
+
+/// How many merged edits led to each desired entry in `cache` (once its writes are done),
+/// in order.
+fn merges_in(cache: &strata::cache::Cache) -> Vec<u64> {
     strata::cache::settle();
-    let merges: Vec<u64> = std::fs::read_dir(cache.dir())
+    let mut merges: Vec<u64> = std::fs::read_dir(cache.dir())
         .unwrap()
         .filter_map(|e| {
             let path = e.unwrap().path();
@@ -572,5 +566,6 @@ async fn an_edit_after_a_load_that_tried_statements_again_loads_whole() {
             entry["merges"].as_u64().unwrap_or(0)
         })
         .collect();
-    assert_eq!(merges, vec![0, 0], "the edit was merged");
+    merges.sort_unstable();
+    merges
 }
