@@ -49,9 +49,17 @@ fn scrub(text: &str) -> String {
         } else if rest.starts_with("strata_shadow_") {
             out.push_str("[db]");
             i += chars[i..].iter().take_while(|c| word(**c)).count();
-        } else if rest.starts_with("/tmp/strata-pg-") {
+        } else if let Some(folder) = ["/tmp/strata-pg-", "/dev/shm/strata-pg-"]
+            .iter()
+            .find(|f| rest.starts_with(*f))
+        {
+            // The embedded server's folder (on a memory file system when there is one).
             out.push_str("[socket]");
-            i += 15 + chars[i + 15..].iter().take_while(|c| word(**c)).count();
+            i += folder.len()
+                + chars[i + folder.len()..]
+                    .iter()
+                    .take_while(|c| word(**c))
+                    .count();
         } else {
             out.push(chars[i]);
             i += 1;
