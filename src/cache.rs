@@ -67,6 +67,14 @@ impl Key {
     }
 }
 
+/// The last desired state stored for a key ([`Cache::last`]): the catalog, the schema files
+/// it was loaded from, how it came about.
+pub type Last = (Catalog, Vec<crate::source::SourceFile>, Desired);
+
+/// Reads of [`Cache::last`] begun ahead, by the name of their pointer file.
+type ReadAhead = (String, std::thread::JoinHandle<Option<(String, Last)>>);
+static AHEAD: std::sync::Mutex<Vec<ReadAhead>> = std::sync::Mutex::new(Vec::new());
+
 /// How a desired state came about (kept in its entry).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Desired {
@@ -80,7 +88,7 @@ pub struct Desired {
 #[derive(Serialize)]
 struct Entry<'a> {
     key: String,
-    catalog: serde_json::Value,
+    catalog: crate::model::StoredRef<'a>,
     notes: Vec<String>,
     /// The schema files (name, text) of a desired state: what a later edit is compared to.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
@@ -152,17 +160,73 @@ impl Cache {
             .map(|e| (Catalog::from_stored_parts(e.catalog), e.notes))
     }
 
+    /// Whether an entry for `key` is there (it may still turn out damaged, a miss).
+    pub fn contains(&self, key: &Key) -> bool {
+        let hex = key.hex();
+        settle_for(|name| name == hex);
+        self.trusted() && self.path(&hex).is_file()
+    }
+
     /// The desired state last stored for `base` (a key before its schema files were added
-    /// to it) and the files it was loaded from, if its entry is still there.
-    pub fn last(&self, base: &Key) -> Option<(Catalog, Vec<crate::source::SourceFile>, Desired)> {
+    /// to it) and the files it was loaded from, if its entry is still there. What
+    /// [`Cache::read_last_ahead`] read already is taken when the pointer still names it.
+    pub fn last(&self, base: &Key) -> Option<Last> {
         let pointer_name = format!("last-{}", base.hex());
         settle_for(|name| name == pointer_name);
+        let ahead = {
+            let mut reads = AHEAD
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            reads
+                .iter()
+                .position(|(name, _)| *name == pointer_name)
+                .map(|i| reads.swap_remove(i).1)
+        };
+        if let Some(Ok(read)) = ahead.map(std::thread::JoinHandle::join) {
+            match read {
+                Some((hex, last)) if self.last_hex(base).as_deref() == Some(hex.as_str()) => {
+                    return Some(last);
+                }
+                None if self.last_hex(base).is_none() => return None,
+                _ => {}
+            }
+        }
+        self.read_last(base).map(|(_, last)| last)
+    }
+
+    /// Starts reading [`Cache::last`] on a thread of its own, for a command that will need
+    /// it after other work.
+    pub fn read_last_ahead(&self, base: &Key) {
+        let cache = self.clone();
+        let name = format!("last-{}", base.hex());
+        let base = base.clone();
+        match std::thread::Builder::new()
+            .name("strata-read".into())
+            .spawn(move || cache.read_last(&base))
+        {
+            Ok(handle) => {
+                let mut reads = AHEAD
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                reads.retain(|(n, _)| *n != name);
+                reads.push((name, handle));
+            }
+            Err(e) => tracing::debug!("the cache is read when needed (no thread: {e})"),
+        }
+    }
+
+    /// The entry name the `last-` pointer of `base` holds.
+    fn last_hex(&self, base: &Key) -> Option<String> {
         let pointer = std::fs::read_to_string(self.last_path(base)).ok()?;
         let hex = pointer.trim();
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        let entry = self.read(hex)?;
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_owned())
+    }
+
+    /// [`Cache::last`] read from the folder, with the name of its entry.
+    fn read_last(&self, base: &Key) -> Option<(String, Last)> {
+        let hex = self.last_hex(base)?;
+        let started = std::time::Instant::now();
+        let entry = self.read(&hex)?;
         let files = entry
             .files
             .into_iter()
@@ -172,7 +236,12 @@ impl Cache {
             merges: entry.merges,
             retried: entry.retried,
         };
-        Some((Catalog::from_stored_parts(entry.catalog), files, desired))
+        let catalog = Catalog::from_stored_parts(entry.catalog);
+        tracing::debug!(
+            "cache: last desired state read in {:.2?}",
+            started.elapsed()
+        );
+        Some((hex, (catalog, files, desired)))
     }
 
     /// Whether a desired state was stored for `base` (see [`Cache::last`]).
@@ -294,7 +363,7 @@ impl Cache {
         let hex = key.hex();
         let entry = Entry {
             key: hex.clone(),
-            catalog: catalog.to_stored(),
+            catalog: catalog.stored(),
             notes: notes.to_vec(),
             files,
             merges: desired.merges,

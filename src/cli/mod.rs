@@ -184,19 +184,53 @@ async fn dev_server(args: &DevArgs, project: &Project) -> Result<DevServer> {
     Ok(DevServer::start(url, options).await?.with_cache(cache))
 }
 
-/// Reads and checks `schema/` before anything touches a database; prints warnings.
-fn read_schema(dir: &std::path::Path) -> Result<Schema> {
+/// The `*.sql` files of `schema/`, read but not yet split and checked.
+fn read_schema_files(dir: &std::path::Path) -> Result<Vec<crate::source::SourceFile>> {
     if !dir.is_dir() {
         bail!(
             "schema directory {} does not exist (pass --schema DIR)",
             dir.display()
         );
     }
-    let schema = Schema::read_dir(dir)?;
+    Ok(Schema::read_files(dir)?)
+}
+
+/// Checked `schema/`, its warnings printed.
+fn checked_schema(
+    schema: crate::error::Result<Schema>,
+    started: std::time::Instant,
+) -> Result<Schema> {
+    let schema = schema?;
+    tracing::debug!(
+        "schema: {} files, {} statements read in {:.2?}",
+        schema.files.len(),
+        schema.statements.len(),
+        started.elapsed()
+    );
     for warning in &schema.warnings {
         eprintln!("warning: {warning}");
     }
     Ok(schema)
+}
+
+/// `schema/` read and checked before anything touches a database, and [`dev_server`]. When
+/// the files' desired state is not in the cache, the embedded server starts (and the last
+/// cached state is read) while the files are split and checked: the server is strata's
+/// own, and nothing runs on it before the check.
+async fn schema_and_dev(args: &DevArgs, project: &Project) -> Result<(Schema, DevServer)> {
+    let started = std::time::Instant::now();
+    let files = read_schema_files(&project.schema)?;
+    let dev = dev_server(args, project).await?;
+    let start = shadow::begin_ahead(&dev, &files);
+    let split = tokio::task::spawn_blocking(move || Schema::from_files(files));
+    let warm_up = async {
+        if start {
+            dev.warm_up().await;
+        }
+    };
+    let (schema, ()) = futures_util::future::join(split, warm_up).await;
+    let schema = schema.map_err(|e| anyhow::anyhow!("splitting the schema files: {e}"))?;
+    Ok((checked_schema(schema, started)?, dev))
 }
 
 static JSON_PROGRESS: std::sync::OnceLock<()> = std::sync::OnceLock::new();
@@ -255,13 +289,12 @@ fn init() -> Result<Outcome> {
 
 async fn plan(args: PlanArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    let schema = read_schema(&project.schema)?;
     let from_database = args
         .from_database
         .as_deref()
         .map(|u| parse_url(u, "--from-database"))
         .transpose()?;
-    let dev = dev_server(&args.dev, &project).await?;
+    let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
     let options = workflow::plan::PlanOptions {
         message: args.message,
         dry_run: args.dry_run,
@@ -333,7 +366,6 @@ async fn plan(args: PlanArgs) -> Result<Outcome> {
 
 async fn diff(args: DiffArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    let schema = read_schema(&project.schema)?;
     if let Some(t) = &args.database.read_lock_wait {
         crate::catalog::set_read_lock_wait(timeout(t, "--read-lock-wait")?.0);
     }
@@ -343,7 +375,7 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
         .as_deref()
         .map(|u| parse_url(u, "--database-url"))
         .transpose()?;
-    let dev = dev_server(&args.dev, &project).await?;
+    let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
     let desired = shadow::desired_catalog(&dev, &schema).await?;
     let current = match &target {
         Some(url) => crate::db::read_catalog(url).await?,
@@ -385,8 +417,7 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
 
 async fn check(args: CheckArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    let schema = read_schema(&project.schema)?;
-    let dev = dev_server(&args.dev, &project).await?;
+    let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
     let mut report = workflow::check::check(&project, &dev, &schema).await?;
     if args.signing.verify_key.is_some() {
         let chain = load_dir(&project.plans)?;
@@ -495,8 +526,7 @@ async fn revert(args: RevertArgs) -> Result<Outcome> {
 
 async fn rebase(args: RebaseArgs) -> Result<Outcome> {
     let project = project(&args.project, None)?;
-    let schema = read_schema(&project.schema)?;
-    let dev = dev_server(&args.dev, &project).await?;
+    let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
     let done = workflow::rebase::rebase(&project, &dev, &schema, &args.message).await?;
     println!("kept: {}", done.kept.join(", "));
     for (id, message) in &done.removed {
@@ -636,8 +666,7 @@ async fn test(args: TestArgs) -> Result<Outcome> {
     if args.queries.is_some() {
         project.queries = args.queries;
     }
-    let schema = read_schema(&project.schema)?;
-    let dev = dev_server(&args.dev, &project).await?;
+    let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
     let report = workflow::test::test(&project, &dev, &schema).await?;
     print_report(&report, args.format, "test")?;
     Ok(if report.passed() {

@@ -11,16 +11,11 @@ use crate::sql::Ident;
 /// From the cache when the schema files, strata and the PostgreSQL binaries are those of a
 /// stored entry ([`DevServer::with_cache`]).
 pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::model::Catalog> {
-    let Some((cache, base)) = dev.cache_key("desired") else {
+    let Some((cache, base, key)) = desired_key(dev, &schema.files) else {
         return load_desired_catalog(dev, schema)
             .await
             .map(|(catalog, _)| catalog);
     };
-    let mut key = base.clone();
-    for f in &schema.files {
-        key.part("file", f.name.as_bytes())
-            .part("text", f.text.as_bytes());
-    }
     if let Some((catalog, _)) = cache.get(&key) {
         tracing::debug!("desired: from the cache in {}", cache.dir().display());
         return Ok(catalog);
@@ -74,6 +69,45 @@ pub async fn desired_catalog(dev: &DevServer, schema: &Schema) -> Result<crate::
     };
     cache.put_files_later(key, base, catalog.clone(), schema.files.clone(), desired);
     Ok(catalog)
+}
+
+/// The cache, and the keys of the desired state of `files` before and with the files.
+fn desired_key<'a>(
+    dev: &'a DevServer,
+    files: &[crate::source::SourceFile],
+) -> Option<(
+    &'a crate::cache::Cache,
+    crate::cache::Key,
+    crate::cache::Key,
+)> {
+    let (cache, base) = dev.cache_key("desired")?;
+    let mut key = base.clone();
+    for f in files {
+        key.part("file", f.name.as_bytes())
+            .part("text", f.text.as_bytes());
+    }
+    Some((cache, base, key))
+}
+
+/// Begins what the desired state of `files` (read, not yet split) will need, while they
+/// are split and checked: when it is not in the cache, the last cached desired state is
+/// read on a thread of its own (`db/warm_edit.rs` starts from it). Whether the embedded
+/// server will be needed: not cached, or no cache at all. A `--dev-url` server is
+/// connected to when first used, as before.
+pub fn begin_ahead(dev: &DevServer, files: &[crate::source::SourceFile]) -> bool {
+    if !dev.is_embedded() {
+        return false;
+    }
+    let Some((cache, base, key)) = desired_key(dev, files) else {
+        return true;
+    };
+    if cache.contains(&key) {
+        return false;
+    }
+    if cache.has_last(&base) {
+        cache.read_last_ahead(&base);
+    }
+    true
 }
 
 /// At most how many edits in a row are merged (`db/warm_edit.rs`) before a full load

@@ -10,7 +10,9 @@ use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
 use super::DbUrl;
-pub use super::desired::{attach_conversions, desired_catalog, empty_catalog, renamed_catalog};
+pub use super::desired::{
+    attach_conversions, begin_ahead, desired_catalog, empty_catalog, renamed_catalog,
+};
 use super::embedded::Cluster;
 pub use super::load::{Loaded, Loading, load, load_as};
 pub use super::warm_edit::desired_after_edit;
@@ -241,6 +243,11 @@ impl DevServer {
         }
     }
 
+    /// Whether shadow work runs on the embedded server (started on first use).
+    pub fn is_embedded(&self) -> bool {
+        matches!(self.server, Server::Embedded(_))
+    }
+
     /// Whether a server is running for this handle: always for `--dev-url`; for the
     /// embedded server, once something needed it (a command served from the cache starts
     /// none).
@@ -279,7 +286,7 @@ impl DevServer {
     /// of dead strata runs dropped first).
     /// Starts the server and sets up the loader role now, so that this can overlap other
     /// work; an error is left for the first real use to report.
-    pub(super) async fn warm_up(&self) {
+    pub async fn warm_up(&self) {
         if let Err(e) = self.loader().await {
             tracing::debug!("starting the server ahead of use: {e}");
         }

@@ -25,7 +25,7 @@ pub use kinds::{
     ForeignTable, Operator, Publication, Statistics,
 };
 pub use object::{Dep, ObjectId, normalise_deps};
-pub use stored::StoredCatalog;
+pub use stored::{StoredCatalog, StoredRef};
 
 /// Everything strata manages in one database.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

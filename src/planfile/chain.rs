@@ -94,6 +94,8 @@ pub fn load_dir_or_empty(dir: &Path) -> Result<Chain> {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     paths.sort();
+    let started = std::time::Instant::now();
+    let count = paths.len();
     for path in paths {
         let text = read_plan_file(&path)?;
         let plan =
@@ -111,6 +113,7 @@ pub fn load_dir_or_empty(dir: &Path) -> Result<Chain> {
         }
         chain.plans.insert(plan.head.id.clone(), (path, plan));
     }
+    tracing::debug!("plans: {count} files read in {:.2?}", started.elapsed());
     let sum_path = dir.join("strata.sum");
     if sum_path.exists() {
         chain.sum = Some(read_plan_file(&sum_path)?);

@@ -135,7 +135,12 @@ pub struct Schema {
 impl Schema {
     /// Reads every `*.sql` file under `dir` (recursively, in sorted path order).
     pub fn read_dir(dir: &Path) -> Result<Self> {
-        Self::from_files(read::sql_files(dir)?)
+        Self::from_files(Self::read_files(dir)?)
+    }
+
+    /// The `*.sql` files under `dir`, read but not yet split ([`Schema::from_files`]).
+    pub fn read_files(dir: &Path) -> Result<Vec<SourceFile>> {
+        read::sql_files(dir)
     }
 
     /// Splits and checks the given files. Every problem in every file is reported at once.

@@ -78,9 +78,17 @@ pub async fn plan(
     schema: &Schema,
     options: &PlanOptions,
 ) -> Result<Option<NewPlans>> {
-    let chain = load_dir_or_empty(&project.plans)?;
+    // The plans are read while the desired state loads (on the server, mostly).
+    let read = {
+        let dir = project.plans.clone();
+        tokio::task::spawn_blocking(move || load_dir_or_empty(&dir))
+    };
+    let desired = desired_state(dev, schema).await;
+    let chain = read
+        .await
+        .map_err(|e| Error::Plans(format!("reading {}: {e}", project.plans.display())))??;
     let order = verified_chain(&chain)?;
-    let desired = desired_state(dev, schema).await?;
+    let desired = desired?;
     if let Some(url) = &options.from_database
         && let Some(old) = order.last().map(|p| p.head.postgres_major)
         && old != desired.major_version()
