@@ -564,6 +564,52 @@ mod tests {
     }
 
     #[test]
+    fn a_read_ahead_is_served_only_while_the_pointer_still_names_its_entry() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let cache = Cache::at(dir.path().join("c"));
+        let mut base = Key::new("desired");
+        base.part("test", b"read ahead");
+        let files = |text: &str| vec![crate::source::SourceFile::new("a.sql", text)];
+        let key = |text: &str| {
+            let mut key = base.clone();
+            key.part("text", text.as_bytes());
+            key
+        };
+        let table = |last: Option<Last>| {
+            last.and_then(|(c, _, _)| c.model.tables.keys().next().map(|t| t.name.to_string()))
+        };
+        // Nothing stored: the read ahead finds nothing, and neither does `last`.
+        cache.read_last_ahead(&base);
+        assert!(cache.last(&base).is_none());
+        cache.put_files(&key("t"), &catalog("t"), &files("t"), Desired::default());
+        cache.remember_last(&base, &key("t"));
+        // Read ahead (to the end), then a newer state is stored: `last` gives the newer one.
+        cache.read_last_ahead(&base);
+        while !AHEAD
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .all(|(_, read)| read.is_finished())
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        cache.put_files(&key("u"), &catalog("u"), &files("u"), Desired::default());
+        cache.remember_last(&base, &key("u"));
+        assert_eq!(table(cache.last(&base)).as_deref(), Some("u"));
+        // Read ahead with nothing changed since: served, and taken once.
+        cache.read_last_ahead(&base);
+        assert_eq!(table(cache.last(&base)).as_deref(), Some("u"));
+        assert!(
+            AHEAD
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .iter()
+                .all(|(name, _)| *name != format!("last-{}", base.hex()))
+        );
+        assert_eq!(table(cache.last(&base)).as_deref(), Some("u"));
+    }
+
+    #[test]
     fn a_folder_others_can_write_to_is_not_used() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let cache = Cache::at(dir.path());
