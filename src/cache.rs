@@ -71,8 +71,8 @@ impl Key {
 /// it was loaded from, how it came about.
 pub type Last = (Catalog, Vec<crate::source::SourceFile>, Desired);
 
-/// Reads of [`Cache::last`] begun ahead, by the name of their pointer file.
-type ReadAhead = (String, std::thread::JoinHandle<Option<(String, Last)>>);
+/// Reads of [`Cache::last`] begun ahead, by the path of their pointer file.
+type ReadAhead = (PathBuf, std::thread::JoinHandle<Option<(String, Last)>>);
 static AHEAD: std::sync::Mutex<Vec<ReadAhead>> = std::sync::Mutex::new(Vec::new());
 
 /// How a desired state came about (kept in its entry).
@@ -177,9 +177,10 @@ impl Cache {
             let mut reads = AHEAD
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let path = self.last_path(base);
             reads
                 .iter()
-                .position(|(name, _)| *name == pointer_name)
+                .position(|(pointer, _)| *pointer == path)
                 .map(|i| reads.swap_remove(i).1)
         };
         if let Some(Ok(read)) = ahead.map(std::thread::JoinHandle::join) {
@@ -198,7 +199,7 @@ impl Cache {
     /// it after other work.
     pub fn read_last_ahead(&self, base: &Key) {
         let cache = self.clone();
-        let name = format!("last-{}", base.hex());
+        let pointer = self.last_path(base);
         let base = base.clone();
         match std::thread::Builder::new()
             .name("strata-read".into())
@@ -208,8 +209,8 @@ impl Cache {
                 let mut reads = AHEAD
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                reads.retain(|(n, _)| *n != name);
-                reads.push((name, handle));
+                reads.retain(|(p, _)| *p != pointer);
+                reads.push((pointer, handle));
             }
             Err(e) => tracing::debug!("the cache is read when needed (no thread: {e})"),
         }
@@ -604,7 +605,7 @@ mod tests {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .iter()
-                .all(|(name, _)| *name != format!("last-{}", base.hex()))
+                .all(|(pointer, _)| *pointer != cache.last_path(&base))
         );
         assert_eq!(table(cache.last(&base)).as_deref(), Some("u"));
     }

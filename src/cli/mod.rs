@@ -195,17 +195,16 @@ fn read_schema_files(dir: &std::path::Path) -> Result<Vec<crate::source::SourceF
     Ok(Schema::read_files(dir)?)
 }
 
-/// Checked `schema/`, its warnings printed.
+/// Checked `schema/` (split and checked in `took`), its warnings printed.
 fn checked_schema(
     schema: crate::error::Result<Schema>,
-    started: std::time::Instant,
+    took: std::time::Duration,
 ) -> Result<Schema> {
     let schema = schema?;
     tracing::debug!(
-        "schema: {} files, {} statements read in {:.2?}",
+        "schema: {} files, {} statements split and checked in {took:.2?}",
         schema.files.len(),
         schema.statements.len(),
-        started.elapsed()
     );
     for warning in &schema.warnings {
         eprintln!("warning: {warning}");
@@ -216,21 +215,37 @@ fn checked_schema(
 /// `schema/` read and checked before anything touches a database, and [`dev_server`]. When
 /// the files' desired state is not in the cache, the embedded server starts (and the last
 /// cached state is read) while the files are split and checked: the server is strata's
-/// own, and nothing runs on it before the check.
+/// own, and nothing runs on it before the check. Files that do not pass stop the server's
+/// start.
 async fn schema_and_dev(args: &DevArgs, project: &Project) -> Result<(Schema, DevServer)> {
-    let started = std::time::Instant::now();
     let files = read_schema_files(&project.schema)?;
     let dev = dev_server(args, project).await?;
     let start = shadow::begin_ahead(&dev, &files);
-    let split = tokio::task::spawn_blocking(move || Schema::from_files(files));
-    let warm_up = async {
-        if start {
-            dev.warm_up().await;
+    let split = tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        (Schema::from_files(files), started.elapsed())
+    });
+    let (schema, took) = {
+        let warm_up = std::pin::pin!(async {
+            if start {
+                dev.warm_up().await;
+            }
+        });
+        match futures_util::future::select(split, warm_up).await {
+            futures_util::future::Either::Left((split, warm_up)) => {
+                let split =
+                    split.map_err(|e| anyhow::anyhow!("splitting the schema files: {e}"))?;
+                if split.0.is_ok() {
+                    warm_up.await;
+                }
+                split
+            }
+            futures_util::future::Either::Right(((), split)) => split
+                .await
+                .map_err(|e| anyhow::anyhow!("splitting the schema files: {e}"))?,
         }
     };
-    let (schema, ()) = futures_util::future::join(split, warm_up).await;
-    let schema = schema.map_err(|e| anyhow::anyhow!("splitting the schema files: {e}"))?;
-    Ok((checked_schema(schema, started)?, dev))
+    Ok((checked_schema(schema, took)?, dev))
 }
 
 static JSON_PROGRESS: std::sync::OnceLock<()> = std::sync::OnceLock::new();

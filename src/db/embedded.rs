@@ -33,50 +33,99 @@ const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Free room a memory file system needs for the cluster's folder to go there.
 const MEMORY_ROOM: u64 = 2 << 30;
-/// The smallest memory limit (cgroup) under which the cluster's folder still goes to a
-/// memory file system (its files count against the limit).
+/// Memory the machine must have available (`MemAvailable`) for the folder to go to a memory
+/// file system, and the smallest cgroup memory limit under which it still goes there (its
+/// files count against the limit).
 const MEMORY_LIMIT: u64 = 4 << 30;
+/// The WAL a cluster on a memory file system keeps before a checkpoint recycles it
+/// (PostgreSQL's default, 1 GB, would sit in memory).
+const MEMORY_MAX_WAL: &str = "max_wal_size=256MB";
 
 /// Where the cluster's folder goes: `TMPDIR` when it is set; else `/dev/shm` when it is a
-/// memory file system (tmpfs) with [`MEMORY_ROOM`] free and no memory limit under
-/// [`MEMORY_LIMIT`]; else the system's temporary folder. A server makes its files much
-/// faster there: on the 2-core machine of `docs/performance.md`, `CREATE DATABASE` took
-/// 300-460 ms on ext4 and 12-36 ms on tmpfs.
-fn cluster_parent() -> PathBuf {
-    let shm = Path::new("/dev/shm");
-    if std::env::var_os("TMPDIR").is_none() && memory_room(shm) {
-        shm.to_path_buf()
-    } else {
-        std::env::temp_dir()
+/// memory file system (tmpfs) with [`MEMORY_ROOM`] free, the machine has [`MEMORY_LIMIT`]
+/// available and no cgroup limit under it holds strata; else the system's temporary
+/// folder. A server makes its files much faster there: on the 2-core machine of
+/// `docs/performance.md`, `CREATE DATABASE` took 300-460 ms on ext4 and 12-36 ms on tmpfs.
+pub fn cluster_parent() -> PathBuf {
+    match std::env::var_os("TMPDIR") {
+        Some(_) => std::env::temp_dir(),
+        None => memory_folder().unwrap_or_else(std::env::temp_dir),
     }
 }
 
-/// Whether `dir` is a tmpfs folder every user may create in, with room.
+/// `/dev/shm`, when the cluster's folder may go there (see [`cluster_parent`]).
+pub fn memory_folder() -> Option<PathBuf> {
+    let shm = Path::new("/dev/shm");
+    memory_room(shm).then(|| shm.to_path_buf())
+}
+
+/// Whether `dir` is a tmpfs folder every user may create in, with room, on a machine with
+/// memory to spare.
+#[cfg(target_os = "linux")]
 fn memory_room(dir: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt as _;
     let Ok(stat) = nix::sys::statfs::statfs(dir) else {
         return false;
     };
-    let free = stat
-        .blocks_available()
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(stat.blocks_available())
         .saturating_mul(u64::try_from(stat.block_size()).unwrap_or(0));
     let open = std::fs::metadata(dir)
         .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o1777 == 0o1777);
     stat.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC
         && free >= MEMORY_ROOM
         && open
+        && memory_available().is_some_and(|bytes| bytes >= MEMORY_LIMIT)
         && memory_limit().is_none_or(|limit| limit >= MEMORY_LIMIT)
 }
 
-/// This process's cgroup memory limit, if it has one (cgroup v2 or v1).
+#[cfg(not(target_os = "linux"))]
+fn memory_room(_: &Path) -> bool {
+    false
+}
+
+/// The machine's available memory (`MemAvailable` of `/proc/meminfo`), in bytes.
+#[cfg(target_os = "linux")]
+fn memory_available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// The lowest cgroup memory limit that holds this process, if any (cgroup v2 `memory.max`
+/// and `memory.high`, or v1 `memory.limit_in_bytes`: of its own group, of the groups above
+/// it, and of the root a container sees).
+#[cfg(target_os = "linux")]
 fn memory_limit() -> Option<u64> {
     let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let mut files = Vec::new();
+    let mut files = vec![
+        "/sys/fs/cgroup/memory.max".to_owned(),
+        "/sys/fs/cgroup/memory.high".to_owned(),
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes".to_owned(),
+    ];
     for line in cgroup.lines() {
-        if let Some(path) = line.strip_prefix("0::") {
-            files.push(format!("/sys/fs/cgroup{path}/memory.max"));
+        let (root, path, names) = if let Some(path) = line.strip_prefix("0::") {
+            ("/sys/fs/cgroup", path, &["memory.max", "memory.high"][..])
         } else if let Some((_, path)) = line.split_once(":memory:") {
-            files.push(format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes"));
+            (
+                "/sys/fs/cgroup/memory",
+                path,
+                &["memory.limit_in_bytes"][..],
+            )
+        } else {
+            continue;
+        };
+        // The group and every group above it.
+        let mut group = Path::new(path);
+        loop {
+            for name in names {
+                files.push(format!("{root}{}/{name}", group.display()));
+            }
+            match group.parent() {
+                Some(up) => group = up,
+                None => break,
+            }
         }
     }
     files
@@ -217,6 +266,9 @@ impl Cluster {
                 extra.push(format!("{setting}={}", path.display()));
             }
             extra.push("ssl=on".to_owned());
+        }
+        if dir.path().starts_with("/dev/shm") {
+            extra.push(MEMORY_MAX_WAL.to_owned());
         }
         let port = options.tcp_port.unwrap_or(PORT);
         extra.push(format!(

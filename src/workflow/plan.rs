@@ -78,17 +78,25 @@ pub async fn plan(
     schema: &Schema,
     options: &PlanOptions,
 ) -> Result<Option<NewPlans>> {
-    // The plans are read while the desired state loads (on the server, mostly).
+    // On strata's own server, the plans are read while the desired state loads; a
+    // `--dev-url` server is used only once they are checked.
     let read = {
         let dir = project.plans.clone();
         tokio::task::spawn_blocking(move || load_dir_or_empty(&dir))
     };
-    let desired = desired_state(dev, schema).await;
+    let early = if dev.is_embedded() {
+        Some(desired_state(dev, schema).await)
+    } else {
+        None
+    };
     let chain = read
         .await
         .map_err(|e| Error::Plans(format!("reading {}: {e}", project.plans.display())))??;
     let order = verified_chain(&chain)?;
-    let desired = desired?;
+    let desired = match early {
+        Some(desired) => desired?,
+        None => desired_state(dev, schema).await?,
+    };
     if let Some(url) = &options.from_database
         && let Some(old) = order.last().map(|p| p.head.postgres_major)
         && old != desired.major_version()

@@ -84,6 +84,52 @@ async fn diff_on_the_embedded_default_plans_the_sovd_schema_and_cleans_up() {
 }
 
 #[tokio::test]
+async fn without_tmpdir_the_embedded_server_goes_to_memory_when_there_is_room_and_leaves_nothing() {
+    let schema = tempfile::tempdir().unwrap();
+    let no_plans = tempfile::tempdir().unwrap();
+    write_schema(schema.path(), &[("t.sql", "CREATE TABLE t (id int);\n")]);
+    let output = strata()
+        .current_dir(schema.path())
+        .env_remove("TMPDIR")
+        .env("STRATA_CACHE_DIR", "off")
+        .env("RUST_LOG", "strata::db::embedded=debug")
+        .env("NO_COLOR", "1")
+        .args(["diff", "--plans"])
+        .arg(no_plans.path())
+        .arg("--schema")
+        .arg(schema.path())
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // "embedded PostgreSQL 15 from <bindir> on <folder>"
+    let folder = stderr
+        .lines()
+        .filter(|l| l.contains("embedded PostgreSQL"))
+        .find_map(|l| l.rsplit(" on ").next())
+        .map(|f| std::path::PathBuf::from(f.trim()))
+        .unwrap_or_else(|| panic!("no folder in the log: {stderr}"));
+    let expected = strata::db::embedded::memory_folder().unwrap_or_else(|| "/tmp".into());
+    assert_eq!(folder.parent(), Some(expected.as_path()), "{stderr}");
+    assert!(
+        folder
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("strata-pg-")),
+        "{stderr}"
+    );
+    // Deleted in the background once strata is gone.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while folder.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "left behind: {}",
+            folder.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
 async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
     let tmp = tempfile::tempdir().unwrap();
     let schema = tempfile::tempdir().unwrap();
