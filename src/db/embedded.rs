@@ -32,10 +32,12 @@ const MAX_LOCKS_PER_TRANSACTION: u32 = 4096;
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Free room a memory file system needs for the cluster's folder to go there.
+#[cfg(target_os = "linux")]
 const MEMORY_ROOM: u64 = 2 << 30;
 /// Memory the machine must have available (`MemAvailable`) for the folder to go to a memory
 /// file system, and the smallest cgroup memory limit under which it still goes there (its
 /// files count against the limit).
+#[cfg(target_os = "linux")]
 const MEMORY_LIMIT: u64 = 4 << 30;
 /// The WAL a cluster on a memory file system keeps before a checkpoint recycles it
 /// (PostgreSQL's default, 1 GB, would sit in memory).
@@ -72,7 +74,7 @@ fn memory_room(dir: &Path) -> bool {
         .saturating_mul(u64::try_from(stat.block_size()).unwrap_or(0));
     let open = std::fs::metadata(dir)
         .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o1777 == 0o1777);
-    stat.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC
+    in_memory(dir)
         && free >= MEMORY_ROOM
         && open
         && memory_available().is_some_and(|bytes| bytes >= MEMORY_LIMIT)
@@ -81,6 +83,18 @@ fn memory_room(dir: &Path) -> bool {
 
 #[cfg(not(target_os = "linux"))]
 fn memory_room(_: &Path) -> bool {
+    false
+}
+
+/// Whether `dir` is on a memory file system (tmpfs), wherever it is.
+#[cfg(target_os = "linux")]
+fn in_memory(dir: &Path) -> bool {
+    nix::sys::statfs::statfs(dir)
+        .is_ok_and(|stat| stat.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn in_memory(_: &Path) -> bool {
     false
 }
 
@@ -267,7 +281,7 @@ impl Cluster {
             }
             extra.push("ssl=on".to_owned());
         }
-        if dir.path().starts_with("/dev/shm") {
+        if in_memory(dir.path()) {
             extra.push(MEMORY_MAX_WAL.to_owned());
         }
         let port = options.tcp_port.unwrap_or(PORT);

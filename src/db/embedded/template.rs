@@ -141,8 +141,14 @@ impl Template<'_> {
             chown_to: None,
         };
         let data = data.to_path_buf();
-        let work = tokio::task::spawn_blocking(move || store(&cache, &data, &target, &copy));
-        match work.await {
+        // A start given up while the copy runs (the schema files failed their check, a
+        // signal) deletes the folder being copied: such a copy is not kept.
+        let abandoned = Abandoned::default();
+        let flag = abandoned.0.clone();
+        let work = tokio::task::spawn_blocking(move || store(&cache, &data, &target, &copy, &flag));
+        let result = work.await;
+        drop(abandoned);
+        match result {
             Ok(Ok(target)) => tracing::debug!("initdb template kept in {}", target.display()),
             Ok(Err(e)) => tracing::debug!("cannot keep an initdb template: {e}"),
             Err(e) => tracing::debug!("cannot keep an initdb template: {e}"),
@@ -150,7 +156,23 @@ impl Template<'_> {
     }
 }
 
-fn store(cache: &Path, data: &Path, target: &Path, copy: &Copier) -> std::io::Result<PathBuf> {
+/// Set when dropped: the future that waited for a copy is gone.
+#[derive(Default)]
+struct Abandoned(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn store(
+    cache: &Path,
+    data: &Path,
+    target: &Path,
+    copy: &Copier,
+    abandoned: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt as _;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -162,6 +184,11 @@ fn store(cache: &Path, data: &Path, target: &Path, copy: &Copier) -> std::io::Re
         .tempdir_in(cache)?;
     let counted = copy.tree(data, &staging.path().join("data"))?;
     std::fs::write(staging.path().join("manifest"), format!("{counted}\n"))?;
+    if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(std::io::Error::other(
+            "the start was given up while the copy ran",
+        ));
+    }
     match std::fs::rename(staging.path(), target) {
         // Kept: the rename moved it.
         Ok(()) => drop(staging.keep()),
@@ -410,6 +437,21 @@ mod tests {
             std::fs::read_to_string(to.path().join("data/base/one")).unwrap(),
             "12345"
         );
+    }
+
+    #[test]
+    fn a_copy_whose_start_was_given_up_is_not_kept() {
+        let from = tree();
+        let cache = tempfile::tempdir().unwrap();
+        let target = cache.path().join("initdb-test");
+        let given_up = std::sync::atomic::AtomicBool::new(true);
+        assert!(store(cache.path(), from.path(), &target, &copier(), &given_up).is_err());
+        assert!(!target.exists());
+        // Nor its staging folder.
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
+        let going_on = std::sync::atomic::AtomicBool::new(false);
+        assert!(store(cache.path(), from.path(), &target, &copier(), &going_on).is_ok());
+        assert!(target.join("data/base/one").is_file());
     }
 
     #[test]
