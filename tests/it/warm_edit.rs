@@ -487,11 +487,7 @@ async fn edits_that_reach_beyond_their_files_are_never_merged_wrong() {
 #[tokio::test]
 async fn a_chain_of_merged_edits_ends_in_a_full_load() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = strata::cache::Cache::at(dir.path().join("cache"));
-    let dev = strata::db::shadow::DevServer::start(None, Default::default())
-        .await
-        .unwrap()
-        .with_cache(Some(cache.clone()));
+    let (cache, dev) = embedded_with_cache(dir.path()).await;
     for n in 0..11 {
         let schema = Schema::from_files(vec![
             SourceFile::new("a.sql", "CREATE TABLE a (id int PRIMARY KEY);"),
@@ -514,11 +510,7 @@ async fn a_chain_of_merged_edits_ends_in_a_full_load() {
 #[tokio::test]
 async fn an_edit_after_a_load_that_tried_statements_again_loads_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = strata::cache::Cache::at(dir.path().join("cache"));
-    let dev = strata::db::shadow::DevServer::start(None, Default::default())
-        .await
-        .unwrap()
-        .with_cache(Some(cache.clone()));
+    let (cache, dev) = embedded_with_cache(dir.path()).await;
     let files = |view: &str| {
         Schema::from_files(vec![
             SourceFile::new(
@@ -548,6 +540,18 @@ async fn an_edit_after_a_load_that_tried_statements_again_loads_whole() {
     assert_eq!(full.model.views.values().next().unwrap().columns.len(), 1);
     let merges = merges_in(&cache);
     assert_eq!(merges, vec![0, 0], "the edit was merged");
+}
+
+/// An embedded dev server whose cache is a folder of its own under `dir`.
+async fn embedded_with_cache(
+    dir: &std::path::Path,
+) -> (strata::cache::Cache, strata::db::shadow::DevServer) {
+    let cache = strata::cache::Cache::at(dir.join("cache"));
+    let dev = strata::db::shadow::DevServer::start(None, Default::default())
+        .await
+        .unwrap()
+        .with_cache(Some(cache.clone()));
+    (cache, dev)
 }
 
 /// How many merged edits led to each desired entry in `cache` (once its writes are done),
