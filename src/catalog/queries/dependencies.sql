@@ -156,7 +156,8 @@ named AS (
                          AND m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
     LEFT JOIN pg_extension e ON e.oid = m.refobjid
 )
-SELECT DISTINCT jsonb_build_array(d.id, r.id)
+-- Not DISTINCT: the reader keeps a set, and sorting the pairs took a third of the query.
+SELECT jsonb_build_array(d.id, r.id)
 FROM pg_depend dep
 JOIN named d ON d.classid = dep.classid AND d.objid = dep.objid AND d.objsubid = dep.objsubid
 JOIN named r ON r.classid = dep.refclassid AND r.objid = dep.refobjid

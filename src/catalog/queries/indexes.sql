@@ -13,13 +13,16 @@ SELECT jsonb_build_object(
         WHEN starts_with(d.def, d.only_prefix) THEN substr(d.def, length(d.only_prefix) + 1)
     END,
     'raw_definition', d.def,
-    'comment', obj_description(ic.oid, 'pg_class'),
+    'comment', ds.description,
     -- For pre-flight checks of unique indexes: each key column or expression, the
     -- predicate, NULLS NOT DISTINCT (PostgreSQL 15+).
     -- A key's own COLLATE (which pg_get_indexdef(oid, k, ...) leaves out) is kept: under a
     -- nondeterministic collation, values that differ in bytes can be duplicates.
     'keys', CASE WHEN i.indisunique THEN (
-        SELECT jsonb_agg(pg_get_indexdef(i.indexrelid, k, false)
+        -- (a plain column's key is its quoted name, which pg_get_indexdef(oid, k, ...)
+        -- takes the index's relation to find)
+        SELECT jsonb_agg(CASE WHEN a.attnum IS NOT NULL THEN quote_ident(a.attname)
+                              ELSE pg_get_indexdef(i.indexrelid, k, false) END
                          || CASE WHEN coll.oid IS NULL THEN ''
                                  ELSE ' COLLATE ' || quote_ident(cn.nspname) || '.'
                                       || quote_ident(coll.collname) END
@@ -38,6 +41,9 @@ FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = tc.relnamespace
+-- A join, not obj_description() (a SQL function called once per row).
+LEFT JOIN pg_description ds ON ds.objoid = ic.oid AND ds.classoid = 'pg_class'::regclass
+                           AND ds.objsubid = 0
 CROSS JOIN LATERAL (
     SELECT pg_get_indexdef(i.indexrelid) AS def,
            'CREATE ' || CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '

@@ -213,7 +213,6 @@ FROM (
         UNION ALL
         SELECT 'column ' || quote_ident(a.attname) || ' ' || x.what
         FROM pg_attribute a
-        JOIN pg_type ty ON ty.oid = a.atttypid
         CROSS JOIN LATERAL (
             SELECT 'SET STATISTICS ' || a.attstattarget AS what
             WHERE coalesce(a.attstattarget, -1) >= 0
@@ -223,7 +222,9 @@ FROM (
             UNION ALL
             SELECT 'SET STORAGE ' || CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
                                                        WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
-            WHERE a.attstorage <> ty.typstorage
+            -- (the type looked up per column: joined, the planner read a hundred types per
+            -- table)
+            WHERE a.attstorage <> (SELECT ty.typstorage FROM pg_type ty WHERE ty.oid = a.atttypid)
             UNION ALL
             SELECT 'SET COMPRESSION ' || CASE a.attcompression WHEN 'p' THEN 'pglz'
                                                                WHEN 'l' THEN 'lz4' END
