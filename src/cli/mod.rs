@@ -391,9 +391,21 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
         .map(|u| parse_url(u, "--database-url"))
         .transpose()?;
     let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
-    let desired = shadow::desired_catalog(&dev, &schema).await?;
-    let current = match &target {
-        Some(url) => crate::db::read_catalog(url).await?,
+    // The database is read while the desired state loads (a shadow's load leaves a core
+    // idle); the schema's errors come first.
+    let (desired, live) = match &target {
+        Some(url) => {
+            let (desired, live) = futures_util::future::join(
+                shadow::desired_catalog(&dev, &schema),
+                crate::db::read_catalog(url),
+            )
+            .await;
+            (desired?, Some(live?))
+        }
+        None => (shadow::desired_catalog(&dev, &schema).await?, None),
+    };
+    let current = match live {
+        Some(live) => live,
         None => {
             let chain = load_dir(&project.plans)?;
             let order = workflow::verified_chain(&chain)?;

@@ -187,6 +187,52 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// `diff --database-url` reads the database while the desired state loads: a schema error
+/// is still the one reported when the database cannot be read either, and a database that
+/// cannot be read still fails the diff when the schema loads.
+#[tokio::test]
+async fn diff_reports_the_schema_error_first_and_then_the_database_one() {
+    let schema = tempfile::tempdir().unwrap();
+    write_schema(
+        schema.path(),
+        &[(
+            "a.sql",
+            "CREATE TABLE a (id int);
+CREATE VIEW v AS SELECT nope FROM a;
+",
+        )],
+    );
+    let dev = dev_url().await;
+    let missing = cluster().await.connection_string("no_such_database_here");
+    let run = |dir: &Path| {
+        strata()
+            .args(["diff", "--schema"])
+            .arg(dir)
+            .args(["--database-url", &missing, "--dev-url", &dev])
+            .output()
+            .unwrap()
+    };
+    let output = run(schema.path());
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("a.sql:2"), "{stderr}");
+    assert!(!stderr.contains("no_such_database_here"), "{stderr}");
+
+    write_schema(
+        schema.path(),
+        &[(
+            "a.sql",
+            "CREATE TABLE a (id int);
+",
+        )],
+    );
+    let output = run(schema.path());
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no_such_database_here"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
 #[tokio::test]
 async fn diff_exit_code_json_and_a_database_at_the_desired_state() {
     let sovd = std::fs::read_to_string(repo_root().join("schema/10_users.sql")).unwrap();
