@@ -262,9 +262,10 @@ pub async fn introspect_url(url: &crate::db::DbUrl) -> Result<Catalog> {
 
 /// Starts a read-only snapshot: the exported one of another session, if given. Without
 /// JIT: compiling the large catalog queries costs more than running them (3.6 s of the
-/// inventory query's 3.9 s at 2,000 tables). With 32 MB of `work_mem`: at the default
-/// 4 MB the dependencies query sorted on disk at 2,000 tables (a hash or sort uses only
-/// what its rows need, a few MB for a catalog of that size).
+/// inventory query's 3.9 s at 2,000 tables). With at least 32 MB of `work_mem`: at the
+/// default 4 MB the dependencies query sorted on disk at 2,000 tables (a hash or sort uses
+/// only what its rows need, a few MB for a catalog of that size); a server set higher keeps
+/// its setting.
 async fn begin_read(client: &Client, snapshot: Option<&str>) -> Result<()> {
     let import = snapshot
         .map(|id| format!("SET TRANSACTION SNAPSHOT {}; ", crate::sql::Literal(id)))
@@ -272,7 +273,9 @@ async fn begin_read(client: &Client, snapshot: Option<&str>) -> Result<()> {
     client
         .batch_execute(&format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {import}SET LOCAL search_path = ''; \
-             SET LOCAL lock_timeout = {}; SET LOCAL jit = off; SET LOCAL work_mem = '32MB'",
+             SET LOCAL lock_timeout = {}; SET LOCAL jit = off; \
+             SELECT set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')), \
+             32 * 1024 * 1024) / 1024 || 'kB', true)",
             read_lock_wait().as_millis()
         ))
         .await
@@ -522,11 +525,12 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
     // clients left on the server connection.
     let excluded_param: (&(dyn ToSql + Sync), Type) = (&excluded, Type::TEXT_ARRAY);
     let excluded_param = &excluded_param;
-    let version = server_version(client);
+    let version = server_version(client).await?;
     let queries = QUERIES
         .iter()
         .zip(assigned)
         .map(|((name, sql), at)| async move {
+            let sql = for_version(sql, version);
             let client = readers[at];
             let params: &[(&(dyn ToSql + Sync), Type)] = if sql.contains("$1") {
                 std::slice::from_ref(excluded_param)
@@ -537,7 +541,7 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
             // Each row's document is taken as it arrives, so the rows' buffers do not all
             // wait for the last one.
             let stream = client
-                .query_typed_raw(sql, params.iter().map(|(v, t)| (*v, t.clone())))
+                .query_typed_raw(&sql, params.iter().map(|(v, t)| (*v, t.clone())))
                 .await
                 .map_err(|e| introspection_error(name, &e))?;
             let mut stream = std::pin::pin!(stream);
@@ -559,8 +563,36 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
             );
             Ok::<_, Error>((*name, docs))
         });
-    let (version, raw) = futures_util::future::try_join(version, try_join_all(queries)).await?;
-    Ok((version, raw))
+    Ok((version, try_join_all(queries).await?))
+}
+
+/// Expressions of the queries that read a column PostgreSQL 14 lacks through `to_jsonb` of
+/// the whole row, and how they read it where the server has the column. The row's JSON,
+/// made for each of thousands of indexes and constraints, cost more than the rest of
+/// their `nulls_not_distinct` (PostgreSQL 15 added `indnullsnotdistinct`).
+const PLAIN_FROM: u32 = 150_000;
+const PLAIN_COLUMNS: &[(&str, &str)] = &[
+    (
+        "(to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean",
+        "ix.indnullsnotdistinct",
+    ),
+    (
+        "(to_jsonb(i) ->> 'indnullsnotdistinct')::boolean",
+        "i.indnullsnotdistinct",
+    ),
+];
+
+/// A catalog query as the server of `version` runs it (see [`PLAIN_COLUMNS`]).
+fn for_version(sql: &'static str, version: u32) -> std::borrow::Cow<'static, str> {
+    if version < PLAIN_FROM {
+        return sql.into();
+    }
+    PLAIN_COLUMNS
+        .iter()
+        .fold(sql.into(), |sql, (from, to)| match sql.contains(from) {
+            true => sql.replace(from, to).into(),
+            false => sql,
+        })
 }
 
 /// The message of an introspection error that is a lock wait running out (replaced by
@@ -702,4 +734,27 @@ pub async fn give_public_schema(client: &Client, role: &str) -> Result<()> {
             .map_err(|e| Error::database("handing the public schema to the loader role", &e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_from_15_read_nulls_not_distinct_plainly_and_older_ones_through_the_row() {
+        for from in PLAIN_COLUMNS.iter().map(|(from, _)| from) {
+            assert!(
+                QUERIES.iter().any(|(_, sql)| sql.contains(from)),
+                "no query has {from}"
+            );
+        }
+        for (name, sql) in QUERIES {
+            let plain = for_version(sql, 150_000);
+            assert!(!plain.contains("'indnullsnotdistinct'"), "{name}");
+            assert_eq!(for_version(sql, 149_999), *sql, "{name}");
+            if ["constraints", "indexes"].contains(name) {
+                assert!(plain.contains(".indnullsnotdistinct"), "{name}");
+            }
+        }
+    }
 }

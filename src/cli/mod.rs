@@ -392,15 +392,21 @@ async fn diff(args: DiffArgs) -> Result<Outcome> {
         .transpose()?;
     let (schema, dev) = schema_and_dev(&args.dev, &project).await?;
     // The database is read while the desired state loads (a shadow's load leaves a core
-    // idle); the schema's errors come first.
+    // idle). The schema's errors come first, and do not wait for the read (which may wait
+    // for a lock): it is dropped.
     let (desired, live) = match &target {
         Some(url) => {
-            let (desired, live) = futures_util::future::join(
-                shadow::desired_catalog(&dev, &schema),
-                crate::db::read_catalog(url),
-            )
-            .await;
-            (desired?, Some(live?))
+            let desired = std::pin::pin!(shadow::desired_catalog(&dev, &schema));
+            let live = std::pin::pin!(crate::db::read_catalog(url));
+            match futures_util::future::select(desired, live).await {
+                futures_util::future::Either::Left((desired, live)) => {
+                    let desired = desired?;
+                    (desired, Some(live.await?))
+                }
+                futures_util::future::Either::Right((live, desired)) => {
+                    (desired.await?, Some(live?))
+                }
+            }
         }
         None => (shadow::desired_catalog(&dev, &schema).await?, None),
     };

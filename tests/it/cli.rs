@@ -188,45 +188,60 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
 }
 
 /// `diff --database-url` reads the database while the desired state loads: a schema error
-/// is still the one reported when the database cannot be read either, and a database that
-/// cannot be read still fails the diff when the schema loads.
+/// is still the one reported when the database cannot be read either (without waiting for
+/// the read, even one stuck on a lock), and a database that cannot be read still fails the
+/// diff when the schema loads.
 #[tokio::test]
 async fn diff_reports_the_schema_error_first_and_then_the_database_one() {
     let schema = tempfile::tempdir().unwrap();
-    write_schema(
-        schema.path(),
-        &[(
-            "a.sql",
-            "CREATE TABLE a (id int);
-CREATE VIEW v AS SELECT nope FROM a;
-",
-        )],
-    );
+    let broken = "CREATE TABLE a (id int);\nCREATE VIEW v AS SELECT nope FROM a;\n";
+    write_schema(schema.path(), &[("a.sql", broken)]);
     let dev = dev_url().await;
     let missing = cluster().await.connection_string("no_such_database_here");
-    let run = |dir: &Path| {
-        strata()
-            .args(["diff", "--schema"])
-            .arg(dir)
-            .args(["--database-url", &missing, "--dev-url", &dev])
-            .output()
-            .unwrap()
+    let diff = |url: &str, wait: &str| {
+        let mut cmd = strata();
+        cmd.args(["diff", "--read-lock-wait", wait, "--schema"])
+            .arg(schema.path())
+            .args(["--database-url", url, "--dev-url", &dev])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
     };
-    let output = run(schema.path());
+    let output = diff(&missing, "5s").output().unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("a.sql:2"), "{stderr}");
     assert!(!stderr.contains("no_such_database_here"), "{stderr}");
 
-    write_schema(
-        schema.path(),
-        &[(
-            "a.sql",
-            "CREATE TABLE a (id int);
-",
-        )],
-    );
-    let output = run(schema.path());
+    // A read that waits for a lock without limit does not hold back the schema's error.
+    let db = fresh_db().await;
+    let holder = db.url().connect().await.unwrap();
+    holder
+        .batch_execute("CREATE TABLE t (id int PRIMARY KEY, n int DEFAULT 1 CHECK (n > 0))")
+        .await
+        .unwrap();
+    // (its own batch: a BEGIN in the same batch would take the CREATE into the transaction)
+    holder
+        .batch_execute("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let mut child = diff(&db_url(&db).await, "0").spawn().unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("the schema's error waited for the database's lock");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("a.sql:2"), "{stderr}");
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    write_schema(schema.path(), &[("a.sql", "CREATE TABLE a (id int);\n")]);
+    let output = diff(&missing, "5s").output().unwrap();
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no_such_database_here"), "{stderr}");
