@@ -553,8 +553,10 @@ async fn initdb(
 /// folder once its standard input closes: when the [`Cluster`] is dropped, or when this
 /// process ends however it ends (only this process holds the pipe's other end). It stops
 /// only processes strata started (their pids come through the pipe, never from a file the
-/// server's user could write), and deletes the folder twice (an `initdb` cut off mid-run
-/// may still write into it). It ignores the terminal's signals so that Ctrl-C cannot skip
+/// server's user could write), and deletes the folder until it is gone (for up to 30 s: a
+/// file written into it meanwhile, by a copy from the initdb template that has not stopped
+/// yet or a backend `initdb` started, makes a deletion fail), and once more a second later
+/// (in case the 30 s ran out). It ignores the terminal's signals so that Ctrl-C cannot skip
 /// the cleanup.
 struct Watchdog {
     child: Child,
@@ -579,6 +581,8 @@ for pid in $pids; do
   kill -KILL "$pid" 2>/dev/null
 done
 rm -rf "$1"
+i=0
+while [ -e "$1" ] && [ "$i" -lt 300 ]; do sleep 0.1; rm -rf "$1"; i=$((i+1)); done
 sleep 1
 rm -rf "$1""#;
         let mut cmd = Command::new("sh");

@@ -187,6 +187,111 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// A start cut off while the cluster's data folder is copied from the initdb template leaves
+/// nothing behind: the copy stops, and the folder's deletion is retried until it holds (the
+/// copy used to go on writing into the folder after both of the watchdog's deletions: CI
+/// once saw the folder of such a start left in TMPDIR). The template is padded so that the
+/// copy runs long enough for the signal to land in it.
+#[tokio::test]
+async fn a_start_cut_off_while_the_template_is_copied_leaves_nothing() {
+    let cache = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tempfile::tempdir().unwrap();
+    let no_plans = tempfile::tempdir().unwrap();
+    write_schema(schema.path(), &[("t.sql", "CREATE TABLE t (id int);\n")]);
+    let diff = || {
+        let mut cmd = strata();
+        cmd.current_dir(schema.path())
+            .env("TMPDIR", tmp.path())
+            .env("STRATA_CACHE_DIR", cache.path())
+            .env("RUST_LOG", "strata::db::embedded=debug")
+            .env("NO_COLOR", "1")
+            .args(["diff", "--plans"])
+            .arg(no_plans.path())
+            .arg("--schema")
+            .arg(schema.path());
+        cmd
+    };
+    // The first run keeps the template.
+    let first = diff().output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let template = std::fs::read_dir(cache.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("initdb-")
+        })
+        .expect("the initdb template");
+    // Padded with 6,000 files of 16 KiB (well within the copy's limits), its manifest to
+    // match.
+    let manifest = std::fs::read_to_string(template.join("manifest")).unwrap();
+    let (files, bytes) = manifest
+        .trim()
+        .split_once(" files, ")
+        .and_then(|(f, b)| {
+            Some((
+                f.parse::<u64>().ok()?,
+                b.strip_suffix(" bytes")?.parse::<u64>().ok()?,
+            ))
+        })
+        .expect("the manifest's counts");
+    let padding = template.join("data/padding");
+    std::fs::create_dir(&padding).unwrap();
+    let block = vec![7u8; 16 << 10];
+    for i in 0..6_000 {
+        std::fs::write(padding.join(i.to_string()), &block).unwrap();
+    }
+    std::fs::write(
+        template.join("manifest"),
+        format!(
+            "{} files, {} bytes\n",
+            files + 6_000,
+            bytes + 6_000 * (16 << 10)
+        ),
+    )
+    .unwrap();
+    // Cut off once the copy has begun (a desired state not in the cache: the server starts).
+    write_schema(schema.path(), &[("t.sql", "CREATE TABLE u (id int);\n")]);
+    let child = diff()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let copying = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .any(|e| e.path().join("data/padding").exists());
+        if copying {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the copy never began");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
+    assert!(
+        stderr.contains("the copy from the initdb template was given up"),
+        "the copy did not stop: {stderr}"
+    );
+    let left = crate::harness::left_in(tmp.path());
+    assert!(left.is_empty(), "left behind: {left:?}\n{stderr}");
+    // The template is still whole: a cut-off copy does not count against it.
+    assert!(template.join("manifest").is_file());
+}
+
 /// `diff --database-url` reads the database while the desired state loads: a schema error
 /// is still the one reported when the database cannot be read either (without waiting for
 /// the read, even one stuck on a lock), and a database that cannot be read still fails the

@@ -86,25 +86,41 @@ impl Template<'_> {
         if !folder.join("manifest").is_file() {
             return false;
         }
+        // A start given up while the copy runs (the schema files failed their check, a
+        // signal) deletes the cluster's folder: the copy stops at its next file (it would
+        // otherwise go on writing into the folder being deleted, and outlive the deletion:
+        // CI saw such a folder left behind).
+        let abandoned = Abandoned::default();
         let copy = Copier {
             owner: Uid::effective(),
             chown_to: self.run_as.map(|u| (u.uid, u.gid)),
+            given_up: abandoned.0.clone(),
         };
         let (from, to) = (folder.clone(), data.to_path_buf());
         let copied = tokio::task::spawn_blocking(move || {
-            let expected = std::fs::read_to_string(from.join("manifest"))?;
-            let counted = copy.tree(&from.join("data"), &to)?;
-            if expected.trim() == counted.to_string() {
-                Ok(())
-            } else {
-                Err(std::io::Error::other(format!(
-                    "the copy ({counted}) does not match the manifest ({})",
-                    expected.trim()
-                )))
+            let copied = (|| {
+                let expected = std::fs::read_to_string(from.join("manifest"))?;
+                let counted = copy.tree(&from.join("data"), &to)?;
+                if expected.trim() == counted.to_string() {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::other(format!(
+                        "the copy ({counted}) does not match the manifest ({})",
+                        expected.trim()
+                    )))
+                }
+            })();
+            // (What it wrote goes with the cluster's folder: deleting `to` by its path here,
+            // after that folder may have been deleted and its name taken by another user's
+            // symbolic link, could delete elsewhere.)
+            if copy.given_up() {
+                tracing::debug!("the copy from the initdb template was given up");
             }
+            copied
         })
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        drop(abandoned);
         match copied {
             Ok(()) => {
                 tracing::debug!("data folder copied from {}", folder.display());
@@ -136,15 +152,16 @@ impl Template<'_> {
     pub async fn store(&self, data: &Path) {
         let target = self.folder();
         let cache = self.cache.to_path_buf();
+        let data = data.to_path_buf();
+        // A start given up while the copy runs (the schema files failed their check, a
+        // signal) deletes the folder being copied: such a copy stops and is not kept.
+        let abandoned = Abandoned::default();
+        let flag = abandoned.0.clone();
         let copy = Copier {
             owner: self.run_as.map_or_else(Uid::effective, |u| u.uid),
             chown_to: None,
+            given_up: abandoned.0.clone(),
         };
-        let data = data.to_path_buf();
-        // A start given up while the copy runs (the schema files failed their check, a
-        // signal) deletes the folder being copied: such a copy is not kept.
-        let abandoned = Abandoned::default();
-        let flag = abandoned.0.clone();
         let work = tokio::task::spawn_blocking(move || store(&cache, &data, &target, &copy, &flag));
         let result = work.await;
         drop(abandoned);
@@ -212,11 +229,13 @@ fn store(
 }
 
 /// How a tree is copied: whose files it takes, and whom the copies are given to.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Copier {
     /// The user every source file must belong to.
     owner: Uid,
     chown_to: Option<(Uid, Gid)>,
+    /// Set when the copy's result is no longer wanted: it stops at the next entry.
+    given_up: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Files and bytes copied.
@@ -237,6 +256,10 @@ const MAX_FILES: u64 = 10_000;
 const MAX_DEPTH: usize = 8;
 
 impl Copier {
+    fn given_up(&self) -> bool {
+        self.given_up.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Copies the folder `from` into `to`, which must not exist. The tree is walked through
     /// folder handles, each entry opened by its name in its folder without following a
     /// symbolic link (nor waiting on a FIFO): a tree another user may change while it is
@@ -267,6 +290,9 @@ impl Copier {
         let mut listing = nix::dir::Dir::from_fd(from.try_clone()?)?;
         for entry in listing.iter() {
             let entry = entry?;
+            if self.given_up() {
+                return Err(std::io::Error::other("the copy was given up"));
+            }
             let name = entry.file_name();
             if name == c"." || name == c".." {
                 continue;
@@ -412,6 +438,7 @@ mod tests {
         Copier {
             owner: Uid::effective(),
             chown_to: None,
+            given_up: Default::default(),
         }
     }
 
@@ -487,6 +514,7 @@ mod tests {
         let other = Copier {
             owner: Uid::from_raw(Uid::effective().as_raw() + 1),
             chown_to: None,
+            given_up: Default::default(),
         };
         assert!(other.tree(from.path(), &to.path().join("data")).is_err());
     }
