@@ -9,10 +9,10 @@
 //! configuration (`TZ`, `/etc/localtime`) and the OS user the server runs as. It is written
 //! under a temporary name and renamed once complete, with a manifest (files and bytes) that
 //! every copy is checked against; a template that no copy used for a week is deleted when
-//! another is stored. Only regular files and folders are copied, each opened
-//! without following symbolic links and owned by the expected user; anything unusual (a
-//! copy or a password change that fails, a copy that does not match the manifest) means
-//! `initdb` runs as before. As root, a template is copied while the cluster's folder is
+//! another is stored, and so is a staging folder a killed run left (unchanged for a day).
+//! Only regular files and folders are copied, each opened without following symbolic links
+//! and owned by the expected user; anything unusual (a copy or a password change that
+//! fails, a copy that does not match the manifest) means `initdb` runs as before. As root, a template is copied while the cluster's folder is
 //! still root's alone, and the server's user gets it only afterwards.
 
 use std::io::{Read as _, Write as _};
@@ -35,6 +35,9 @@ const MAX_BYTES: u64 = 512 << 20;
 
 /// A template no copy used for this long is deleted when another one is stored.
 const UNUSED_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A staging folder not changed for this long was left by a strata that was killed.
+const STAGING_LEFT_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 /// How long the single-user backend may take to set the password.
 const PASSWORD_TIMEOUT: Duration = Duration::from_secs(30);
@@ -213,15 +216,25 @@ fn store(
         Err(_) if target.is_dir() => {}
         Err(e) => return Err(e),
     }
-    // The templates of other binaries that no copy used for a week go.
-    let week_ago = std::time::SystemTime::now() - UNUSED_FOR;
+    // The templates of other binaries that no copy used for a week go, and so do the
+    // staging folders of copies that a killed strata left (a copy takes seconds: one not
+    // changed for a day is nobody's).
+    let now = std::time::SystemTime::now();
+    let (week_ago, day_ago) = (now - UNUSED_FOR, now - STAGING_LEFT_AFTER);
     for entry in std::fs::read_dir(cache)?.flatten() {
         let path = entry.path();
-        let used = std::fs::metadata(path.join("manifest")).and_then(|m| m.modified());
-        if path != target
-            && entry.file_name().to_string_lossy().starts_with("initdb-")
-            && used.is_ok_and(|t| t < week_ago)
-        {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let old = if name.starts_with("initdb-") {
+            let used = std::fs::metadata(path.join("manifest")).and_then(|m| m.modified());
+            used.is_ok_and(|t| t < week_ago)
+        } else if name.starts_with(".initdb-") {
+            let changed = std::fs::symlink_metadata(&path).and_then(|m| m.modified());
+            changed.is_ok_and(|t| t < day_ago)
+        } else {
+            false
+        };
+        if path != target && old {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
@@ -478,6 +491,30 @@ mod tests {
         assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
         let going_on = std::sync::atomic::AtomicBool::new(false);
         assert!(store(cache.path(), from.path(), &target, &copier(), &going_on).is_ok());
+        assert!(target.join("data/base/one").is_file());
+    }
+
+    #[test]
+    fn staging_folders_a_killed_run_left_go_when_a_template_is_stored() {
+        let from = tree();
+        let cache = tempfile::tempdir().unwrap();
+        let (dead, live) = (
+            cache.path().join(".initdb-dead"),
+            cache.path().join(".initdb-live"),
+        );
+        for dir in [&dead, &live] {
+            std::fs::create_dir_all(dir.join("data")).unwrap();
+        }
+        let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(48 * 3600);
+        std::fs::File::open(&dead)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+        let target = cache.path().join("initdb-test");
+        let going_on = std::sync::atomic::AtomicBool::new(false);
+        store(cache.path(), from.path(), &target, &copier(), &going_on).unwrap();
+        assert!(!dead.exists(), "a day-old staging folder was kept");
+        assert!(live.exists(), "a staging folder in use was deleted");
         assert!(target.join("data/base/one").is_file());
     }
 
