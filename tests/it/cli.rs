@@ -154,29 +154,15 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the server is up (postmaster.pid says "ready").
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let ready = std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
-            std::fs::read_to_string(e.path().join("data/postmaster.pid"))
-                .is_ok_and(|p| p.lines().nth(7).is_some_and(|l| l.trim() == "ready"))
-        });
+    // Once the server is up (postmaster.pid says "ready"), and a little later.
+    let output = sigterm_once(child, tmp.path(), "server became ready", 30, |cluster| {
+        let ready = std::fs::read_to_string(cluster.join("data/postmaster.pid"))
+            .is_ok_and(|p| p.lines().nth(7).is_some_and(|l| l.trim() == "ready"));
         if ready {
-            break;
+            std::thread::sleep(std::time::Duration::from_millis(500));
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "server never became ready"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let output = child.wait_with_output().unwrap();
+        ready
+    });
     assert_eq!(output.status.code(), Some(1));
     assert!(
         text(&output.stderr).contains("interrupted by SIGTERM"),
@@ -185,6 +171,32 @@ async fn sigterm_stops_the_embedded_server_and_removes_its_files() {
     );
     let left = crate::harness::left_in(tmp.path());
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// Sends SIGTERM to `child` once `now` holds for a cluster folder in `tmp` (checked every
+/// 2 ms, for at most `limit_secs`), and waits for it to exit.
+fn sigterm_once(
+    child: std::process::Child,
+    tmp: &Path,
+    what: &str,
+    limit_secs: u64,
+    now: impl Fn(&Path) -> bool,
+) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(limit_secs);
+    while !std::fs::read_dir(tmp)
+        .unwrap()
+        .flatten()
+        .any(|e| now(&e.path()))
+    {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 /// A start cut off while the cluster's data folder is copied from the initdb template leaves
@@ -261,30 +273,15 @@ async fn a_start_cut_off_while_the_template_is_copied_leaves_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let copying = std::fs::read_dir(tmp.path())
-            .unwrap()
-            .flatten()
-            .any(|e| e.path().join("data/padding").exists());
-        if copying {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the copy never began");
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = sigterm_once(child, tmp.path(), "copy began", 60, |cluster| {
+        cluster.join("data/padding").exists()
+    });
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("interrupted by SIGTERM"), "{stderr}");
     assert!(
         stderr.contains("the copy from the initdb template was given up"),
-        "the copy did not stop: {stderr}"
+        "the signal did not land while the copy ran: {stderr}"
     );
     let left = crate::harness::left_in(tmp.path());
     assert!(left.is_empty(), "left behind: {left:?}\n{stderr}");

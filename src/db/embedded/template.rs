@@ -12,8 +12,9 @@
 //! another is stored, and so is a staging folder a killed run left (unchanged for a day).
 //! Only regular files and folders are copied, each opened without following symbolic links
 //! and owned by the expected user; anything unusual (a copy or a password change that
-//! fails, a copy that does not match the manifest) means `initdb` runs as before. As root, a template is copied while the cluster's folder is
-//! still root's alone, and the server's user gets it only afterwards.
+//! fails, a copy that does not match the manifest) means `initdb` runs as before. As root, a
+//! template is copied while the cluster's folder is still root's alone, and the server's
+//! user gets it only afterwards.
 
 use std::io::{Read as _, Write as _};
 use std::os::fd::OwnedFd;
@@ -159,13 +160,12 @@ impl Template<'_> {
         // A start given up while the copy runs (the schema files failed their check, a
         // signal) deletes the folder being copied: such a copy stops and is not kept.
         let abandoned = Abandoned::default();
-        let flag = abandoned.0.clone();
         let copy = Copier {
             owner: self.run_as.map_or_else(Uid::effective, |u| u.uid),
             chown_to: None,
             given_up: abandoned.0.clone(),
         };
-        let work = tokio::task::spawn_blocking(move || store(&cache, &data, &target, &copy, &flag));
+        let work = tokio::task::spawn_blocking(move || store(&cache, &data, &target, &copy));
         let result = work.await;
         drop(abandoned);
         match result {
@@ -186,13 +186,7 @@ impl Drop for Abandoned {
     }
 }
 
-fn store(
-    cache: &Path,
-    data: &Path,
-    target: &Path,
-    copy: &Copier,
-    abandoned: &std::sync::atomic::AtomicBool,
-) -> std::io::Result<PathBuf> {
+fn store(cache: &Path, data: &Path, target: &Path, copy: &Copier) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt as _;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -204,7 +198,7 @@ fn store(
         .tempdir_in(cache)?;
     let counted = copy.tree(data, &staging.path().join("data"))?;
     std::fs::write(staging.path().join("manifest"), format!("{counted}\n"))?;
-    if abandoned.load(std::sync::atomic::Ordering::SeqCst) {
+    if copy.given_up() {
         return Err(std::io::Error::other(
             "the start was given up while the copy ran",
         ));
@@ -484,14 +478,36 @@ mod tests {
         let from = tree();
         let cache = tempfile::tempdir().unwrap();
         let target = cache.path().join("initdb-test");
-        let given_up = std::sync::atomic::AtomicBool::new(true);
-        assert!(store(cache.path(), from.path(), &target, &copier(), &given_up).is_err());
+        let given_up = copier();
+        given_up
+            .given_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(store(cache.path(), from.path(), &target, &given_up).is_err());
         assert!(!target.exists());
         // Nor its staging folder.
         assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
-        let going_on = std::sync::atomic::AtomicBool::new(false);
-        assert!(store(cache.path(), from.path(), &target, &copier(), &going_on).is_ok());
+        assert!(store(cache.path(), from.path(), &target, &copier()).is_ok());
         assert!(target.join("data/base/one").is_file());
+    }
+
+    #[test]
+    fn a_copy_given_up_stops_before_its_next_file() {
+        let from = tree();
+        let to = tempfile::tempdir().unwrap();
+        let copier = copier();
+        copier
+            .given_up
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(copier.tree(from.path(), &to.path().join("data")).is_err());
+        let copied: Vec<_> = std::fs::read_dir(to.path().join("data"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(
+            copied.is_empty(),
+            "copied after it was given up: {copied:?}"
+        );
     }
 
     #[test]
@@ -511,8 +527,7 @@ mod tests {
             .set_modified(two_days_ago)
             .unwrap();
         let target = cache.path().join("initdb-test");
-        let going_on = std::sync::atomic::AtomicBool::new(false);
-        store(cache.path(), from.path(), &target, &copier(), &going_on).unwrap();
+        store(cache.path(), from.path(), &target, &copier()).unwrap();
         assert!(!dead.exists(), "a day-old staging folder was kept");
         assert!(live.exists(), "a staging folder in use was deleted");
         assert!(target.join("data/base/one").is_file());
