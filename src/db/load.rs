@@ -153,6 +153,9 @@ enum StatementError {
 pub struct Loaded {
     /// Statements that ran at the same time as others, over [`Loading::helpers`].
     pub alongside: usize,
+    /// Of those, the indexes and triggers that ran while later tables were made (see
+    /// `early_statements`).
+    pub early: usize,
     /// What ran at the same time may differ from a load one statement at a time, which
     /// must be done instead (the database dropped, loaded again without helpers): a
     /// statement of a group failed for a reason other than something missing that it
@@ -180,6 +183,11 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
     let mut pending: Vec<&Statement> = load_order(schema.statements.iter().collect());
     let together =
         !loading.helpers.is_empty() && !schema.statements.iter().any(|s| s.info.partitioning);
+    let early = if together {
+        early_statements(&pending)
+    } else {
+        Default::default()
+    };
     let mut loaded = Loaded::default();
     let mut failures: Vec<(&Statement, tokio_postgres::Error)>;
     let mut hard: Vec<Problem> = Vec::new();
@@ -196,12 +204,57 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
                     .iter()
                     .take_while(|s| s.info.kind == kind)
                     .count();
-            let group = &pending[start..end];
+            let group: Vec<&Statement> = pending[start..end].to_vec();
+            let group = group.as_slice();
             start = end;
             let started = std::time::Instant::now();
-            if together && pass == 1 && may_run_together(group) {
+            if pass == 1 && kind == Kind::Table && !early.is_empty() {
+                let numbered = numbered_relations(loading.client, GENERATED_INDEX).await?;
+                let Some(overlapped) = tables_with_early(loading, schema, group, &early).await?
+                else {
+                    loaded.again_alone = true;
+                    return Ok(loaded);
+                };
+                let all: Vec<&Statement> = schema.statements.iter().collect();
+                if numbered_anew(
+                    loading.client,
+                    GENERATED_INDEX,
+                    &numbered,
+                    &explicit_names(&all),
+                )
+                .await?
+                {
+                    loaded.again_alone = true;
+                    return Ok(loaded);
+                }
+                for (statement, ran) in overlapped.tables {
+                    match ran {
+                        Ok(()) => progress = true,
+                        Err(Failure::Problem(problem)) => hard.push(problem),
+                        Err(Failure::Undefined(e)) => failures.push((statement, e)),
+                    }
+                }
+                progress |= overlapped.succeeded;
+                loaded.alongside += overlapped.ran.len();
+                loaded.early += overlapped.ran.len();
+                failures.extend(overlapped.failed);
+                // What ran early is not run again with its kind; what failed for want of
+                // something is tried again in the next pass, in its place in the order.
+                let ran: std::collections::HashSet<*const Statement> = overlapped
+                    .ran
+                    .iter()
+                    .map(|s| *s as *const Statement)
+                    .collect();
+                let position: std::collections::HashMap<*const Statement, usize> = pending
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (*s as *const Statement, i))
+                    .collect();
+                failures.sort_by_key(|(s, _)| position.get(&(*s as *const Statement)).copied());
+                pending.retain(|s| !ran.contains(&(*s as *const Statement)));
+            } else if together && pass == 1 && may_run_together(group) {
                 let numbered = if kind == Kind::Index {
-                    numbered_indexes(loading.client).await?
+                    numbered_relations(loading.client, GENERATED).await?
                 } else {
                     Default::default()
                 };
@@ -211,7 +264,10 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
                 };
                 // Checked before any later statement uses the names (renames one, comments
                 // on one).
-                if numbered_anew(loading.client, &numbered, group).await? {
+                if kind == Kind::Index
+                    && numbered_anew(loading.client, GENERATED, &numbered, &explicit_names(group))
+                        .await?
+                {
                     loaded.again_alone = true;
                     return Ok(loaded);
                 }
@@ -420,14 +476,24 @@ async fn work(
     }
 }
 
-/// The index names in the database that end as PostgreSQL numbers a name it generated
-/// when the plain one is taken (`<table>_<columns>_idx1`, also `key`, `pkey`, `excl`).
-async fn numbered_indexes(client: &Client) -> Result<std::collections::BTreeSet<String>> {
+/// The names PostgreSQL generates for indexes, numbered when the plain one is taken
+/// (`<table>_<columns>_idx1`): those of `CREATE INDEX` without a name, and of the indexes
+/// of primary key, unique and exclusion constraints.
+const GENERATED: &str = "_(idx|key|pkey|excl)[0-9]+$";
+
+/// Those of `CREATE INDEX` without a name only.
+const GENERATED_INDEX: &str = "_idx[0-9]+$";
+
+/// The index names in the database that match `numbered` (see [`GENERATED`]).
+async fn numbered_relations(
+    client: &Client,
+    numbered: &str,
+) -> Result<std::collections::BTreeSet<String>> {
     let rows = client
         .query(
             "SELECT relnamespace::regnamespace::text || '.' || relname FROM pg_class \
-             WHERE relkind IN ('i', 'I') AND relname ~ '_(idx|key|pkey|excl)[0-9]+$'",
-            &[],
+             WHERE relkind IN ('i', 'I') AND relname ~ $1",
+            &[&numbered],
         )
         .await
         .map_err(|e| Error::database("checking the names of the shadow database", &e))?;
@@ -437,32 +503,273 @@ async fn numbered_indexes(client: &Client) -> Result<std::collections::BTreeSet<
         .map_err(|e| Error::database("checking the names of the shadow database", &e))
 }
 
-/// Whether a group of indexes run together made an index whose name PostgreSQL numbered
-/// (see [`numbered_indexes`]; names the statements give are not counted): which of two
-/// indexes asking for the same name got the plain one depended on timing. Names cut to 63
-/// bytes lose characters to make room for the number, so the plain name is not looked
-/// for: any new numbered one counts, even one a load in file order gives too.
+/// The names the statements give what they create.
+fn explicit_names<'s>(statements: &[&'s Statement]) -> std::collections::BTreeSet<&'s str> {
+    statements
+        .iter()
+        .filter_map(|s| s.info.creates.as_ref().map(|(_, _, n)| n.name.as_str()))
+        .collect()
+}
+
+/// Whether statements run at the same time made an index whose name PostgreSQL numbered
+/// (matching `numbered`, see [`GENERATED`]; the names in `named`, which statements give,
+/// are not counted): which of two asking for the same name got the plain one depended on
+/// timing. Names cut to 63 bytes lose characters to make room for the number, so the plain
+/// name is not looked for: any new numbered one counts, even one a load in file order gives
+/// too.
 async fn numbered_anew(
     client: &Client,
+    numbered: &str,
     before: &std::collections::BTreeSet<String>,
-    group: &[&Statement],
+    named: &std::collections::BTreeSet<&str>,
 ) -> Result<bool> {
-    if group.first().is_none_or(|s| s.info.kind != Kind::Index) {
-        return Ok(false);
-    }
-    let named: std::collections::BTreeSet<&str> = group
+    Ok(numbered_relations(client, numbered)
+        .await?
         .iter()
-        .filter_map(|s| {
-            s.info
-                .creates
-                .as_ref()
-                .map(|(_, _, name)| name.name.as_str())
+        .any(|name| {
+            !before.contains(name)
+                && !named.contains(name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n))
+        }))
+}
+
+/// The indexes and triggers the loader may run as soon as their table is made, while the
+/// later tables are made on the first connection: by table, in load order. Each ends up as
+/// it would after all the tables and `ALTER TABLE` statements (their place in the load
+/// order), because nothing in between can change it or be changed by it:
+///
+/// - none when a table copies from another (`LIKE` copies its indexes, `AS query` reads);
+///   none with partitions or inheritance (the caller checks: an index or trigger on one
+///   table reaches others);
+/// - only statements that may run with others of their kind (no concurrent index, no
+///   trigger written twice), on a table a `CREATE TABLE` makes and no `ALTER TABLE`
+///   statement names (it could add the column an index needs, rename the table, name it in
+///   a foreign key);
+/// - no unique index a foreign key could use (one `REFERENCES` its table with the same
+///   columns, or not plainly): one made after it could pick it, or only be valid because
+///   of it;
+/// - no constraint trigger (its constraint's name would take one a later table's
+///   constraint could generate), no index named as PostgreSQL names a table's indexes and
+///   sequences (`_pkey`, `_key`, `_excl`, `_seq`, numbered or not): it could take the name
+///   a later table would be given.
+///
+/// What is still left to timing is checked afterwards: the names PostgreSQL generates for
+/// indexes without one (`_idx`, which no table generates), two of which can ask for the
+/// same.
+fn early_statements<'s>(
+    pending: &[&'s Statement],
+) -> std::collections::HashMap<&'s crate::sql::QualName, Vec<&'s Statement>> {
+    use std::collections::{BTreeMap, BTreeSet, HashMap};
+    if pending.iter().any(|s| s.info.copies) {
+        return HashMap::new();
+    }
+    let made: BTreeSet<&crate::sql::QualName> = pending
+        .iter()
+        .filter(|s| s.info.kind == Kind::Table)
+        .filter_map(|s| match &s.info.creates {
+            Some(("relation", _, name)) => Some(name),
+            _ => None,
         })
         .collect();
-    Ok(numbered_indexes(client).await?.iter().any(|name| {
-        !before.contains(name)
-            && !named.contains(name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n))
+    let altered: BTreeSet<&str> = pending
+        .iter()
+        .flat_map(|s| s.info.mentions.iter().map(String::as_str))
+        .collect();
+    let foreign_keys: Vec<&crate::source::ForeignKey> = pending
+        .iter()
+        .flat_map(|s| s.info.foreign_keys.iter())
+        .collect();
+    let mut triggers: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for s in pending {
+        if let Some((table, name)) = &s.info.trigger {
+            *triggers.entry((&table.name, name)).or_default() += 1;
+        }
+    }
+    let mut early: HashMap<&crate::sql::QualName, Vec<&Statement>> = HashMap::new();
+    for &s in pending {
+        let Some(table) = &s.info.on_table else {
+            continue;
+        };
+        let eligible =
+            s.info.alongside
+                && made.contains(table)
+                && !altered.contains(table.name.as_str())
+                && match s.info.kind {
+                    Kind::Index => {
+                        !s.info
+                            .creates
+                            .as_ref()
+                            .is_some_and(|(_, _, name)| named_as_generated(&name.name))
+                            && (s.info.leading != "CREATE UNIQUE INDEX"
+                                || !foreign_keys
+                                    .iter()
+                                    .any(|fk| fk.may_use(table, s.info.unique_key.as_deref())))
+                    }
+                    Kind::Trigger => s.info.trigger.as_ref().is_some_and(|(t, n)| {
+                        triggers.get(&(t.name.as_str(), n.as_str())) == Some(&1)
+                    }),
+                    _ => false,
+                };
+        if eligible {
+            early.entry(table).or_default().push(s);
+        }
+    }
+    early
+}
+
+/// Whether `name` ends as the names PostgreSQL gives a table's indexes and sequences
+/// (`_pkey`, `_key`, `_excl`, `_seq`, then digits or not).
+fn named_as_generated(name: &str) -> bool {
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    ["_pkey", "_key", "_excl", "_seq"]
+        .iter()
+        .any(|label| stem.ends_with(label))
+}
+
+/// What [`tables_with_early`] did.
+struct Overlapped<'s> {
+    /// Each table statement that ran and how.
+    tables: Vec<(&'s Statement, std::result::Result<(), Failure>)>,
+    /// The early statements that ran.
+    ran: Vec<&'s Statement>,
+    /// Whether one of them succeeded.
+    succeeded: bool,
+    /// Those that failed for want of something they need.
+    failed: Vec<(&'s Statement, tokio_postgres::Error)>,
+}
+
+/// The shared state of [`tables_with_early`].
+#[derive(Default)]
+struct Early<'s> {
+    /// Early statements whose table is made, not yet taken.
+    queue: std::collections::VecDeque<&'s Statement>,
+    tables_done: bool,
+    ran: Vec<&'s Statement>,
+    succeeded: bool,
+    failed: Vec<(&'s Statement, tokio_postgres::Error)>,
+    /// One failed otherwise (see [`Loaded::again_alone`]).
+    unsettled: bool,
+    stopped: Option<Error>,
+}
+
+/// Runs the tables one at a time on the first connection and, over the others, the
+/// [`early_statements`] of each table once it is made (then the first connection helps
+/// with what is left). `None` when an early statement failed for another reason than
+/// something missing (see [`Loaded::again_alone`]).
+async fn tables_with_early<'s>(
+    loading: &Loading<'_>,
+    schema: &Schema,
+    tables: &[&'s Statement],
+    early: &std::collections::HashMap<&crate::sql::QualName, Vec<&'s Statement>>,
+) -> Result<Option<Overlapped<'s>>> {
+    let state = std::cell::RefCell::new(Early::default());
+    let notify = tokio::sync::Notify::new();
+    let first = async {
+        let mut waiting = early.clone();
+        let mut ran = Vec::with_capacity(tables.len());
+        for &statement in tables {
+            {
+                let s = state.borrow();
+                if s.unsettled || s.stopped.is_some() {
+                    break;
+                }
+            }
+            match run_alone(loading, schema, statement).await {
+                Err(e) => {
+                    state.borrow_mut().stopped = Some(e);
+                    break;
+                }
+                Ok(result) => {
+                    if result.is_ok()
+                        && let Some(("relation", _, name)) = &statement.info.creates
+                        && let Some(ready) = waiting.remove(name)
+                    {
+                        state.borrow_mut().queue.extend(ready);
+                        notify.notify_waiters();
+                    }
+                    ran.push((statement, result));
+                }
+            }
+        }
+        state.borrow_mut().tables_done = true;
+        notify.notify_waiters();
+        work_early(loading, schema, &state, &notify, loading.client).await;
+        ran
+    };
+    let others = futures_util::future::join_all(
+        loading
+            .helpers
+            .iter()
+            .map(|client| work_early(loading, schema, &state, &notify, client)),
+    );
+    let (tables, _) = futures_util::future::join(first, others).await;
+    let state = state.into_inner();
+    if let Some(e) = state.stopped {
+        return Err(e);
+    }
+    tracing::debug!(
+        "{} table(s) with {} index(es) and trigger(s) alongside, {} to try again{}",
+        tables.len(),
+        state.ran.len(),
+        state.failed.len(),
+        if state.unsettled {
+            ", one failed otherwise"
+        } else {
+            ""
+        }
+    );
+    if state.unsettled {
+        return Ok(None);
+    }
+    Ok(Some(Overlapped {
+        tables,
+        ran: state.ran,
+        succeeded: state.succeeded,
+        failed: state.failed,
     }))
+}
+
+/// One connection's share of the early statements of [`tables_with_early`]: it takes the
+/// next ready one, or waits for a table to be made, until the tables are done and nothing
+/// is left.
+async fn work_early<'s>(
+    loading: &Loading<'_>,
+    schema: &Schema,
+    state: &std::cell::RefCell<Early<'s>>,
+    notify: &tokio::sync::Notify,
+    client: &Client,
+) {
+    loop {
+        // Made before the queue is looked at: a table made in between still wakes it.
+        let notified = notify.notified();
+        let next = {
+            let mut s = state.borrow_mut();
+            if s.unsettled || s.stopped.is_some() {
+                return;
+            }
+            match s.queue.pop_front() {
+                Some(statement) => {
+                    s.ran.push(statement);
+                    Some(statement)
+                }
+                None if s.tables_done => return,
+                None => None,
+            }
+        };
+        let Some(statement) = next else {
+            notified.await;
+            continue;
+        };
+        let ran = run_limited(loading, client, schema, statement).await;
+        let mut s = state.borrow_mut();
+        match ran {
+            Ok(Ok(())) => s.succeeded = true,
+            Ok(Err(StatementError::Server(e))) if e.code().is_some_and(is_undefined_object) => {
+                s.failed.push((statement, e))
+            }
+            Ok(Err(_)) => s.unsettled = true,
+            Err(e) => s.stopped = Some(e),
+        }
+    }
 }
 
 /// Statements by kind (schemas, extensions, types, ... the rest), and a table after the
@@ -531,4 +838,84 @@ fn problem(schema: &Schema, statement: &Statement, err: &tokio_postgres::Error) 
     };
     let message = format!("{} (in: {})", describe_pg_error(err), statement.headline());
     schema.problem_at(statement, offset, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    /// The early statements of a schema: (table, first line of each statement).
+    fn early(sql: &str) -> Vec<(String, Vec<String>)> {
+        let schema = Schema::from_files(vec![SourceFile::new("e.sql", sql)]).unwrap();
+        let pending = load_order(schema.statements.iter().collect());
+        let mut out: Vec<(String, Vec<String>)> = early_statements(&pending)
+            .into_iter()
+            .map(|(t, s)| {
+                (
+                    t.name.to_string(),
+                    s.iter().map(|s| s.text.trim().to_owned()).collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn indexes_and_triggers_run_early_only_where_nothing_between_could_change_them() {
+        let sql = "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n\
+                   CREATE TABLE a (id int PRIMARY KEY, code text, k int);\n\
+                   CREATE TABLE b (id int, a_code text REFERENCES a (code));\n\
+                   CREATE TABLE c (id int);\n\
+                   CREATE TABLE d (id int);\n\
+                   CREATE UNIQUE INDEX a_code_uq ON a (code);\n\
+                   CREATE UNIQUE INDEX a_k_uq ON a (k, code);\n\
+                   CREATE INDEX ON b (a_code);\n\
+                   CREATE INDEX c_pkey ON c (id);\n\
+                   CREATE INDEX ON c (id);\n\
+                   CREATE INDEX CONCURRENTLY b_c_idx ON b (id);\n\
+                   CREATE INDEX ON elsewhere (id);\n\
+                   CREATE INDEX ON d (id);\n\
+                   ALTER TABLE d ADD COLUMN x int;\n\
+                   CREATE TRIGGER t1 BEFORE UPDATE ON b FOR EACH ROW EXECUTE FUNCTION f();\n\
+                   CREATE TRIGGER t2 BEFORE UPDATE ON c FOR EACH ROW EXECUTE FUNCTION f();\n\
+                   CREATE TRIGGER t2 BEFORE UPDATE ON c FOR EACH ROW EXECUTE FUNCTION f();\n\
+                   CREATE CONSTRAINT TRIGGER t3 AFTER UPDATE ON a FOR EACH ROW EXECUTE FUNCTION f();\n";
+        assert_eq!(
+            early(sql),
+            [
+                (
+                    "a".to_owned(),
+                    vec!["CREATE UNIQUE INDEX a_k_uq ON a (k, code);".to_owned()]
+                ),
+                (
+                    "b".to_owned(),
+                    vec![
+                        "CREATE INDEX ON b (a_code);".to_owned(),
+                        "CREATE TRIGGER t1 BEFORE UPDATE ON b FOR EACH ROW EXECUTE FUNCTION f();"
+                            .to_owned()
+                    ]
+                ),
+                ("c".to_owned(), vec!["CREATE INDEX ON c (id);".to_owned()]),
+            ]
+        );
+        // A table that copies another: nothing runs early.
+        assert!(
+            early(&format!(
+                "{sql}CREATE TABLE e (LIKE a INCLUDING INDEXES);\n"
+            ))
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn names_as_postgresql_gives_a_tables_indexes_and_sequences() {
+        for name in ["t_pkey", "t_a_key", "t_a_key12", "t_excl", "t_id_seq1"] {
+            assert!(named_as_generated(name), "{name}");
+        }
+        for name in ["t_a_idx", "t_a_idx1", "t_keys", "key", "t_x"] {
+            assert!(!named_as_generated(name), "{name}");
+        }
+    }
 }

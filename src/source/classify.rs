@@ -27,6 +27,29 @@ pub enum Kind {
     Other,
 }
 
+/// What a `REFERENCES` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The table (`None`: not a plain name).
+    pub table: Option<QualName>,
+    /// The referenced columns, sorted: empty when none are written (the primary key is
+    /// used), `None` when they are not plain names.
+    pub columns: Option<Vec<String>>,
+}
+
+impl ForeignKey {
+    /// Whether PostgreSQL could pick a unique index on `table` with the plain columns
+    /// `key` (`None`: not plain) for this foreign key: one whose columns are the same.
+    pub fn may_use(&self, table: &QualName, key: Option<&[String]>) -> bool {
+        self.table.as_ref().is_none_or(|t| t == table)
+            && match (&self.columns, key) {
+                (Some(columns), _) if columns.is_empty() => false,
+                (Some(columns), Some(key)) => columns == key,
+                _ => true,
+            }
+    }
+}
+
 /// What classification found out about a statement.
 #[derive(Clone, Debug)]
 pub struct StatementInfo {
@@ -62,6 +85,21 @@ pub struct StatementInfo {
     /// `INHERITS`, `INHERIT`): then an index or trigger on one table reaches others,
     /// and what it does depends on the order of loading.
     pub partitioning: bool,
+    /// The table a `CREATE INDEX` or a (not constraint) `CREATE TRIGGER` is on, when the
+    /// statement names it plainly: the loader may run it as soon as that table is made
+    /// (see `db::load`).
+    pub on_table: Option<QualName>,
+    /// A `CREATE TABLE` that copies from another table (`LIKE`, which copies its indexes,
+    /// or `AS query`): what it makes depends on what exists when it runs.
+    pub copies: bool,
+    /// The plain columns of a `CREATE UNIQUE INDEX`, sorted; `None` when it is not unique
+    /// or its key has more than plain column names (a foreign key could still use it).
+    pub unique_key: Option<Vec<String>>,
+    /// The foreign keys it declares (what each `REFERENCES` names).
+    pub foreign_keys: Vec<ForeignKey>,
+    /// The words of an `ALTER TABLE` statement (names as PostgreSQL folds them): which
+    /// tables it may touch, rename or name.
+    pub mentions: Vec<String>,
 }
 
 /// The role of `CREATE ROLE name [[WITH] NOLOGIN]`, and nothing more: no password, no
@@ -201,7 +239,112 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
             && tokens
                 .iter()
                 .any(|t| t.is("PARTITION") || t.is("INHERITS") || t.is("INHERIT")),
+        on_table: match kind {
+            Kind::Index => index_table(tokens),
+            Kind::Trigger if !lead.contains(&"constraint") => trigger(tokens).map(|(t, _)| t),
+            _ => None,
+        },
+        unique_key: (kind == Kind::Index && lead.get(1) == Some(&"unique"))
+            .then(|| unique_key(tokens))
+            .flatten(),
+        foreign_keys: foreign_keys(tokens),
+        copies: kind == Kind::Table && (creates_table_as(tokens) || copies_like(tokens)),
+        mentions: if kind == Kind::AlterTable {
+            tokens
+                .iter()
+                .filter_map(|t| match t {
+                    Tok::Word { name, .. } => Some(name.clone()),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table`: the table.
+fn index_table(tokens: &[Tok]) -> Option<QualName> {
+    let at = tokens.iter().position(|t| t.is("INDEX"))?;
+    let on = at + 1 + tokens[at + 1..].iter().position(|t| t.is("ON"))?;
+    let start = if tokens.get(on + 1).is_some_and(|t| t.is("ONLY")) {
+        on + 2
+    } else {
+        on + 1
+    };
+    let (table, _) = name_at(tokens, start)?;
+    qualify(table, "public")
+}
+
+/// The key of `CREATE UNIQUE INDEX ... ON table [USING method] (a, b) ...` when it is plain
+/// column names: sorted.
+fn unique_key(tokens: &[Tok]) -> Option<Vec<String>> {
+    let at = tokens.iter().position(|t| t.is("INDEX"))?;
+    let on = at + 1 + tokens[at + 1..].iter().position(|t| t.is("ON"))?;
+    let open = on + tokens[on..].iter().position(|t| *t == Tok::LParen)?;
+    plain_list(tokens, open)
+}
+
+/// The names in the list `( a, b )` opening at `tokens[open]`, sorted; `None` unless it
+/// is plain names separated by commas.
+fn plain_list(tokens: &[Tok], open: usize) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let mut i = open + 1;
+    loop {
+        let Tok::Word { name, .. } = tokens.get(i)? else {
+            return None;
+        };
+        names.push(name.clone());
+        match tokens.get(i + 1)? {
+            Tok::Comma => i += 2,
+            Tok::RParen => break,
+            _ => return None,
+        }
+    }
+    names.sort();
+    Some(names)
+}
+
+/// What each `REFERENCES` names: the table and the column list after it.
+fn foreign_keys(tokens: &[Tok]) -> Vec<ForeignKey> {
+    tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.is("REFERENCES"))
+        .map(|(i, _)| match name_at(tokens, i + 1) {
+            Some((parts, next)) => ForeignKey {
+                table: qualify(parts, "public"),
+                columns: if tokens.get(next) == Some(&Tok::LParen) {
+                    plain_list(tokens, next)
+                } else {
+                    Some(Vec::new())
+                },
+            },
+            None => ForeignKey {
+                table: None,
+                columns: None,
+            },
+        })
+        .collect()
+}
+
+/// Whether a `CREATE TABLE` has a `LIKE` item: `LIKE` first in its column list or after
+/// one of its top-level commas (not `LIKE` inside a check or a default).
+fn copies_like(tokens: &[Tok]) -> bool {
+    let mut depth = 0i32;
+    let mut previous: Option<&Tok> = None;
+    for t in tokens {
+        if depth == 1 && t.is("LIKE") && matches!(previous, Some(Tok::LParen | Tok::Comma)) {
+            return true;
+        }
+        match t {
+            Tok::LParen => depth += 1,
+            Tok::RParen => depth -= 1,
+            _ => {}
+        }
+        previous = Some(t);
+    }
+    false
 }
 
 /// `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER name ... ON table`: the table and the name.

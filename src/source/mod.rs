@@ -20,7 +20,7 @@ use crate::sql::QualName;
 
 use crate::error::{Error, Result};
 
-pub use classify::{Kind, StatementInfo};
+pub use classify::{ForeignKey, Kind, StatementInfo};
 pub use rename::{RenameDirective, RenameTarget};
 
 /// A problem in a schema file, with its position (1-based line and column).
@@ -694,6 +694,90 @@ mod tests {
             info[2].trigger,
             Some((crate::sql::QualName::new("app", "T"), "trg".to_owned()))
         );
+    }
+
+    #[test]
+    fn what_the_loader_may_run_while_later_tables_are_made() {
+        let s = schema(&[(
+            "e.sql",
+            "CREATE UNIQUE INDEX IF NOT EXISTS u ON ONLY app.t USING btree (b, \"A\") INCLUDE (c);\n\
+             CREATE UNIQUE INDEX ON t (lower(a));\n\
+             CREATE INDEX ON t (a);\n\
+             CREATE CONSTRAINT TRIGGER c AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();\n\
+             CREATE TRIGGER g BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f();\n\
+             CREATE TABLE c (LIKE t INCLUDING ALL, x int);\n\
+             CREATE TABLE d (a text CHECK (a LIKE 'x%'), b int REFERENCES t, \
+             c int REFERENCES app.t (\"A\", b), d int REFERENCES t ((1)));\n\
+             CREATE TABLE e (x int);\n\
+             ALTER TABLE ONLY app.t ADD COLUMN z int;\n",
+        )])
+        .unwrap();
+        let info: Vec<_> = s.statements.iter().map(|s| &s.info).collect();
+        let t = crate::sql::QualName::new("public", "t");
+        let app_t = crate::sql::QualName::new("app", "t");
+        assert_eq!(
+            info.iter().map(|i| i.on_table.clone()).collect::<Vec<_>>(),
+            [
+                Some(app_t.clone()),
+                Some(t.clone()),
+                Some(t.clone()),
+                None,
+                Some(t.clone()),
+                None,
+                None,
+                None,
+                None
+            ]
+        );
+        assert_eq!(
+            info.iter()
+                .map(|i| i.unique_key.clone())
+                .collect::<Vec<_>>(),
+            [
+                Some(vec!["A".to_owned(), "b".to_owned()]),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None
+            ]
+        );
+        assert_eq!(
+            info.iter().map(|i| i.copies).collect::<Vec<_>>(),
+            [false, false, false, false, false, true, false, false, false]
+        );
+        assert_eq!(
+            info[6].foreign_keys,
+            [
+                crate::source::ForeignKey {
+                    table: Some(t.clone()),
+                    columns: Some(Vec::new())
+                },
+                crate::source::ForeignKey {
+                    table: Some(app_t.clone()),
+                    columns: Some(vec!["A".to_owned(), "b".to_owned()])
+                },
+                crate::source::ForeignKey {
+                    table: Some(t.clone()),
+                    columns: None
+                },
+            ]
+        );
+        let key = ["A".to_owned(), "b".to_owned()];
+        let fks = &info[6].foreign_keys;
+        // The primary key is used when no columns are written; the same columns in any
+        // order could use the index; columns not written plainly could be any.
+        assert!(!fks[0].may_use(&t, Some(&key)));
+        assert!(fks[1].may_use(&app_t, Some(&key)));
+        assert!(!fks[1].may_use(&t, Some(&key)));
+        assert!(!fks[1].may_use(&app_t, Some(&key[..1])));
+        assert!(fks[1].may_use(&app_t, None));
+        assert!(fks[2].may_use(&t, Some(&key)));
+        assert!(info[8].mentions.contains(&"t".to_owned()));
+        assert!(info[0].mentions.is_empty());
     }
 
     #[test]
