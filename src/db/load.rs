@@ -153,8 +153,8 @@ enum StatementError {
 pub struct Loaded {
     /// Statements that ran at the same time as others, over [`Loading::helpers`].
     pub alongside: usize,
-    /// Of those, the indexes and triggers that ran while later tables were made (see
-    /// `early_statements`).
+    /// Of those, the indexes and triggers run as soon as their table was made, while the
+    /// later tables were (see `early_statements`).
     pub early: usize,
     /// What ran at the same time may differ from a load one statement at a time, which
     /// must be done instead (the database dropped, loaded again without helpers): a
@@ -179,15 +179,23 @@ pub struct Loaded {
 /// exception that is checked ([`Loaded::again_alone`]): the names PostgreSQL generates.
 /// A statement of a group that fails because something it needs is missing would have
 /// failed alone too, and is tried again in the next pass as it would have been.
+///
+/// Before that, while the tables are made one at a time, the indexes and triggers of each
+/// table that nothing loaded in between could change run over the other connections as
+/// soon as it is made (see `early_statements`); any of them failing, or a generated index
+/// name numbered after them, loads again one at a time.
 pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
     let mut pending: Vec<&Statement> = load_order(schema.statements.iter().collect());
     let together =
         !loading.helpers.is_empty() && !schema.statements.iter().any(|s| s.info.partitioning);
-    let early = if together {
+    let mut early = if together {
         early_statements(&pending)
     } else {
         Default::default()
     };
+    let all: Vec<&Statement> = schema.statements.iter().collect();
+    // The numbered index names from before the early statements ran (see below).
+    let mut before_early = std::collections::BTreeSet::new();
     let mut loaded = Loaded::default();
     let mut failures: Vec<(&Statement, tokio_postgres::Error)>;
     let mut hard: Vec<Problem> = Vec::new();
@@ -209,17 +217,21 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
             start = end;
             let started = std::time::Instant::now();
             if pass == 1 && kind == Kind::Table && !early.is_empty() {
-                let numbered = numbered_relations(loading.client, GENERATED_INDEX).await?;
+                // Once: a second group of tables in the first pass (after a cycle of
+                // references) runs as the others do.
+                let early = std::mem::take(&mut early);
+                before_early = numbered_relations(loading.client, GENERATED_INDEX).await?;
                 let Some(overlapped) = tables_with_early(loading, schema, group, &early).await?
                 else {
                     loaded.again_alone = true;
                     return Ok(loaded);
                 };
-                let all: Vec<&Statement> = schema.statements.iter().collect();
+                loaded.alongside += overlapped.ran.len();
+                loaded.early += overlapped.ran.len();
                 if numbered_anew(
                     loading.client,
                     GENERATED_INDEX,
-                    &numbered,
+                    &before_early,
                     &explicit_names(&all),
                 )
                 .await?
@@ -234,23 +246,13 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
                         Err(Failure::Undefined(e)) => failures.push((statement, e)),
                     }
                 }
-                progress |= overlapped.succeeded;
-                loaded.alongside += overlapped.ran.len();
-                loaded.early += overlapped.ran.len();
-                failures.extend(overlapped.failed);
-                // What ran early is not run again with its kind; what failed for want of
-                // something is tried again in the next pass, in its place in the order.
+                progress |= !overlapped.ran.is_empty();
+                // What ran early (and succeeded) is not run again with its kind.
                 let ran: std::collections::HashSet<*const Statement> = overlapped
                     .ran
                     .iter()
                     .map(|s| *s as *const Statement)
                     .collect();
-                let position: std::collections::HashMap<*const Statement, usize> = pending
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (*s as *const Statement, i))
-                    .collect();
-                failures.sort_by_key(|(s, _)| position.get(&(*s as *const Statement)).copied());
                 pending.retain(|s| !ran.contains(&(*s as *const Statement)));
             } else if together && pass == 1 && may_run_together(group) {
                 let numbered = if kind == Kind::Index {
@@ -282,6 +284,22 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
                         Err(Failure::Undefined(e)) => failures.push((statement, e)),
                     }
                 }
+            }
+            // An early index may have taken the name an index of this group would have
+            // had (one without a name is then numbered): checked however the group ran,
+            // before a later statement uses the names.
+            if kind == Kind::Index
+                && loaded.early > 0
+                && numbered_anew(
+                    loading.client,
+                    GENERATED_INDEX,
+                    &before_early,
+                    &explicit_names(&all),
+                )
+                .await?
+            {
+                loaded.again_alone = true;
+                return Ok(loaded);
             }
             tracing::trace!(
                 "pass {pass}: {} {:?} statement(s) in {:.2?}",
@@ -533,17 +551,18 @@ async fn numbered_anew(
 }
 
 /// The indexes and triggers the loader may run as soon as their table is made, while the
-/// later tables are made on the first connection: by table, in load order. Each ends up as
-/// it would after all the tables and `ALTER TABLE` statements (their place in the load
-/// order), because nothing in between can change it or be changed by it:
+/// later tables are made on the first connection: by table, in load order. They are meant
+/// to end up as they would after all the tables and `ALTER TABLE` statements (their place
+/// in the load order); what could differ is ruled out here or checked afterwards:
 ///
 /// - none when a table copies from another (`LIKE` copies its indexes, `AS query` reads);
 ///   none with partitions or inheritance (the caller checks: an index or trigger on one
 ///   table reaches others);
 /// - only statements that may run with others of their kind (no concurrent index, no
-///   trigger written twice), on a table a `CREATE TABLE` makes and no `ALTER TABLE`
-///   statement names (it could add the column an index needs, rename the table, name it in
-///   a foreign key);
+///   trigger written twice), on a table a `CREATE TABLE` makes, that name (in a word or a
+///   string) nothing of the schema's that an `ALTER TABLE` statement names: it could add
+///   the column an index needs, rename the table or a type its expression casts to, rename
+///   the index itself;
 /// - no unique index a foreign key could use (one `REFERENCES` its table with the same
 ///   columns, or not plainly): one made after it could pick it, or only be valid because
 ///   of it;
@@ -552,9 +571,10 @@ async fn numbered_anew(
 ///   sequences (`_pkey`, `_key`, `_excl`, `_seq`, numbered or not): it could take the name
 ///   a later table would be given.
 ///
-/// What is still left to timing is checked afterwards: the names PostgreSQL generates for
-/// indexes without one (`_idx`, which no table generates), two of which can ask for the
-/// same.
+/// Checked afterwards: the names PostgreSQL generates for indexes without one (`_idx`,
+/// which no table generates), which an early index can take from another (early or not);
+/// and whether an early statement failed, for want of a table made later, say (the loader
+/// then loads again one at a time).
 fn early_statements<'s>(
     pending: &[&'s Statement],
 ) -> std::collections::HashMap<&'s crate::sql::QualName, Vec<&'s Statement>> {
@@ -570,9 +590,21 @@ fn early_statements<'s>(
             _ => None,
         })
         .collect();
+    // The names of the schema's objects that an ALTER TABLE statement names.
+    let named: BTreeSet<&str> = pending
+        .iter()
+        .filter_map(|s| {
+            s.info
+                .creates
+                .as_ref()
+                .map(|(_, _, name)| name.name.as_str())
+        })
+        .collect();
     let altered: BTreeSet<&str> = pending
         .iter()
+        .filter(|s| s.info.kind == Kind::AlterTable)
         .flat_map(|s| s.info.mentions.iter().map(String::as_str))
+        .filter(|word| named.contains(word))
         .collect();
     let foreign_keys: Vec<&crate::source::ForeignKey> = pending
         .iter()
@@ -592,7 +624,7 @@ fn early_statements<'s>(
         let eligible =
             s.info.alongside
                 && made.contains(table)
-                && !altered.contains(table.name.as_str())
+                && !s.info.mentions.iter().any(|w| altered.contains(w.as_str()))
                 && match s.info.kind {
                     Kind::Index => {
                         !s.info
@@ -619,7 +651,12 @@ fn early_statements<'s>(
 /// Whether `name` ends as the names PostgreSQL gives a table's indexes and sequences
 /// (`_pkey`, `_key`, `_excl`, `_seq`, then digits or not).
 fn named_as_generated(name: &str) -> bool {
-    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    // As PostgreSQL keeps it: cut to 63 bytes.
+    let mut end = name.len().min(63);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let stem = name[..end].trim_end_matches(|c: char| c.is_ascii_digit());
     ["_pkey", "_key", "_excl", "_seq"]
         .iter()
         .any(|label| stem.ends_with(label))
@@ -629,12 +666,8 @@ fn named_as_generated(name: &str) -> bool {
 struct Overlapped<'s> {
     /// Each table statement that ran and how.
     tables: Vec<(&'s Statement, std::result::Result<(), Failure>)>,
-    /// The early statements that ran.
+    /// The early statements that ran (all succeeded).
     ran: Vec<&'s Statement>,
-    /// Whether one of them succeeded.
-    succeeded: bool,
-    /// Those that failed for want of something they need.
-    failed: Vec<(&'s Statement, tokio_postgres::Error)>,
 }
 
 /// The shared state of [`tables_with_early`].
@@ -644,17 +677,18 @@ struct Early<'s> {
     queue: std::collections::VecDeque<&'s Statement>,
     tables_done: bool,
     ran: Vec<&'s Statement>,
-    succeeded: bool,
-    failed: Vec<(&'s Statement, tokio_postgres::Error)>,
-    /// One failed otherwise (see [`Loaded::again_alone`]).
+    /// One failed (see [`tables_with_early`]).
     unsettled: bool,
     stopped: Option<Error>,
 }
 
 /// Runs the tables one at a time on the first connection and, over the others, the
 /// [`early_statements`] of each table once it is made (then the first connection helps
-/// with what is left). `None` when an early statement failed for another reason than
-/// something missing (see [`Loaded::again_alone`]).
+/// with what is left). `None` when an early statement failed (see
+/// [`Loaded::again_alone`]), even for want of something: one at a time, it would have run
+/// after the tables and `ALTER TABLE` statements, and may have found what it needs (a
+/// table made later that its expression's function reads, say); tried again in the next
+/// pass, it would also run after statements it comes before.
 async fn tables_with_early<'s>(
     loading: &Loading<'_>,
     schema: &Schema,
@@ -707,15 +741,10 @@ async fn tables_with_early<'s>(
         return Err(e);
     }
     tracing::debug!(
-        "{} table(s) with {} index(es) and trigger(s) alongside, {} to try again{}",
+        "{} table(s) with {} index(es) and trigger(s) alongside{}",
         tables.len(),
         state.ran.len(),
-        state.failed.len(),
-        if state.unsettled {
-            ", one failed otherwise"
-        } else {
-            ""
-        }
+        if state.unsettled { ", one failed" } else { "" }
     );
     if state.unsettled {
         return Ok(None);
@@ -723,8 +752,6 @@ async fn tables_with_early<'s>(
     Ok(Some(Overlapped {
         tables,
         ran: state.ran,
-        succeeded: state.succeeded,
-        failed: state.failed,
     }))
 }
 
@@ -762,11 +789,13 @@ async fn work_early<'s>(
         let ran = run_limited(loading, client, schema, statement).await;
         let mut s = state.borrow_mut();
         match ran {
-            Ok(Ok(())) => s.succeeded = true,
-            Ok(Err(StatementError::Server(e))) if e.code().is_some_and(is_undefined_object) => {
-                s.failed.push((statement, e))
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                if let StatementError::Server(e) = e {
+                    tracing::debug!("{}: {e}", statement.headline());
+                }
+                s.unsettled = true;
             }
-            Ok(Err(_)) => s.unsettled = true,
             Err(e) => s.stopped = Some(e),
         }
     }
@@ -900,6 +929,17 @@ mod tests {
                 ("c".to_owned(), vec!["CREATE INDEX ON c (id);".to_owned()]),
             ]
         );
+        // Nothing that names what an ALTER TABLE names (a type its expression casts to, in
+        // a word or a string).
+        let renamed = "CREATE TABLE a (id int);\nCREATE TABLE b (x int);\n\
+                       CREATE TABLE c (x int);\n\
+                       CREATE INDEX ON a ((ROW(id)::b));\nCREATE INDEX ON a ((id::regclass = 'c'::regclass));\n\
+                       CREATE INDEX ON a (id);\n\
+                       ALTER TABLE b RENAME TO bb;\nALTER TABLE IF EXISTS c RENAME TO cc;\n";
+        assert_eq!(
+            early(renamed),
+            [("a".to_owned(), vec!["CREATE INDEX ON a (id);".to_owned()])]
+        );
         // A table that copies another: nothing runs early.
         assert!(
             early(&format!(
@@ -911,7 +951,15 @@ mod tests {
 
     #[test]
     fn names_as_postgresql_gives_a_tables_indexes_and_sequences() {
-        for name in ["t_pkey", "t_a_key", "t_a_key12", "t_excl", "t_id_seq1"] {
+        let cut = format!("{}_key_and_more", "a".repeat(59));
+        for name in [
+            "t_pkey",
+            "t_a_key",
+            "t_a_key12",
+            "t_excl",
+            "t_id_seq1",
+            &cut,
+        ] {
             assert!(named_as_generated(name), "{name}");
         }
         for name in ["t_a_idx", "t_a_idx1", "t_keys", "key", "t_x"] {

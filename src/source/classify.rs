@@ -39,9 +39,11 @@ pub struct ForeignKey {
 
 impl ForeignKey {
     /// Whether PostgreSQL could pick a unique index on `table` with the plain columns
-    /// `key` (`None`: not plain) for this foreign key: one whose columns are the same.
+    /// `key` (`None`: not plain) for this foreign key: one whose columns are the same. On
+    /// a table of the same name in any schema: an unqualified name is found through the
+    /// search path.
     pub fn may_use(&self, table: &QualName, key: Option<&[String]>) -> bool {
-        self.table.as_ref().is_none_or(|t| t == table)
+        self.table.as_ref().is_none_or(|t| t.name == table.name)
             && match (&self.columns, key) {
                 (Some(columns), _) if columns.is_empty() => false,
                 (Some(columns), Some(key)) => columns == key,
@@ -97,8 +99,8 @@ pub struct StatementInfo {
     pub unique_key: Option<Vec<String>>,
     /// The foreign keys it declares (what each `REFERENCES` names).
     pub foreign_keys: Vec<ForeignKey>,
-    /// The words of an `ALTER TABLE` statement (names as PostgreSQL folds them): which
-    /// tables it may touch, rename or name.
+    /// The words and string constants of an `ALTER TABLE`, `CREATE INDEX` or
+    /// `CREATE TRIGGER` statement (words as PostgreSQL folds them): what it may name.
     pub mentions: Vec<String>,
 }
 
@@ -249,11 +251,11 @@ pub(crate) fn classify(tokens: &[Tok]) -> StatementInfo {
             .flatten(),
         foreign_keys: foreign_keys(tokens),
         copies: kind == Kind::Table && (creates_table_as(tokens) || copies_like(tokens)),
-        mentions: if kind == Kind::AlterTable {
+        mentions: if matches!(kind, Kind::AlterTable | Kind::Index | Kind::Trigger) {
             tokens
                 .iter()
                 .filter_map(|t| match t {
-                    Tok::Word { name, .. } => Some(name.clone()),
+                    Tok::Word { name, .. } | Tok::Str(name) => Some(name.clone()),
                     _ => None,
                 })
                 .collect()

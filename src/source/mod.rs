@@ -772,12 +772,15 @@ mod tests {
         // order could use the index; columns not written plainly could be any.
         assert!(!fks[0].may_use(&t, Some(&key)));
         assert!(fks[1].may_use(&app_t, Some(&key)));
-        assert!(!fks[1].may_use(&t, Some(&key)));
+        assert!(!fks[1].may_use(&crate::sql::QualName::new("app", "u"), Some(&key)));
+        // Unqualified names are found through the search path: any schema's table.
+        assert!(fks[1].may_use(&t, Some(&key)));
         assert!(!fks[1].may_use(&app_t, Some(&key[..1])));
         assert!(fks[1].may_use(&app_t, None));
         assert!(fks[2].may_use(&t, Some(&key)));
         assert!(info[8].mentions.contains(&"t".to_owned()));
-        assert!(info[0].mentions.is_empty());
+        assert!(info[0].mentions.contains(&"A".to_owned()));
+        assert!(info[5].mentions.is_empty());
     }
 
     #[test]

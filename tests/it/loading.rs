@@ -275,3 +275,58 @@ async fn a_table_that_copies_another_keeps_the_indexes_after_the_tables() {
     assert_eq!(parallel, serial);
     assert!(!serial.contains("b_name_idx"), "{serial}");
 }
+
+#[tokio::test]
+async fn an_early_index_that_takes_a_later_ones_name_loads_again_one_at_a_time() {
+    // Each time, an index that runs while the tables are made takes the name a later index
+    // (not run early: its table is altered, or it is built concurrently) would have had.
+    let hidden_error = "CREATE TABLE a (code text);\nCREATE TABLE b (y int);\n\
+                        ALTER TABLE b ADD COLUMN z int;\nCREATE INDEX ON b (y);\n\
+                        CREATE INDEX b_y_idx ON a (code);\n";
+    let swapped = "CREATE TABLE a (code text);\n\
+                   CREATE UNIQUE INDEX CONCURRENTLY ON a (code);\n\
+                   CREATE INDEX ON a (code) WHERE code <> '';\n";
+    for sql in [hidden_error, swapped] {
+        let schema = schema_from_sql("n.sql", sql);
+        let (together, _) = load_over(&schema, 2).await;
+        assert_eq!((together.early, together.again_alone), (1, true), "{sql}");
+    }
+    let err = desired_catalog(&dev_server().await, &schema_from_sql("n.sql", hidden_error))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("n.sql:5") && err.contains("already exists"),
+        "{err}"
+    );
+    let desired = desired_catalog(&dev_server().await, &schema_from_sql("n.sql", swapped))
+        .await
+        .unwrap();
+    let db = fresh_db().await;
+    load_sql(db.url(), "n.sql", swapped).await;
+    let loaded = introspect(db.url()).await.to_stored().to_string();
+    assert_eq!(desired.to_stored().to_string(), loaded);
+    assert!(loaded.contains("a_code_idx1"), "{loaded}");
+}
+
+#[tokio::test]
+async fn a_unique_index_a_foreign_key_could_use_waits_for_the_tables() {
+    // One at a time, the foreign key finds no unique index on a (code): the indexes come
+    // after the tables. Run as soon as a is made, the index would be there when b is made
+    // (twenty tables later) and the load would succeed where one at a time it fails.
+    let mut sql = String::from("CREATE TABLE a (code text);\n");
+    for k in 0..20 {
+        sql.push_str(&format!("CREATE TABLE c{k} (x int);\n"));
+    }
+    sql.push_str(
+        "CREATE TABLE b (code text REFERENCES a (code));\nCREATE UNIQUE INDEX ON a (code);\n",
+    );
+    let err = desired_catalog(&dev_server().await, &schema_from_sql("fk.sql", &sql))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fk.sql:22") && err.contains("no unique constraint matching"),
+        "{err}"
+    );
+}
