@@ -502,30 +502,43 @@ const GENERATED: &str = "_(idx|key|pkey|excl)[0-9]+$";
 /// Those of `CREATE INDEX` without a name only.
 const GENERATED_INDEX: &str = "_idx[0-9]+$";
 
-/// The index names in the database that match `numbered` (see [`GENERATED`]).
+/// The indexes in the database (schema, name) whose names match `numbered` (see
+/// [`GENERATED`]), but those of constraints (named as the constraint is, and no
+/// constraint's generated name ends in `_idx`).
 async fn numbered_relations(
     client: &Client,
     numbered: &str,
-) -> Result<std::collections::BTreeSet<String>> {
+) -> Result<std::collections::BTreeSet<(String, String)>> {
     let rows = client
         .query(
-            "SELECT relnamespace::regnamespace::text || '.' || relname FROM pg_class \
-             WHERE relkind IN ('i', 'I') AND relname ~ $1",
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('i', 'I') AND c.relname ~ $1 \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)",
             &[&numbered],
         )
         .await
         .map_err(|e| Error::database("checking the names of the shadow database", &e))?;
     rows.iter()
-        .map(|row| row.try_get(0))
-        .collect::<std::result::Result<_, _>>()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<std::result::Result<_, tokio_postgres::Error>>()
         .map_err(|e| Error::database("checking the names of the shadow database", &e))
 }
 
-/// The names the statements give what they create.
-fn explicit_names<'s>(statements: &[&'s Statement]) -> std::collections::BTreeSet<&'s str> {
+/// The relations the statements name when they create them: (schema, name), unqualified
+/// names in `public`; an index in its table's schema.
+fn explicit_names<'s>(
+    statements: &[&'s Statement],
+) -> std::collections::BTreeSet<(&'s str, &'s str)> {
     statements
         .iter()
-        .filter_map(|s| s.info.creates.as_ref().map(|(_, _, n)| n.name.as_str()))
+        .filter_map(|s| match (&s.info.creates, &s.info.on_table) {
+            (Some(("relation", "index", n)), Some(table)) if s.info.kind == Kind::Index => {
+                Some((table.schema.as_str(), n.name.as_str()))
+            }
+            (Some(("relation", _, n)), _) => Some((n.schema.as_str(), n.name.as_str())),
+            _ => None,
+        })
         .collect()
 }
 
@@ -538,16 +551,13 @@ fn explicit_names<'s>(statements: &[&'s Statement]) -> std::collections::BTreeSe
 async fn numbered_anew(
     client: &Client,
     numbered: &str,
-    before: &std::collections::BTreeSet<String>,
-    named: &std::collections::BTreeSet<&str>,
+    before: &std::collections::BTreeSet<(String, String)>,
+    named: &std::collections::BTreeSet<(&str, &str)>,
 ) -> Result<bool> {
     Ok(numbered_relations(client, numbered)
         .await?
         .iter()
-        .any(|name| {
-            !before.contains(name)
-                && !named.contains(name.rsplit_once('.').map_or(name.as_str(), |(_, n)| n))
-        }))
+        .any(|name| !before.contains(name) && !named.contains(&(name.0.as_str(), name.1.as_str()))))
 }
 
 /// The indexes and triggers the loader may run as soon as their table is made, while the
@@ -557,7 +567,10 @@ async fn numbered_anew(
 ///
 /// - none when a table copies from another (`LIKE` copies its indexes, `AS query` reads);
 ///   none with partitions or inheritance (the caller checks: an index or trigger on one
-///   table reaches others);
+///   table reaches others); none when a `CREATE TABLE IF NOT EXISTS` could be skipped for
+///   an index that took its name; none when an `ALTER TABLE` renames (a column of a table
+///   whose row type another table's column has, which an index expression reaches without
+///   naming it);
 /// - only statements that may run with others of their kind (no concurrent index, no
 ///   trigger written twice), on a table a `CREATE TABLE` makes, that name (in a word or a
 ///   string) nothing of the schema's that an `ALTER TABLE` statement names: it could add
@@ -579,7 +592,12 @@ fn early_statements<'s>(
     pending: &[&'s Statement],
 ) -> std::collections::HashMap<&'s crate::sql::QualName, Vec<&'s Statement>> {
     use std::collections::{BTreeMap, BTreeSet, HashMap};
-    if pending.iter().any(|s| s.info.copies) {
+    let renames = |s: &Statement| {
+        s.info.kind == Kind::AlterTable && s.info.mentions.iter().any(|w| w == "rename")
+    };
+    if pending.iter().any(|s| {
+        s.info.copies || (s.info.kind == Kind::Table && s.info.if_not_exists) || renames(s)
+    }) {
         return HashMap::new();
     }
     let made: BTreeSet<&crate::sql::QualName> = pending
@@ -931,15 +949,25 @@ mod tests {
         );
         // Nothing that names what an ALTER TABLE names (a type its expression casts to, in
         // a word or a string).
-        let renamed = "CREATE TABLE a (id int);\nCREATE TABLE b (x int);\n\
+        let altered = "CREATE TABLE a (id int);\nCREATE TABLE b (x int);\n\
                        CREATE TABLE c (x int);\n\
                        CREATE INDEX ON a ((ROW(id)::b));\nCREATE INDEX ON a ((id::regclass = 'c'::regclass));\n\
                        CREATE INDEX ON a (id);\n\
-                       ALTER TABLE b RENAME TO bb;\nALTER TABLE IF EXISTS c RENAME TO cc;\n";
+                       ALTER TABLE b ADD COLUMN y int;\nALTER TABLE IF EXISTS c ADD COLUMN y int;\n";
         assert_eq!(
-            early(renamed),
+            early(altered),
             [("a".to_owned(), vec!["CREATE INDEX ON a (id);".to_owned()])]
         );
+        // A table made only if no relation has its name (an index could take it first), an
+        // ALTER TABLE that renames (a column an index reaches through a row type): nothing
+        // runs early.
+        assert!(
+            early(&format!(
+                "{sql}CREATE TABLE IF NOT EXISTS a_code_idx (id int);\n"
+            ))
+            .is_empty()
+        );
+        assert!(early(&format!("{sql}ALTER TABLE c RENAME COLUMN id TO ident;\n")).is_empty());
         // A table that copies another: nothing runs early.
         assert!(
             early(&format!(

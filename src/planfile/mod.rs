@@ -202,31 +202,36 @@ fn render_head(head: &PlanHead) -> String {
         #[serde(skip_serializing_if = "Option::is_none")]
         renamed: &'a Option<state::TargetState>,
     }
-    fn piece(out: &mut String, value: &impl Serialize) {
-        let text = toml::to_string_pretty(value).unwrap_or_default();
-        if text.is_empty() {
-            return;
+    fn piece(out: &mut String, value: &impl Serialize) -> Result<(), toml::ser::Error> {
+        let text = toml::to_string_pretty(value)?;
+        if !text.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&text);
         }
-        if !out.is_empty() {
-            out.push('\n');
+        Ok(())
+    }
+    let pieces = || -> Result<String, toml::ser::Error> {
+        let mut out = toml::to_string_pretty(&head.without_steps())?;
+        for chunk in head.steps.chunks(STEPS_AT_A_TIME) {
+            piece(&mut out, &Steps { step: chunk })?;
         }
-        out.push_str(&text);
-    }
-    let mut out = toml::to_string_pretty(&head.without_steps()).unwrap_or_default();
-    for chunk in head.steps.chunks(STEPS_AT_A_TIME) {
-        piece(&mut out, &Steps { step: chunk });
-    }
-    for chunk in head.revert.chunks(STEPS_AT_A_TIME) {
-        piece(&mut out, &Reverts { revert: chunk });
-    }
-    piece(
-        &mut out,
-        &States {
-            target: &head.target,
-            renamed: &head.renamed,
-        },
-    );
-    out
+        for chunk in head.revert.chunks(STEPS_AT_A_TIME) {
+            piece(&mut out, &Reverts { revert: chunk })?;
+        }
+        piece(
+            &mut out,
+            &States {
+                target: &head.target,
+                renamed: &head.renamed,
+            },
+        )?;
+        Ok(out)
+    };
+    // A piece that does not serialize must not leave steps out: the whole document fails
+    // the same way, and its (empty) text does not parse.
+    pieces().unwrap_or_else(|_| toml::to_string_pretty(head).unwrap_or_default())
 }
 
 /// Everything in a plan file before `[review]`.
@@ -617,7 +622,11 @@ mod tests {
             checksum: "sha256:cc".into(),
         }];
         head.renamed = head.target.clone();
-        for head in [head, sovd, head_without_reverts()] {
+        // Reverts without steps; a renamed state without a target one.
+        let mut reverts_only = head_without_reverts();
+        std::mem::swap(&mut reverts_only.steps, &mut reverts_only.revert);
+        reverts_only.renamed = sovd.target.clone();
+        for head in [head, sovd, head_without_reverts(), reverts_only] {
             assert_eq!(render_head(&head), toml::to_string_pretty(&head).unwrap());
         }
     }
