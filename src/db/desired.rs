@@ -222,7 +222,7 @@ async fn load_desired_catalog(
         Ok((catalog, retried))
     }
     .await;
-    shadow.drop_now().await?;
+    dev.drop_later(shadow);
     result
 }
 

@@ -207,7 +207,7 @@ pub async fn head_state(
         dev.ensure_roles(&roles).await?;
         dev.lend_roles(&schema.owner_roles()).await?;
         let (db, catalog, notes) = replay_noting(dev, order).await?;
-        db.drop_now().await?;
+        dev.drop_later(db);
         Ok((catalog, notes))
     })
     .await

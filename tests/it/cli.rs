@@ -41,7 +41,9 @@ async fn leftover_shadows(pid: u32) -> Vec<String> {
     let rows = client
         .query(
             "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
-            &[&format!("strata_shadow_%_{pid}_%")],
+            // (`_` matches any one character in LIKE: escaped, so that another process
+            // whose PID ends in this one's does not count)
+            &[&format!(r"strata\_shadow\_%\_{pid}\_%")],
         )
         .await
         .unwrap();
@@ -364,15 +366,15 @@ async fn diff_exit_code_json_and_a_database_at_the_desired_state() {
     load_sql(db.url(), "schema", &format!("{types}\n{functions}\n{sovd}")).await;
     let url = db_url(&db).await;
 
-    let output = strata()
+    let (output, pid) = run(strata()
         .args(["diff", "--exit-code", "--schema"])
         .arg(schema.path())
-        .args(["--database-url", &url, "--dev-url", &dev_url().await])
-        .output()
-        .unwrap();
+        .args(["--database-url", &url, "--dev-url", &dev_url().await]));
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert!(output.stdout.is_empty());
     assert!(text(&output.stderr).contains("no changes"));
+    // The shadow is dropped while the plan is made, and gone before the process ends.
+    assert_eq!(leftover_shadows(pid).await, Vec::<String>::new());
 
     let client = db.url().connect().await.unwrap();
     client
