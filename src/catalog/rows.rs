@@ -1,6 +1,6 @@
 //! Turns the catalog queries' JSON rows into a [`Catalog`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -346,21 +346,20 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     )?;
     kinds::foreign_tables(&mut model, parse("foreign_tables", take("foreign_tables"))?)?;
     kinds::user_casts(&mut model, parse("user_casts", take("user_casts"))?)?;
-    let mut deps = Vec::new();
+    let mut deps = BTreeSet::new();
     // Row by row: the dependencies are the largest result, and parsed all at once they
-    // would sit in memory three times over (as text, as rows, as the pairs).
+    // would sit in memory three times over (as text, as rows, as the set).
     for doc in take("dependencies") {
         let (from, to) = parse_one::<(DepEnd, DepEnd)>("dependencies", &doc)?;
         drop(doc);
         let (Some(dependent), Some(referenced)) = (object_id(from), object_id(to)) else {
             continue;
         };
-        deps.push(Dep {
+        deps.insert(Dep {
             dependent,
             referenced,
         });
     }
-    // (The query does not remove duplicates: the set `normalise_deps` makes does.)
     let deps = crate::model::normalise_deps(&model, deps);
     let casts = parse::<(String, String)>("casts", take("casts"))?
         .into_iter()

@@ -163,8 +163,8 @@ pub struct Dep {
 /// Keeps the dependencies between modelled objects, turns a sequence's dependency on its
 /// owning column into its [`ObjectId::SequenceOwner`]'s, and adds the structural ones
 /// (parts on their whole, objects on their schema, partitions on their parent).
-pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTreeSet<Dep> {
-    let mut deps = Vec::new();
+pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
+    let mut deps = BTreeSet::new();
     for dep in raw {
         let dependent = match &dep.dependent {
             ObjectId::Sequence(seq)
@@ -210,7 +210,7 @@ pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTre
             let dependent = owned(dependent.clone());
             let table = ObjectId::Table(t.clone());
             if model.contains(&dependent) && dependent != table {
-                deps.push(Dep {
+                deps.insert(Dep {
                     dependent,
                     referenced: table,
                 });
@@ -219,14 +219,14 @@ pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTre
         let dependent = owned(dependent);
         let referenced = owned(referenced);
         if model.contains(&dependent) && model.contains(&referenced) {
-            deps.push(Dep {
+            deps.insert(Dep {
                 dependent,
                 referenced,
             });
         }
     }
     let mut add = |dependent: ObjectId, referenced: ObjectId| {
-        deps.push(Dep {
+        deps.insert(Dep {
             dependent,
             referenced,
         });
@@ -328,6 +328,5 @@ pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTre
         };
         add(ObjectId::Index(name.clone()), on);
     }
-    // Sorted and built in one go: inserted one by one, the set took most of this function.
-    deps.into_iter().collect()
+    deps
 }
