@@ -97,24 +97,21 @@ impl Drop for LoaderCell {
             return;
         };
         let role = loader.role.clone();
-        let handle = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(runtime) = runtime {
-                let dropped = runtime.block_on(async {
-                    let client = admin.connect().await?;
-                    client
-                        .batch_execute(&format!("DROP ROLE IF EXISTS {}", Ident(&role)))
-                        .await
-                        .map_err(|e| Error::database(format!("dropping role {role}"), &e))
-                });
-                if let Err(e) = dropped {
-                    tracing::debug!("{e}");
-                }
+        let dropped = on_own_thread(async move {
+            let dropped = async {
+                let client = admin.connect().await?;
+                client
+                    .batch_execute(&format!("DROP ROLE IF EXISTS {}", Ident(&role)))
+                    .await
+                    .map_err(|e| Error::database(format!("dropping role {role}"), &e))
+            };
+            if let Err(e) = dropped.await {
+                tracing::debug!("{e}");
             }
         });
-        let _ = handle.join();
+        if let Some(handle) = dropped {
+            let _ = handle.join();
+        }
     }
 }
 
@@ -429,26 +426,18 @@ impl DevServer {
         if shadow.dropped {
             return;
         }
-        let spawned = std::thread::Builder::new()
-            .name("strata-drop".to_owned())
-            .spawn(move || {
-                let name = shadow.name.clone();
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                // Without a runtime the shadow goes out of scope here: `Drop` tries again.
-                if let Ok(runtime) = runtime
-                    && let Err(e) = runtime.block_on(shadow.drop_now())
-                {
-                    tracing::warn!(
-                        "shadow database {name} was left on the server (a later strata run \
-                         drops it): {e}"
-                    );
-                }
-            });
-        // A thread the system refuses: the closure, and with it the shadow, is dropped
-        // here, and `Drop` tries to drop the database before going on.
-        if let Ok(handle) = spawned {
+        let name = shadow.name.clone();
+        // A thread the system refuses: the work, and with it the shadow, is dropped here,
+        // and `Drop` tries to drop the database before going on.
+        let spawned = on_own_thread(async move {
+            if let Err(e) = shadow.drop_now().await {
+                tracing::warn!(
+                    "shadow database {name} was left on the server (a later strata run \
+                     drops it): {e}"
+                );
+            }
+        });
+        if let Some(handle) = spawned {
             self.loader
                 .drops
                 .lock()
@@ -676,16 +665,33 @@ impl Drop for ShadowDb {
         // with its own runtime, since Drop cannot await.
         let admin = self.admin.clone();
         let name = self.name.clone();
-        let handle = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(runtime) = runtime
-                && let Err(e) = runtime.block_on(drop_database(&admin, &name))
-            {
+        let dropped = on_own_thread(async move {
+            if let Err(e) = drop_database(&admin, &name).await {
                 tracing::warn!("{e}");
             }
         });
-        let _ = handle.join();
+        if let Some(handle) = dropped {
+            let _ = handle.join();
+        }
     }
+}
+
+/// Runs `work` on a thread of its own, on a runtime of its own: for `Drop`, which cannot
+/// await, and for work that goes on while the command does. `None` when the system
+/// refuses the thread (the work is dropped unrun); work whose runtime cannot be built is
+/// dropped unrun on that thread.
+fn on_own_thread(
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Option<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("strata-shadow".to_owned())
+        .spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(work);
+            }
+        })
+        .ok()
 }
