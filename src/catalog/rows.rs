@@ -172,7 +172,6 @@ struct ConstraintRow {
     validated: bool,
     deferrable: bool,
     references: Option<Name>,
-    index: Option<String>,
     comment: Option<String>,
     keys: Option<Vec<String>>,
     referenced_keys: Option<Vec<String>>,
@@ -188,10 +187,14 @@ struct IndexRow {
     schema: String,
     name: SqlName,
     table: Name,
+    /// The primary key, unique or exclusion constraint the index backs.
+    constraint: Option<SqlName>,
     unique: bool,
     valid: bool,
     definition: Option<String>,
-    raw_definition: String,
+    /// pg_get_indexdef's text, read only where the definition was not built from the
+    /// catalog.
+    raw_definition: Option<String>,
     comment: Option<String>,
     keys: Option<Vec<String>>,
     predicate: Option<String>,

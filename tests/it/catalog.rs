@@ -276,3 +276,174 @@ async fn reads_unique_nulls_not_distinct_where_the_server_has_it() {
     );
     db.drop_now().await.unwrap();
 }
+
+/// Index definitions are built from the catalog where that is certain to give
+/// pg_get_indexdef's text (`indexes.sql`), and left to the server otherwise; column
+/// defaults that read no column are deparsed without their table (`columns.sql`). Both
+/// must read exactly what the server's own functions write, on every kind of index key.
+#[tokio::test]
+async fn index_definitions_and_defaults_read_as_the_server_writes_them() {
+    let db = fresh_db().await;
+    let major = crate::harness::cluster().await.major();
+    let mut sql = String::from(
+        r#"
+CREATE EXTENSION btree_gist;
+CREATE DOMAIN dom_text AS text;
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE SEQUENCE s;
+CREATE TABLE z (
+    id bigint PRIMARY KEY,
+    t text, v varchar(20), c char(5), n name, u uuid, j jsonb, a int[], m mood, d dom_text,
+    ip inet, cidr_col cidr, r int4range, ts timestamptz, num numeric, b bytea, tv tsvector,
+    "Mixed Case" text, "select" int, bo boolean, f float8, i2 smallint, o oid,
+    d1 int DEFAULT 42, d2 text DEFAULT 'x'::text || 'y', d3 timestamptz DEFAULT now(),
+    d4 bigint DEFAULT nextval('s'), d5 int[] DEFAULT ARRAY[1, 2], d6 numeric DEFAULT 1.5 * 2,
+    d7 varchar(9) DEFAULT 'it''s', d8 mood DEFAULT 'ok', d9 date DEFAULT CURRENT_DATE,
+    d10 text DEFAULT lower(('A' || 'B')), d11 interval DEFAULT '1 day'::interval,
+    g bigint GENERATED ALWAYS AS (id * 2) STORED,
+    UNIQUE (v, c) INCLUDE (t, u),
+    EXCLUDE USING gist (r WITH &&),
+    CONSTRAINT z_t_key UNIQUE (t) WITH (fillfactor = 70),
+    CONSTRAINT z_ts_excl EXCLUDE USING gist (i2 WITH =, ts WITH <>) WHERE (bo)
+);
+CREATE INDEX ON z (t DESC);
+CREATE INDEX ON z (t DESC NULLS LAST);
+CREATE INDEX ON z (t NULLS FIRST);
+CREATE INDEX ON z (t ASC NULLS LAST);
+CREATE INDEX ON z (v);
+CREATE INDEX ON z (v DESC, c NULLS FIRST, n);
+CREATE INDEX ON z (v varchar_pattern_ops);
+CREATE INDEX ON z (t text_pattern_ops);
+CREATE INDEX ON z (t COLLATE "C");
+CREATE INDEX ON z (c);
+CREATE INDEX ON z (u);
+CREATE INDEX ON z USING hash (u);
+CREATE INDEX ON z USING hash (v);
+CREATE INDEX ON z USING gin (j);
+CREATE INDEX ON z USING gin (j jsonb_path_ops);
+CREATE INDEX ON z (a);
+CREATE INDEX ON z USING gin (a);
+CREATE INDEX ON z (m);
+CREATE INDEX ON z (d);
+CREATE INDEX ON z (ip);
+CREATE INDEX ON z (cidr_col);
+CREATE INDEX ON z USING gist (ip inet_ops);
+CREATE INDEX ON z USING spgist (ip);
+CREATE INDEX ON z USING spgist (t);
+CREATE INDEX ON z USING gist (r);
+CREATE INDEX ON z USING gist (ts);
+CREATE INDEX ON z USING gist (i2, "select");
+CREATE INDEX ON z USING brin (ts);
+CREATE INDEX ON z USING brin (ts) WITH (pages_per_range = 16);
+CREATE INDEX ON z USING gist (tv tsvector_ops (siglen = 100));
+CREATE INDEX ON z USING gin (tv);
+CREATE INDEX ON z (lower(t));
+CREATE INDEX ON z ((t || 'x'), id);
+CREATE INDEX ON z (num) WHERE num > 0;
+CREATE INDEX ON z ("Mixed Case", "select");
+CREATE INDEX ON z (b);
+CREATE INDEX ON z (o);
+CREATE UNIQUE INDEX ON z (f, bo) INCLUDE (o) WHERE bo;
+CREATE INDEX ON z (t) WITH (fillfactor = 50);
+CREATE TABLE p (id int, k text, PRIMARY KEY (id)) PARTITION BY RANGE (id);
+CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);
+CREATE INDEX ON p (k);
+CREATE MATERIALIZED VIEW mv AS SELECT id, t FROM z;
+CREATE INDEX ON mv (t DESC);
+CREATE SCHEMA "Odd Schema";
+CREATE TABLE "Odd Schema"."T t" ("a b" int PRIMARY KEY, "C" text DEFAULT 'q');
+CREATE INDEX "I i" ON "Odd Schema"."T t" ("a b" DESC, "C");
+"#,
+    );
+    if major >= 15 {
+        sql.push_str("CREATE UNIQUE INDEX ON z (t, v) NULLS NOT DISTINCT;\n");
+    }
+    let client = db.url().connect().await.unwrap();
+    client.batch_execute(&sql).await.unwrap();
+    let catalog = introspect(db.url()).await;
+    let m = &catalog.model;
+    // As strata reads: every name qualified but those of pg_catalog.
+    client.batch_execute("SET search_path = ''").await.unwrap();
+
+    // What pg_get_indexdef writes after "ON <table> " for each index, by its name.
+    let server: std::collections::BTreeMap<String, String> = client
+        .query(
+            "SELECT n.nspname || '.' || c.relname, pg_get_indexdef(c.oid) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('i', 'I') AND n.nspname IN ('public', 'Odd Schema') \
+               AND NOT c.relispartition",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let def: String = row.get(1);
+            let tail = def[def.find(" USING ").unwrap() + 1..].to_owned();
+            (row.get(0), tail)
+        })
+        .collect();
+    let mut compared = 0;
+    for (name, index) in &m.indexes {
+        let key = format!("{}.{}", name.schema, name.name);
+        assert_eq!(Some(&index.definition), server.get(&key), "index {key}");
+        compared += 1;
+    }
+    let backing: Vec<(String, String, String)> = client
+        .query(
+            "SELECT n.nspname, c.relname, k.conname, ic.relname \
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_class ic ON ic.oid = k.conindid \
+             WHERE k.contype IN ('p', 'u', 'x') AND n.nspname IN ('public', 'Odd Schema') \
+               AND k.conparentid = 0",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let schema: String = row.get(0);
+            let index: String = row.get(3);
+            (
+                format!("{schema}.{}", row.get::<_, String>(1)),
+                row.get(2),
+                format!("{schema}.{index}"),
+            )
+        })
+        .collect();
+    for (table, constraint, index) in &backing {
+        let (schema, name) = table.split_once('.').unwrap();
+        let c = &m.tables[&q(schema, name)].constraints[constraint.as_str()];
+        assert_eq!(
+            c.index.as_ref(),
+            server.get(index),
+            "constraint {constraint}"
+        );
+        compared += 1;
+    }
+    // Every index of the script, each key constraint's among them.
+    assert_eq!(compared, server.len(), "{server:#?}");
+    assert!(compared >= 49, "{compared}");
+
+    let defaults = client
+        .query(
+            "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid), a.attgenerated <> '' \
+             FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid \
+             AND a.attnum = d.adnum WHERE d.adrelid = 'public.z'::regclass",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(defaults.len(), 12);
+    let z = &m.tables[&q("public", "z")];
+    for row in defaults {
+        let column = &z.columns[row.get::<_, &str>(0)];
+        let read = match row.get::<_, bool>(2) {
+            true => &column.generated,
+            false => &column.default,
+        };
+        assert_eq!(read.as_deref(), Some(row.get::<_, &str>(1)), "{column:?}");
+    }
+    db.drop_now().await.unwrap();
+}

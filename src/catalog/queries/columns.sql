@@ -14,7 +14,11 @@ SELECT jsonb_build_object(
         FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
         WHERE co.oid = a.attcollation) END,
     'not_null', a.attnotnull,
-    'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
+    -- A default that reads no column (no Var node: the usual case) is deparsed without its
+    -- table, which the server would otherwise open (building its relation cache entry) for
+    -- every table with a default.
+    'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, CASE
+        WHEN strpos(ad.adbin::text, '{VAR ') = 0 THEN 0 ELSE ad.adrelid END) END,
     'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
     'identity', CASE WHEN a.attidentity <> '' THEN (
         SELECT jsonb_build_object(

@@ -14,20 +14,6 @@ SELECT jsonb_build_object(
         SELECT jsonb_build_object('schema', rn.nspname, 'name', rc.relname)
         FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
         WHERE rc.oid = k.confrelid) END,
-    'index', CASE WHEN k.contype IN ('p', 'u', 'x') THEN (
-        SELECT CASE
-            WHEN starts_with(def, prefix) THEN substr(def, length(prefix) + 1)
-            WHEN starts_with(def, only_prefix) THEN substr(def, length(only_prefix) + 1)
-        END
-        FROM (SELECT pg_get_indexdef(k.conindid) AS def,
-                     'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
-                       || quote_ident(ic.relname) || ' ON '
-                       || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' AS prefix,
-                     'CREATE ' || CASE WHEN ix.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
-                       || quote_ident(ic.relname) || ' ON ONLY '
-                       || quote_ident(n.nspname) || '.' || quote_ident(c.relname) || ' ' AS only_prefix
-              FROM pg_class ic JOIN pg_index ix ON ix.indexrelid = ic.oid
-              WHERE ic.oid = k.conindid) d) END,
     'comment', ds.description,
     -- For pre-flight checks: key columns, a foreign key's referenced columns, a check's
     -- expression, and NULLS NOT DISTINCT (PostgreSQL 15+) of the backing index.

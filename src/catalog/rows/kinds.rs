@@ -226,15 +226,6 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
             "x" => ConstraintKind::Exclude,
             _ => continue,
         };
-        if kind != ConstraintKind::ForeignKey
-            && kind != ConstraintKind::Check
-            && row.index.is_none()
-        {
-            return Err(unsupported(
-                ObjectId::Constraint(table_name, row.name),
-                "cannot read the definition of its index",
-            ));
-        }
         let Some(table) = model.tables.get_mut(&table_name) else {
             continue;
         };
@@ -244,7 +235,8 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
             validated: row.validated,
             deferrable: row.deferrable,
             references: row.references.map(Into::into),
-            index: row.index,
+            // Set from the index's row (`indexes`).
+            index: None,
             comment: row.comment,
             detail: NotCompared(Box::new(KeyDetail {
                 keys: row.keys.unwrap_or_default(),
@@ -259,14 +251,35 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
     Ok(())
 }
 
-/// Indexes.
+/// Indexes; an index that backs a constraint gives the constraint its definition (after
+/// `constraints`).
 pub(super) fn indexes(model: &mut Model, rows: Vec<IndexRow>) -> Result<()> {
     for row in rows {
+        if let Some(constraint) = row.constraint {
+            let table = QualName::from(row.table);
+            let Some(definition) = row.definition else {
+                return Err(unsupported(
+                    ObjectId::Constraint(table, constraint),
+                    "cannot read the definition of its index",
+                ));
+            };
+            if let Some(c) = model
+                .tables
+                .get_mut(&table)
+                .and_then(|t| t.constraints.get_mut(&constraint))
+            {
+                c.index = Some(definition);
+            }
+            continue;
+        }
         let name = QualName::new(row.schema, row.name);
         let Some(definition) = row.definition else {
             return Err(unsupported(
                 format!("index {name}"),
-                &format!("cannot read its definition: {}", row.raw_definition),
+                &format!(
+                    "cannot read its definition: {}",
+                    row.raw_definition.unwrap_or_default()
+                ),
             ));
         };
         let index = Index {
@@ -284,6 +297,18 @@ pub(super) fn indexes(model: &mut Model, rows: Vec<IndexRow>) -> Result<()> {
             })),
         };
         model.indexes.insert(name, index);
+    }
+    // A key, unique or exclusion constraint whose index the read did not see.
+    for (table_name, table) in &model.tables {
+        for (name, c) in &table.constraints {
+            let indexed = !matches!(c.kind, ConstraintKind::ForeignKey | ConstraintKind::Check);
+            if indexed && c.index.is_none() {
+                return Err(unsupported(
+                    ObjectId::Constraint(table_name.clone(), name.clone()),
+                    "cannot read the definition of its index",
+                ));
+            }
+        }
     }
     Ok(())
 }
