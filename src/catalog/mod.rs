@@ -229,10 +229,17 @@ fn without_ignored(mut catalog: Catalog) -> Result<Catalog> {
     Ok(catalog)
 }
 
-/// The raw result of every catalog query: one JSON document per row, by query name.
-/// Each query's rows as the JSON text the server sent (parsed once, into typed rows, by
-/// `rows::assemble`: no `serde_json::Value` per row in between).
-pub(crate) type RawCatalog = Vec<(&'static str, Vec<RawRow>)>;
+/// The raw result of every catalog query.
+pub(crate) struct RawCatalog {
+    /// Each query's rows, one JSON document per row, by query name: the JSON text the
+    /// server sent (parsed once, into typed rows, by `rows::assemble`: no
+    /// `serde_json::Value` per row in between).
+    rows: Vec<(&'static str, Vec<RawRow>)>,
+    /// The dependencies query's rows, parsed into the set as they arrive (the largest
+    /// result: its parsing and the set's building overlap the queries still running,
+    /// instead of waiting for the last).
+    deps: std::collections::BTreeSet<crate::model::Dep>,
+}
 
 /// One row's JSON document, as text.
 pub(crate) type RawRow = Box<serde_json::value::RawValue>;
@@ -491,11 +498,11 @@ pub async fn tagged_backends(
 /// own reader as far as they go.
 fn weight(query: &str) -> u32 {
     match query {
-        "constraints" => 75,
-        "dependencies" => 55,
-        "indexes" => 48,
-        "columns" => 43,
-        "inventory" => 31,
+        "constraints" => 52,
+        "dependencies" => 51,
+        "indexes" => 43,
+        "columns" => 39,
+        "inventory" => 30,
         "views" => 13,
         "tables" => 11,
         "triggers" => 10,
@@ -546,24 +553,40 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                 .map_err(|e| introspection_error(name, &e))?;
             let mut stream = std::pin::pin!(stream);
             let mut docs: Vec<RawRow> = Vec::new();
+            let mut deps = std::collections::BTreeSet::new();
+            let mut count = 0usize;
             while let Some(row) = futures_util::TryStreamExt::try_next(&mut stream)
                 .await
                 .map_err(|e| introspection_error(name, &e))?
             {
-                docs.push(
-                    row.try_get::<_, Json<RawRow>>(0)
-                        .map(|json| json.0)
-                        .map_err(|e| introspection_error(name, &e))?,
-                );
+                let doc = row
+                    .try_get::<_, Json<RawRow>>(0)
+                    .map(|json| json.0)
+                    .map_err(|e| introspection_error(name, &e))?;
+                count += 1;
+                if *name == "dependencies" {
+                    deps.extend(rows::dependency(&doc)?);
+                } else {
+                    docs.push(doc);
+                }
             }
             tracing::debug!(
-                "catalog query {name}: {} rows in {:.2?} (reader {at})",
-                docs.len(),
+                "catalog query {name}: {count} rows in {:.2?} (reader {at})",
                 started.elapsed()
             );
-            Ok::<_, Error>((*name, docs))
+            Ok::<_, Error>((*name, docs, deps))
         });
-    Ok((version, try_join_all(queries).await?))
+    let mut raw = RawCatalog {
+        rows: Vec::new(),
+        deps: std::collections::BTreeSet::new(),
+    };
+    for (name, docs, deps) in try_join_all(queries).await? {
+        raw.rows.push((name, docs));
+        if !deps.is_empty() {
+            raw.deps = deps;
+        }
+    }
+    Ok((version, raw))
 }
 
 /// Expressions of the queries that read a column PostgreSQL 14 lacks through `to_jsonb` of

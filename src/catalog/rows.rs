@@ -1,6 +1,6 @@
 //! Turns the catalog queries' JSON rows into a [`Catalog`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -318,7 +318,7 @@ fn unsupported(object: impl ToString, reason: &str) -> Error {
 /// Builds the catalog from every query's rows.
 pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> {
     let mut model = Model::default();
-    let mut by_name: BTreeMap<&str, Vec<super::RawRow>> = raw.into_iter().collect();
+    let mut by_name: BTreeMap<&str, Vec<super::RawRow>> = raw.rows.into_iter().collect();
     let mut take = |name: &'static str| by_name.remove(name).unwrap_or_default();
 
     kinds::schemas(&mut model, parse("schemas", take("schemas"))?)?;
@@ -349,21 +349,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     )?;
     kinds::foreign_tables(&mut model, parse("foreign_tables", take("foreign_tables"))?)?;
     kinds::user_casts(&mut model, parse("user_casts", take("user_casts"))?)?;
-    let mut deps = BTreeSet::new();
-    // Row by row: the dependencies are the largest result, and parsed all at once they
-    // would sit in memory three times over (as text, as rows, as the set).
-    for doc in take("dependencies") {
-        let (from, to) = parse_one::<(DepEnd, DepEnd)>("dependencies", &doc)?;
-        drop(doc);
-        let (Some(dependent), Some(referenced)) = (object_id(from), object_id(to)) else {
-            continue;
-        };
-        deps.insert(Dep {
-            dependent,
-            referenced,
-        });
-    }
-    let deps = crate::model::normalise_deps(&model, deps);
+    let deps = crate::model::normalise_deps(&model, raw.deps);
     let casts = parse::<(String, String)>("casts", take("casts"))?
         .into_iter()
         .collect();
@@ -377,6 +363,21 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
         deps,
         server_version,
         casts,
+    })
+}
+
+/// One row of the dependencies query, as the dependency between two modelled objects it
+/// is (none where an end is not one). Each row is parsed as it arrives: the dependencies
+/// are the largest result, and parsed all at once they would sit in memory three times
+/// over (as text, as rows, as the set).
+pub(super) fn dependency(doc: &super::RawRow) -> Result<Option<Dep>> {
+    let (from, to) = parse_one::<(DepEnd, DepEnd)>("dependencies", doc)?;
+    Ok(match (object_id(from), object_id(to)) {
+        (Some(dependent), Some(referenced)) => Some(Dep {
+            dependent,
+            referenced,
+        }),
+        _ => None,
     })
 }
 

@@ -17,7 +17,7 @@
 -- $1: schema names to leave out (text[]).
 WITH heads AS (
     SELECT kc.indexrelid,
-           CASE WHEN bool_and(kc.ok) THEN
+           CASE WHEN bool_and(kc.ok IS TRUE) THEN
                'USING ' || quote_ident(min(kc.amname)) || ' ('
                || string_agg(kc.key || CASE WHEN kc.n = kc.indnatts THEN ')'
                                             WHEN kc.n = kc.indnkeyatts THEN ') INCLUDE ('
@@ -34,7 +34,7 @@ WITH heads AS (
                     WHERE ia.attrelid = ki.indexrelid AND ia.attnum = ki.n) IS NULL
                    AND (ki.coll = 0 OR ki.coll = a.attcollation)
                    AND (ki.opt = 0 OR am.amname = 'btree')
-                   AND d.opc = ki.opc)) AS ok
+                   AND coalesce(d.opc = ki.opc, false))) AS ok
         FROM (SELECT i.indexrelid, i.indrelid, i.indnkeyatts, i.indnatts, k.n, i.indkey[k.n - 1] AS attnum,
                      i.indclass[k.n - 1] AS opc, i.indcollation[k.n - 1] AS coll,
                      i.indoption[k.n - 1] AS opt
@@ -131,7 +131,9 @@ CROSS JOIN LATERAL (
              || quote_ident(n.nspname) || '.' || quote_ident(tc.relname) || ' ' AS only_prefix
 ) d
 WHERE tc.relkind IN ('r', 'p', 'm')
-  AND NOT ic.relispartition
+  -- (a partition's index attached to its parent's is the parent's, but one that backs a
+  -- constraint of the partition's own is that constraint's)
+  AND (NOT ic.relispartition OR (k.conparentid = 0 AND k.conislocal))
   AND n.nspname <> ALL ($1::text[])
   AND n.nspname NOT LIKE 'pg\_%'
   AND n.nspname <> 'information_schema'
