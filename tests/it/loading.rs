@@ -349,3 +349,50 @@ async fn a_numbered_name_is_told_from_one_written_in_another_schema() {
     assert_eq!(desired.to_stored().to_string(), serial);
     assert!(serial.contains("a_code_idx1"), "{serial}");
 }
+
+#[tokio::test]
+async fn tables_sent_ahead_of_their_answers_keep_each_answer_with_its_table() {
+    // The tables are sent a few ahead of their answers. One that fails for want of a type
+    // made later (a table's row type, which the load order does not know of) is tried
+    // again in the next pass, the tables sent after it are made as one at a time, and its
+    // indexes wait for it; an answer given to the wrong table would try that one again
+    // ("already exists", which loads again one at a time).
+    let tree = tree_schema(24);
+    let middle = tree.find("CREATE TABLE t12 ").unwrap();
+    let sql = format!(
+        "{}CREATE TABLE holder (id int, item later_t);\n\
+         CREATE INDEX holder_idx ON holder (id);\n\
+         CREATE TABLE later_t (id int PRIMARY KEY, name text);\n{}",
+        &tree[..middle],
+        &tree[middle..]
+    );
+    let schema = schema_from_sql("ahead.sql", &sql);
+    let (alone, serial) = load_over(&schema, 1).await;
+    assert_eq!((alone.passes, alone.again_alone), (2, false));
+    let (together, parallel) = load_over(&schema, 3).await;
+    assert!(!together.again_alone);
+    assert_eq!(together.passes, 2);
+    // Each tree table's three, not holder's index (its table failed).
+    assert_eq!(together.early, 24 * 3);
+    assert_eq!(parallel, serial);
+    assert!(parallel.contains("holder_idx") && parallel.contains("later_t"));
+
+    // A table that fails for good among those sent after it: reported at its file and
+    // line, as one at a time.
+    let sql = format!(
+        "{}CREATE TABLE broken (a int, a int);\n{}",
+        &tree[..middle],
+        &tree[middle..]
+    );
+    let line = tree[..middle].lines().count() + 1;
+    let schema = schema_from_sql("ahead.sql", &sql);
+    let err = desired_catalog(&dev_server().await, &schema)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!("ahead.sql:{line}"))
+            && err.contains("\"a\" specified more than once"),
+        "{err}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The indexes and triggers the loader runs as soon as their table is made, while the later
 //! tables are made on the first connection (see `load_as`).
 
+use futures_util::StreamExt;
 use tokio_postgres::Client;
 
 use super::{Failure, Loading, StatementError, run_alone, run_limited};
@@ -127,6 +128,14 @@ fn named_as_generated(name: &str) -> bool {
         .any(|label| stem.ends_with(label))
 }
 
+/// How many table statements [`tables_with_early`] sends before the first of them is
+/// answered. Each runs in its own implicit transaction, in the order sent, as it would one
+/// at a time: a statement's failure leaves the next as it would have been. What it saves is
+/// the round trip between one statement's answer and the next statement (about 0.1 ms on
+/// a local socket, against about 1.5 ms per `CREATE TABLE` of the benchmark), in which the
+/// session's server process would otherwise wait.
+const TABLES_IN_FLIGHT: usize = 4;
+
 /// What [`tables_with_early`] did.
 pub(super) struct Overlapped<'s> {
     /// Each table statement that ran and how.
@@ -147,7 +156,8 @@ struct Early<'s> {
     stopped: Option<Error>,
 }
 
-/// Runs the tables one at a time on the first connection and, over the others, the
+/// Runs the tables in order on the first connection (a few sent ahead of their answers:
+/// [`TABLES_IN_FLIGHT`]) and, over the others, the
 /// [`early_statements`] of each table once it is made (then the first connection helps
 /// with what is left). `None` when an early statement failed (see
 /// [`Loaded::again_alone`]), even for want of something: one at a time, it would have run
@@ -165,19 +175,39 @@ pub(super) async fn tables_with_early<'s>(
     let first = async {
         let mut waiting = early.clone();
         let mut ran = Vec::with_capacity(tables.len());
-        for &statement in tables {
-            {
-                let s = state.borrow();
-                if s.unsettled || s.stopped.is_some() {
-                    break;
+        // Sent ahead of their answers, answered in order: see [`TABLES_IN_FLIGHT`].
+        let answers = futures_util::stream::iter(tables.iter().copied())
+            .map(|statement| {
+                // Looked at as the statement is sent.
+                let go = {
+                    let s = state.borrow();
+                    !s.unsettled && s.stopped.is_none()
+                };
+                async move {
+                    let answer = if go {
+                        Some(run_alone(loading, schema, statement).await)
+                    } else {
+                        None
+                    };
+                    (statement, answer)
                 }
+            })
+            .buffered(TABLES_IN_FLIGHT);
+        let mut answers = std::pin::pin!(answers);
+        let mut halted = false;
+        while let Some((statement, answer)) = answers.next().await {
+            // What was sent before the load halted is waited for (its session is busy
+            // until then), not looked at: the load stops or starts again.
+            if halted {
+                continue;
             }
-            match run_alone(loading, schema, statement).await {
-                Err(e) => {
+            match answer {
+                None => halted = true,
+                Some(Err(e)) => {
                     state.borrow_mut().stopped = Some(e);
-                    break;
+                    halted = true;
                 }
-                Ok(result) => {
+                Some(Ok(result)) => {
                     if result.is_ok()
                         && let Some(("relation", _, name)) = &statement.info.creates
                         && let Some(ready) = waiting.remove(name)
