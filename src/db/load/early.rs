@@ -4,7 +4,9 @@
 use futures_util::StreamExt;
 use tokio_postgres::Client;
 
-use super::{Failure, Loading, StatementError, run_alone, run_limited};
+use super::{
+    Failure, Loading, STATEMENT_LIMIT, StatementError, ran_too_long, run_alone, run_limited,
+};
 use crate::error::{Error, Result};
 use crate::source::{Kind, Schema, Statement};
 
@@ -136,6 +138,10 @@ fn named_as_generated(name: &str) -> bool {
 /// session's server process would otherwise wait.
 const TABLES_IN_FLIGHT: usize = 4;
 
+/// The limit of a statement sent ahead, counted from when it is sent: its own
+/// [`STATEMENT_LIMIT`] after those of the statements before it.
+const AHEAD_LIMIT: std::time::Duration = STATEMENT_LIMIT.saturating_mul(TABLES_IN_FLIGHT as u32);
+
 /// What [`tables_with_early`] did.
 pub(super) struct Overlapped<'s> {
     /// Each table statement that ran and how.
@@ -184,8 +190,10 @@ pub(super) async fn tables_with_early<'s>(
                     !s.unsettled && s.stopped.is_none()
                 };
                 async move {
+                    // Its own limit is kept below (from the answer before it); this one
+                    // also counts the time it waits behind the others sent before it.
                     let answer = if go {
-                        Some(run_alone(loading, schema, statement).await)
+                        Some(run_alone(loading, schema, statement, AHEAD_LIMIT).await)
                     } else {
                         None
                     };
@@ -195,7 +203,23 @@ pub(super) async fn tables_with_early<'s>(
             .buffered(TABLES_IN_FLIGHT);
         let mut answers = std::pin::pin!(answers);
         let mut halted = false;
-        while let Some((statement, answer)) = answers.next().await {
+        let mut answered = 0;
+        loop {
+            // The next answer is the statement that runs once the one before it is
+            // answered: [`STATEMENT_LIMIT`] from there, as one at a time. Past it, the
+            // load stops without waiting for what was sent (the shadow is dropped WITH
+            // (FORCE)).
+            let Ok(next) = tokio::time::timeout(STATEMENT_LIMIT, answers.next()).await else {
+                let mut s = state.borrow_mut();
+                if s.stopped.is_none() {
+                    s.stopped = Some(ran_too_long(schema, tables[answered]));
+                }
+                break;
+            };
+            let Some((statement, answer)) = next else {
+                break;
+            };
+            answered += 1;
             // What was sent before the load halted is waited for (its session is busy
             // until then), not looked at: the load stops or starts again.
             if halted {
@@ -281,7 +305,7 @@ async fn work_early<'s>(
             notified.await;
             continue;
         };
-        let ran = run_limited(loading, client, schema, statement).await;
+        let ran = run_limited(loading, client, schema, statement, STATEMENT_LIMIT).await;
         let mut s = state.borrow_mut();
         match ran {
             Ok(Ok(())) => {}

@@ -275,7 +275,7 @@ pub async fn load_as(loading: &Loading<'_>, schema: &Schema) -> Result<Loaded> {
                 failures.extend(failed);
             } else {
                 for &statement in group {
-                    match run_alone(loading, schema, statement).await? {
+                    match run_alone(loading, schema, statement, STATEMENT_LIMIT).await? {
                         Ok(()) => progress = true,
                         Err(Failure::Problem(problem)) => hard.push(problem),
                         Err(Failure::Undefined(e)) => failures.push((statement, e)),
@@ -338,14 +338,16 @@ enum Failure {
     Undefined(tokio_postgres::Error),
 }
 
-/// Runs one statement within [`STATEMENT_LIMIT`]: `Err` stops the load (the limit
-/// passed, the connection broke), the inner result is the statement's own.
+/// Runs one statement within `limit` ([`STATEMENT_LIMIT`] unless it waits behind others
+/// on its connection): `Err` stops the load (the limit passed, the connection broke), the
+/// inner result is the statement's own.
 async fn run_alone(
     loading: &Loading<'_>,
     schema: &Schema,
     statement: &Statement,
+    limit: std::time::Duration,
 ) -> Result<std::result::Result<(), Failure>> {
-    run_limited(loading, loading.client, schema, statement)
+    run_limited(loading, loading.client, schema, statement, limit)
         .await
         .map(|ran| {
             ran.map_err(|e| match e {
@@ -360,37 +362,43 @@ async fn run_alone(
         })
 }
 
-/// Runs a statement on `client` (one of `loading`'s connections) within
-/// [`STATEMENT_LIMIT`]. The loader's statement_timeout stops a long statement on the
-/// server; a body that catches the cancellation is cut off here (the shadow database is
-/// then dropped WITH (FORCE), which ends its session). A server error that is not about
-/// the statement (the connection broke) stops the load.
+/// Runs a statement on `client` (one of `loading`'s connections) within `limit`
+/// ([`STATEMENT_LIMIT`] for a statement sent alone). The loader's statement_timeout stops
+/// a long statement on the server; a body that catches the cancellation is cut off here
+/// (the shadow database is then dropped WITH (FORCE), which ends its session). A server
+/// error that is not about the statement (the connection broke) stops the load.
 async fn run_limited(
     loading: &Loading<'_>,
     client: &Client,
     schema: &Schema,
     statement: &Statement,
+    limit: std::time::Duration,
 ) -> Result<std::result::Result<(), StatementError>> {
     let on = Loading {
         client,
         helpers: &[],
         extensions: loading.extensions,
     };
-    match tokio::time::timeout(STATEMENT_LIMIT, run_statement(&on, statement)).await {
-        Err(_) => Err(Error::Schema(vec![schema.problem_at(
-            statement,
-            0,
-            format!(
-                "the statement ran longer than {} minutes",
-                STATEMENT_LIMIT.as_secs() / 60
-            ),
-        )])),
+    match tokio::time::timeout(limit, run_statement(&on, statement)).await {
+        Err(_) => Err(ran_too_long(schema, statement)),
         Ok(Err(StatementError::Server(e))) if e.as_db_error().is_none() => Err(Error::database(
             "loading the schema into a shadow database",
             &e,
         )),
         Ok(ran) => Ok(ran),
     }
+}
+
+/// The error of a statement that ran longer than [`STATEMENT_LIMIT`].
+fn ran_too_long(schema: &Schema, statement: &Statement) -> Error {
+    Error::Schema(vec![schema.problem_at(
+        statement,
+        0,
+        format!(
+            "the statement ran longer than {} minutes",
+            STATEMENT_LIMIT.as_secs() / 60
+        ),
+    )])
 }
 
 /// What a group run together did: whether any statement succeeded, and those that
@@ -472,7 +480,7 @@ async fn work(
             s.next += 1;
             s.next - 1
         };
-        let ran = run_limited(loading, client, schema, group[i]).await;
+        let ran = run_limited(loading, client, schema, group[i], STATEMENT_LIMIT).await;
         let mut s = schedule.borrow_mut();
         match ran {
             Ok(Ok(())) => s.succeeded = true,
