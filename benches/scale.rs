@@ -1,6 +1,8 @@
 //! The scale benchmark: strata against `pg_dump` and a plain `psql -f` load, side by side
 //! in one run, on generated schemas of thousands of tables. Prints medians and ratios
-//! (docs/performance.md keeps the figures).
+//! (docs/performance.md keeps the figures). The `psql` load, `pg_dump`, `strata inspect`
+//! and the cold `strata diff` alternate, one of each per round, and their ratios are the
+//! medians of the rounds' ratios: the machine's speed drifts over minutes.
 //!
 //!     cargo bench --bench scale                      # 2,000 and 5,000 tables, 5 runs each
 //!     STRATA_BENCH_TABLES=500 STRATA_BENCH_RUNS=3 cargo bench --bench scale
@@ -117,6 +119,9 @@ struct Row {
     what: String,
     time: f64,
     rss: f64,
+    /// To `pg_dump` and to the `psql` load, for the works alternated with them (medians
+    /// of each round's ratios); the others are compared with their medians.
+    ratios: Option<(f64, f64)>,
 }
 
 fn runs(n: usize, mut once: impl FnMut() -> (f64, f64)) -> (f64, f64) {
@@ -191,64 +196,67 @@ fn main() {
         .unwrap();
         let mut rows = Vec::new();
 
-        // A plain psql load of the same file into an empty database.
-        let (time, rss) = runs(n, || {
-            sql_admin("DROP DATABASE IF EXISTS bench_load; CREATE DATABASE bench_load");
-            measure(psql("bench_load").arg("-f").arg(&file))
-        });
-        rows.push(Row {
-            what: "psql -f of the schema into an empty database".into(),
-            time,
-            rss,
-        });
-
-        // The loaded database, read by pg_dump and by strata inspect.
+        // The desired database, read by pg_dump and by strata inspect; the empty one the
+        // cold diff starts from.
         sql_admin("DROP DATABASE IF EXISTS bench_desired; CREATE DATABASE bench_desired");
         let status = psql("bench_desired").arg("-f").arg(&file).status().unwrap();
         assert!(status.success());
-        let dump = runs(n, || {
-            let mut cmd = Command::new("pg_dump");
-            cmd.args(["--schema-only", "-h", &host, "-p", "5432", "-U", "postgres"])
+        sql_admin("DROP DATABASE IF EXISTS bench_empty; CREATE DATABASE bench_empty");
+        let desired_url = cluster.connection_string("bench_desired");
+        let empty_url = cluster.connection_string("bench_empty");
+        let dev_url = cluster.connection_string("postgres");
+
+        // The four works the ratios compare, alternated: each round runs each once, so a
+        // slower minute of the machine slows all four alike, and each ratio is the median
+        // of the rounds' ratios.
+        let mut rounds: [Vec<(f64, f64)>; 4] = Default::default();
+        for _ in 0..n {
+            // A plain psql load of the same file into an empty database.
+            sql_admin("DROP DATABASE IF EXISTS bench_load; CREATE DATABASE bench_load");
+            rounds[0].push(measure(psql("bench_load").arg("-f").arg(&file)));
+            let mut dump = Command::new("pg_dump");
+            dump.args(["--schema-only", "-h", &host, "-p", "5432", "-U", "postgres"])
                 .arg("bench_desired")
                 .env("PGPASSWORD", cluster.password());
-            measure(&mut cmd)
-        });
-        rows.push(Row {
-            what: "pg_dump --schema-only".into(),
-            time: dump.0,
-            rss: dump.1,
-        });
-        let desired_url = cluster.connection_string("bench_desired");
-        let (time, rss) = runs(n, || {
-            measure(
+            rounds[1].push(measure(&mut dump));
+            rounds[2].push(measure(
                 Command::new(strata)
                     .args(["inspect", "--database-url", &desired_url])
                     .current_dir(dir.path()),
-            )
-        });
-        rows.push(Row {
-            what: "strata inspect".into(),
-            time,
-            rss,
-        });
-
-        // strata diff from an empty database, cold: the desired state loaded into a shadow
-        // on the dev server, both sides read, the plan made.
-        sql_admin("DROP DATABASE IF EXISTS bench_empty; CREATE DATABASE bench_empty");
-        let empty_url = cluster.connection_string("bench_empty");
-        let dev_url = cluster.connection_string("postgres");
-        let (time, rss) = runs(n, || {
-            measure(
+            ));
+            // strata diff from an empty database, cold: the desired state loaded into a
+            // shadow on the dev server, both sides read, the plan made.
+            rounds[3].push(measure(
                 Command::new(strata)
                     .args(["diff", "--database-url", &empty_url, "--dev-url", &dev_url])
                     .current_dir(dir.path()),
+            ));
+        }
+        let ratio = |work: usize, to: usize| {
+            median(
+                rounds[work]
+                    .iter()
+                    .zip(&rounds[to])
+                    .map(|(a, b)| a.0 / b.0)
+                    .collect(),
             )
-        });
-        rows.push(Row {
-            what: "strata diff from an empty database (cold, --dev-url)".into(),
-            time,
-            rss,
-        });
+        };
+        for (work, what) in [
+            "psql -f of the schema into an empty database",
+            "pg_dump --schema-only",
+            "strata inspect",
+            "strata diff from an empty database (cold, --dev-url)",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            rows.push(Row {
+                what: what.into(),
+                time: median(rounds[work].iter().map(|r| r.0).collect()),
+                rss: median(rounds[work].iter().map(|r| r.1).collect()),
+                ratios: Some((ratio(work, 1), ratio(work, 0))),
+            });
+        }
         sql_admin(
             "DROP DATABASE bench_load; DROP DATABASE bench_desired; DROP DATABASE bench_empty",
         );
@@ -271,6 +279,7 @@ fn main() {
             what: "strata plan, first plan (cold, embedded server; 1 run)".into(),
             time,
             rss,
+            ratios: None,
         });
         measure(&mut plan(&[]));
         let (time, rss) = runs(n, || measure(&mut plan(&[])));
@@ -278,6 +287,7 @@ fn main() {
             what: "strata plan, schema/ unchanged (warm)".into(),
             time,
             rss,
+            ratios: None,
         });
         // One table's file edited: a new column, another one each run (each run is then
         // an edit the cache has not seen).
@@ -302,9 +312,10 @@ fn main() {
             what: "strata plan --dry-run after editing one table's file (warm)".into(),
             time,
             rss,
+            ratios: None,
         });
 
-        let load = rows[0].time;
+        let (load, dump) = (rows[0].time, rows[1].time);
         println!(
             "\n{tables} tables ({} statements in {} files)",
             tables * 4 + tables.div_ceil(5) + 1,
@@ -313,13 +324,10 @@ fn main() {
         println!("| work | time | peak RSS | vs pg_dump | vs psql load |");
         println!("|---|---|---|---|---|");
         for row in &rows {
+            let (to_dump, to_load) = row.ratios.unwrap_or((row.time / dump, row.time / load));
             println!(
                 "| {} | {:.2} s | {:.0} MiB | {:.2}x | {:.2}x |",
-                row.what,
-                row.time,
-                row.rss,
-                row.time / dump.0,
-                row.time / load
+                row.what, row.time, row.rss, to_dump, to_load
             );
         }
     }
