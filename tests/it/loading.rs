@@ -194,19 +194,7 @@ async fn a_statement_that_fails_among_others_is_reported_at_its_file_and_line() 
         let sql = format!("{}{broken}\n", tree_schema(8));
         let line = sql.lines().count();
         let schema = schema_from_sql("broken.sql", &sql);
-        let db = fresh_db().await;
-        let client = db.url().connect().await.unwrap();
-        let helpers = vec![db.url().connect().await.unwrap()];
-        let loaded = load_as(
-            &Loading {
-                client: &client,
-                helpers: &helpers,
-                extensions: None,
-            },
-            &schema,
-        )
-        .await
-        .unwrap();
+        let (loaded, _) = load_over(&schema, 2).await;
         assert!(loaded.again_alone, "{broken}");
         let err = desired_catalog(&dev_server().await, &schema)
             .await
@@ -387,19 +375,7 @@ async fn tables_sent_ahead_of_their_answers_keep_each_answer_with_its_table() {
     );
     let line = tree[..middle].lines().count() + 1;
     let schema = schema_from_sql("ahead.sql", &sql);
-    let db = fresh_db().await;
-    let client = db.url().connect().await.unwrap();
-    let helpers = vec![db.url().connect().await.unwrap()];
-    let loaded = load_as(
-        &Loading {
-            client: &client,
-            helpers: &helpers,
-            extensions: None,
-        },
-        &schema,
-    )
-    .await
-    .unwrap();
+    let (loaded, _) = load_over(&schema, 2).await;
     assert!(loaded.again_alone && loaded.early > 0, "{loaded:?}");
     let err = desired_catalog(&dev_server().await, &schema)
         .await
