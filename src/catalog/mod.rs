@@ -5,6 +5,7 @@
 //! repeatable-read transaction, with `search_path` empty so that every name PostgreSQL prints
 //! is schema-qualified.
 
+mod dependencies;
 mod inventory;
 mod probes;
 mod rows;
@@ -41,7 +42,10 @@ pub(crate) const QUERIES: &[(&str, &str)] = &[
     ("collations", include_str!("queries/collations.sql")),
     ("statistics", include_str!("queries/statistics.sql")),
     ("aggregates", include_str!("queries/aggregates.sql")),
-    ("dependencies", include_str!("queries/dependencies.sql")),
+    (
+        "dependencies",
+        include_str!("queries/dependency_objects.sql"),
+    ),
     (
         "default_privileges",
         include_str!("queries/default_privileges.sql"),
@@ -235,10 +239,9 @@ pub(crate) struct RawCatalog {
     /// server sent (parsed once, into typed rows, by `rows::assemble`: no
     /// `serde_json::Value` per row in between).
     rows: Vec<(&'static str, Vec<RawRow>)>,
-    /// The dependencies query's rows, parsed into the set as they arrive (the largest
-    /// result: its parsing and the set's building overlap the queries still running,
-    /// instead of waiting for the last).
-    deps: std::collections::BTreeSet<crate::model::Dep>,
+    /// The dependencies, joined on the reader that read them (`dependencies`: their
+    /// building overlaps the queries still running on the other readers).
+    deps: Vec<crate::model::Dep>,
 }
 
 /// One row's JSON document, as text.
@@ -545,6 +548,14 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                 &[]
             };
             let started = std::time::Instant::now();
+            if *name == "dependencies" {
+                let (count, deps) = dependencies::read(client, &sql, params).await?;
+                tracing::debug!(
+                    "catalog query {name}: {count} rows in {:.2?} (reader {at})",
+                    started.elapsed()
+                );
+                return Ok((*name, Vec::new(), deps));
+            }
             // Each row's document is taken as it arrives, so the rows' buffers do not all
             // wait for the last one.
             let stream = client
@@ -553,7 +564,6 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                 .map_err(|e| introspection_error(name, &e))?;
             let mut stream = std::pin::pin!(stream);
             let mut docs: Vec<RawRow> = Vec::new();
-            let mut deps = std::collections::BTreeSet::new();
             let mut count = 0usize;
             while let Some(row) = futures_util::TryStreamExt::try_next(&mut stream)
                 .await
@@ -564,21 +574,17 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                     .map(|json| json.0)
                     .map_err(|e| introspection_error(name, &e))?;
                 count += 1;
-                if *name == "dependencies" {
-                    deps.extend(rows::dependency(&doc)?);
-                } else {
-                    docs.push(doc);
-                }
+                docs.push(doc);
             }
             tracing::debug!(
                 "catalog query {name}: {count} rows in {:.2?} (reader {at})",
                 started.elapsed()
             );
-            Ok::<_, Error>((*name, docs, deps))
+            Ok::<_, Error>((*name, docs, Vec::new()))
         });
     let mut raw = RawCatalog {
         rows: Vec::new(),
-        deps: std::collections::BTreeSet::new(),
+        deps: Vec::new(),
     };
     for (name, docs, deps) in try_join_all(queries).await? {
         raw.rows.push((name, docs));

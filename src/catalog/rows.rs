@@ -9,10 +9,10 @@ use super::RawCatalog;
 use crate::error::{Error, Result, Unmanaged};
 use crate::model::{
     Aggregate, Attribute, Cast, Catalog, Collation, Column, ColumnRef, Constraint, ConstraintKind,
-    DefaultPrivileges, Dep, DomainCheck, Extension, ForeignServer, ForeignTable, Function,
-    FunctionId, Grants, Identity, Index, InheritedColumn, KeyDetail, Model, NotCompared, ObjectId,
-    Operator, PartitionOf, Policy, Publication, ReplicaIdentity, RoutineKind, Rule, Schema,
-    Sequence, SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View,
+    DefaultPrivileges, DomainCheck, Extension, ForeignServer, ForeignTable, Function, FunctionId,
+    Grants, Identity, Index, InheritedColumn, KeyDetail, Model, NotCompared, ObjectId, Operator,
+    PartitionOf, Policy, Publication, ReplicaIdentity, RoutineKind, Rule, Schema, Sequence,
+    SequenceOptions, Statistics, Table, Trigger, TriggerEnabled, TypeDef, TypeKind, View,
     ViewColumn,
 };
 use crate::sql::{Name as SqlName, QualName};
@@ -175,7 +175,6 @@ struct ConstraintRow {
     comment: Option<String>,
     keys: Option<Vec<String>>,
     referenced_keys: Option<Vec<String>>,
-    expression: Option<String>,
     #[serde(default)]
     nulls_not_distinct: bool,
     #[serde(default)]
@@ -292,7 +291,7 @@ struct PolicyRow {
 }
 
 /// `[kind, schema, name, sub]` as the dependencies query names an object.
-type DepEnd = (SqlName, Option<SqlName>, SqlName, Option<SqlName>);
+pub(super) type DepEnd = (SqlName, Option<SqlName>, SqlName, Option<SqlName>);
 
 pub(super) fn parse<T: DeserializeOwned>(
     query: &'static str,
@@ -366,22 +365,8 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     })
 }
 
-/// One row of the dependencies query, as the dependency between two modelled objects it
-/// is (none where an end is not one). Each row is parsed as it arrives: the dependencies
-/// are the largest result, and parsed all at once they would sit in memory three times
-/// over (as text, as rows, as the set).
-pub(super) fn dependency(doc: &super::RawRow) -> Result<Option<Dep>> {
-    let (from, to) = parse_one::<(DepEnd, DepEnd)>("dependencies", doc)?;
-    Ok(match (object_id(from), object_id(to)) {
-        (Some(dependent), Some(referenced)) => Some(Dep {
-            dependent,
-            referenced,
-        }),
-        _ => None,
-    })
-}
-
-fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
+/// The object a dependency's end names, if strata models its kind.
+pub(super) fn object_id((kind, schema, name, sub): DepEnd) -> Option<ObjectId> {
     let qual = || QualName::new(schema.clone().unwrap_or_default(), name.clone());
     Some(match kind.as_str() {
         "schema" => ObjectId::Schema(name),

@@ -58,6 +58,23 @@ pub enum ObjectId {
 
 impl ObjectId {
     /// The table or view an object is part of, if it is part of one.
+    /// Whether `self` is a part of `whole`: its parent, or its parent's parent ...
+    /// (as [`ObjectId::parent`] goes up, without making each parent on the way).
+    pub fn is_part_of(&self, whole: &ObjectId) -> bool {
+        match (self, whole) {
+            (
+                ObjectId::Column(t, _)
+                | ObjectId::Constraint(t, _)
+                | ObjectId::Trigger(t, _)
+                | ObjectId::Policy(t, _)
+                | ObjectId::ColumnDefault(t, _),
+                ObjectId::Table(w),
+            ) => t == w,
+            (ObjectId::ColumnDefault(t, c), ObjectId::Column(wt, wc)) => t == wt && c == wc,
+            _ => false,
+        }
+    }
+
     pub fn parent(&self) -> Option<ObjectId> {
         match self {
             ObjectId::Column(t, _)
@@ -163,8 +180,10 @@ pub struct Dep {
 /// Keeps the dependencies between modelled objects, turns a sequence's dependency on its
 /// owning column into its [`ObjectId::SequenceOwner`]'s, and adds the structural ones
 /// (parts on their whole, objects on their schema, partitions on their parent).
-pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
-    let mut deps = BTreeSet::new();
+/// (`raw` in any order, repeats allowed: the set is built once, at the end, from all of
+/// them sorted, which takes a fraction of the comparisons of inserting them one by one.)
+pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTreeSet<Dep> {
+    let mut deps = Vec::new();
     for dep in raw {
         let dependent = match &dep.dependent {
             ObjectId::Sequence(seq)
@@ -180,18 +199,8 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
             other => other.clone(),
         };
         let referenced = dep.referenced;
-        let is_part = |a: &ObjectId, b: &ObjectId| {
-            let mut parent = a.parent();
-            while let Some(p) = parent {
-                if &p == b {
-                    return true;
-                }
-                parent = p.parent();
-            }
-            false
-        };
         // A whole depending on its own part is an artefact (a partition key's column).
-        if is_part(&referenced, &dependent) || is_part(&dependent, &referenced) {
+        if referenced.is_part_of(&dependent) || dependent.is_part_of(&referenced) {
             continue;
         }
         // A column a table inherits is its ancestor's: what uses it depends on that one
@@ -210,7 +219,7 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
             let dependent = owned(dependent.clone());
             let table = ObjectId::Table(t.clone());
             if model.contains(&dependent) && dependent != table {
-                deps.insert(Dep {
+                deps.push(Dep {
                     dependent,
                     referenced: table,
                 });
@@ -219,14 +228,14 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
         let dependent = owned(dependent);
         let referenced = owned(referenced);
         if model.contains(&dependent) && model.contains(&referenced) {
-            deps.insert(Dep {
+            deps.push(Dep {
                 dependent,
                 referenced,
             });
         }
     }
     let mut add = |dependent: ObjectId, referenced: ObjectId| {
-        deps.insert(Dep {
+        deps.push(Dep {
             dependent,
             referenced,
         });
@@ -328,5 +337,48 @@ pub fn normalise_deps(model: &Model, raw: BTreeSet<Dep>) -> BTreeSet<Dep> {
         };
         add(ObjectId::Index(name.clone()), on);
     }
-    deps
+    deps.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ObjectId;
+    use crate::sql::QualName;
+
+    /// `is_part_of` answers as walking up `parent` does, for every pair of a sample.
+    #[test]
+    fn is_part_of_is_the_parent_chain() {
+        let t = QualName::new("s", "t");
+        let u = QualName::new("s", "u");
+        let ids = [
+            ObjectId::Table(t.clone()),
+            ObjectId::Table(u.clone()),
+            ObjectId::View(t.clone()),
+            ObjectId::Column(t.clone(), "a".into()),
+            ObjectId::Column(t.clone(), "b".into()),
+            ObjectId::Column(u.clone(), "a".into()),
+            ObjectId::ColumnDefault(t.clone(), "a".into()),
+            ObjectId::ColumnDefault(u.clone(), "a".into()),
+            ObjectId::Constraint(t.clone(), "a".into()),
+            ObjectId::Trigger(t.clone(), "a".into()),
+            ObjectId::Policy(u.clone(), "a".into()),
+            ObjectId::Rule(t.clone(), "a".into()),
+            ObjectId::Index(t.clone()),
+            ObjectId::Schema("s".into()),
+        ];
+        let mut parts = 0;
+        for a in &ids {
+            for b in &ids {
+                let mut walked = false;
+                let mut parent = a.parent();
+                while let Some(p) = parent {
+                    walked |= &p == b;
+                    parent = p.parent();
+                }
+                assert_eq!(a.is_part_of(b), walked, "{a:?} of {b:?}");
+                parts += usize::from(walked);
+            }
+        }
+        assert_eq!(parts, 10);
+    }
 }

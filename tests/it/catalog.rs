@@ -465,3 +465,57 @@ CREATE UNIQUE INDEX pp_a_idx ON pp (a);
     }
     db.drop_now().await.unwrap();
 }
+
+#[tokio::test]
+async fn check_expressions_read_as_the_server_writes_them() {
+    let db = fresh_db().await;
+    let major = crate::harness::cluster().await.major();
+    let mut sql = String::from(
+        r#"
+CREATE SCHEMA "Odd (Schema)";
+CREATE TABLE "Odd (Schema)"."T (t)" (
+    "a)b" int CHECK ("a)b" > 0),
+    t text CHECK (t <> 'x) NO INHERIT'),
+    u text CONSTRAINT u_no_inherit CHECK (u <> ')') NO INHERIT,
+    flag boolean CHECK (flag),
+    n numeric CHECK (n IS NULL OR (n > 0 AND n < 10)),
+    s text CHECK (s ~ '^\(' AND length(s) < 5),
+    d date CHECK (d > '2020-01-01'::date)
+);
+ALTER TABLE "Odd (Schema)"."T (t)" ADD CONSTRAINT not_valid CHECK (n <> 5) NOT VALID;
+ALTER TABLE "Odd (Schema)"."T (t)" ADD CONSTRAINT both_ CHECK (n <> 6) NO INHERIT NOT VALID;
+"#,
+    );
+    if major >= 18 {
+        sql.push_str(
+            "ALTER TABLE \"Odd (Schema)\".\"T (t)\" \
+             ADD CONSTRAINT unenforced CHECK (n <> 7) NO INHERIT NOT ENFORCED;\n",
+        );
+    }
+    let client = db.url().connect().await.unwrap();
+    client.batch_execute(&sql).await.unwrap();
+    let catalog = introspect(db.url()).await;
+    client.batch_execute("SET search_path = ''").await.unwrap();
+    let server = client
+        .query(
+            "SELECT conname, pg_get_expr(conbin, conrelid) FROM pg_constraint \
+             WHERE conrelid = '\"Odd (Schema)\".\"T (t)\"'::regclass AND contype = 'c'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(server.len(), if major >= 18 { 10 } else { 9 });
+    let table = &catalog.model.tables[&q("Odd (Schema)", "T (t)")];
+    for row in server {
+        let name: &str = row.get(0);
+        let constraint = &table.constraints[name];
+        assert_eq!(constraint.kind, ConstraintKind::Check);
+        assert_eq!(
+            constraint.detail.0.expression.as_deref(),
+            Some(row.get::<_, &str>(1)),
+            "check {name}: {}",
+            constraint.definition
+        );
+    }
+    db.drop_now().await.unwrap();
+}

@@ -1,13 +1,13 @@
 -- Aggregate functions, with their CREATE AGGREGATE options as SQL, in the order the
 -- statement takes them (options at their default are left out).
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', p.proname,
     'args', pg_get_function_identity_arguments(p.oid),
     'kind', a.aggkind,
     'options', (
-        SELECT coalesce(jsonb_agg(jsonb_build_array(o.key, o.value) ORDER BY o.ord), '[]')
+        SELECT coalesce(json_agg(json_build_array(o.key, o.value) ORDER BY o.ord), '[]')
         FROM (VALUES
             (1, 'sfunc', a.aggtransfn::regproc::text),
             (2, 'stype', format_type(a.aggtranstype, NULL)),
@@ -37,7 +37,7 @@ SELECT jsonb_build_object(
         WHERE o.value IS NOT NULL),
     'comment', obj_description(p.oid, 'pg_proc'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
             'privilege', x.privilege_type,
             'grantable', x.is_grantable)), '[]')

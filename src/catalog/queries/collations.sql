@@ -1,6 +1,6 @@
 -- Collations of user schemas (the locale columns differ between majors: read by name).
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', c.collname,
     'provider', c.collprovider,

@@ -3,14 +3,14 @@
 -- table also declares it) is marked `inherited`, with the default and NOT NULL of the
 -- first parent that has it: the reader keeps only what the table sets differently.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'table', c.relname,
     'name', a.attname,
     'position', a.attnum,
     'type', format_type(a.atttypid, a.atttypmod),
     'collation', CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (
-        SELECT jsonb_build_object('schema', cn.nspname, 'name', co.collname)
+        SELECT json_build_object('schema', cn.nspname, 'name', co.collname)
         FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
         WHERE co.oid = a.attcollation) END,
     'not_null', a.attnotnull,
@@ -21,10 +21,10 @@ SELECT jsonb_build_object(
         WHEN strpos(ad.adbin::text, '{VAR ') = 0 THEN 0 ELSE ad.adrelid END) END,
     'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
     'identity', CASE WHEN a.attidentity <> '' THEN (
-        SELECT jsonb_build_object(
+        SELECT json_build_object(
             'always', a.attidentity = 'a',
-            'sequence', jsonb_build_object('schema', sn.nspname, 'name', sc.relname),
-            'options', jsonb_build_object(
+            'sequence', json_build_object('schema', sn.nspname, 'name', sc.relname),
+            'options', json_build_object(
                 'data_type', format_type(s.seqtypid, NULL),
                 'start', s.seqstart, 'increment', s.seqincrement,
                 'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle))
@@ -38,7 +38,7 @@ SELECT jsonb_build_object(
     'inherited', a.attinhcount > 0,
     'local', a.attislocal,
     'parent', CASE WHEN a.attinhcount > 0 THEN (
-        SELECT jsonb_build_object('default', pg_get_expr(pd.adbin, pd.adrelid),
+        SELECT json_build_object('default', pg_get_expr(pd.adbin, pd.adrelid),
                                   'not_null', pa.attnotnull)
         FROM pg_inherits i
         JOIN pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
@@ -48,8 +48,8 @@ SELECT jsonb_build_object(
         ORDER BY i.inhseqno
         LIMIT 1) END,
     'comment', ds.description,
-    'grants', CASE WHEN a.attacl IS NULL THEN '[]'::jsonb ELSE (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'grants', CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE (
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
             'privilege', x.privilege_type,
             'grantable', x.is_grantable)), '[]')

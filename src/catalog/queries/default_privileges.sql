@@ -2,7 +2,7 @@
 -- connected as, which owns what its plans create), in a schema or everywhere, on a kind
 -- of object, the privileges objects get besides their owner's.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'role', CASE WHEN a.defaclrole <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
                  THEN pg_get_userbyid(a.defaclrole) END,
     'schema', n.nspname,
@@ -10,7 +10,7 @@ SELECT jsonb_build_object(
                                WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types'
                                WHEN 'n' THEN 'schemas' ELSE a.defaclobjtype::text END,
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
             'privilege', x.privilege_type,
             'grantable', x.is_grantable)), '[]')

@@ -1,5 +1,5 @@
 -- Installed extensions (what they create is left out of every other query).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'name', e.extname,
     'schema', n.nspname,
     'version', e.extversion

@@ -1,15 +1,15 @@
 -- Foreign servers (CREATE SERVER) no extension made: their wrapper, type, version, options,
 -- comment and privileges. Servers are the database's, in no schema.
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'name', s.srvname,
     'wrapper', w.fdwname,
     'type', s.srvtype,
     'version', s.srvversion,
     -- sorted: the order options are given in is not kept by ALTER ... OPTIONS (ADD ...)
-    'options', (SELECT coalesce(jsonb_agg(o ORDER BY o), '[]') FROM unnest(s.srvoptions) o),
+    'options', (SELECT coalesce(json_agg(o ORDER BY o), '[]') FROM unnest(s.srvoptions) o),
     'comment', obj_description(s.oid, 'pg_foreign_server'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

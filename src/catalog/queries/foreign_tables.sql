@@ -2,17 +2,17 @@
 -- (type, options, collation, NOT NULL, default, comment, privileges), checks, server and
 -- options, comment and privileges.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', c.relname,
     'server', s.srvname,
     -- options sorted: ALTER ... OPTIONS (ADD ...) does not keep the order they were given in
-    'options', (SELECT coalesce(jsonb_agg(o ORDER BY o), '[]') FROM unnest(ft.ftoptions) o),
+    'options', (SELECT coalesce(json_agg(o ORDER BY o), '[]') FROM unnest(ft.ftoptions) o),
     'columns', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'name', a.attname,
             'type', format_type(a.atttypid, a.atttypmod),
-            'options', (SELECT coalesce(jsonb_agg(o ORDER BY o), '[]')
+            'options', (SELECT coalesce(json_agg(o ORDER BY o), '[]')
                         FROM unnest(a.attfdwoptions) o),
             'collation', CASE WHEN a.attcollation <> t.typcollation THEN (
                 SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
@@ -23,7 +23,7 @@ SELECT jsonb_build_object(
             'generated', CASE WHEN a.attgenerated = 's' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
             'comment', col_description(c.oid, a.attnum),
             'grants', (
-                SELECT coalesce(jsonb_agg(jsonb_build_object(
+                SELECT coalesce(json_agg(json_build_object(
                     'grantee', CASE WHEN g.grantee = 0 THEN 'PUBLIC'
                                     ELSE pg_get_userbyid(g.grantee) END,
                     'privilege', g.privilege_type,
@@ -35,13 +35,13 @@ SELECT jsonb_build_object(
         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
     'checks', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'name', k.conname, 'definition', pg_get_constraintdef(k.oid)) ORDER BY k.conname),
             '[]')
         FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'c'),
     'comment', obj_description(c.oid, 'pg_class'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

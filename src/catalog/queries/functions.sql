@@ -1,6 +1,6 @@
 -- Functions and procedures (aggregates and window functions are not modelled).
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', p.proname,
     'args', pg_get_function_identity_arguments(p.oid),
@@ -11,7 +11,7 @@ SELECT jsonb_build_object(
     'volatile', p.provolatile = 'v',
     'comment', obj_description(p.oid, 'pg_proc'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

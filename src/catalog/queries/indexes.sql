@@ -40,6 +40,10 @@ WITH heads AS (
                      i.indoption[k.n - 1] AS opt
               FROM pg_index i, generate_series(1, i.indnatts) k(n)) ki
         JOIN pg_class ic ON ic.oid = ki.indexrelid
+        -- (the system's and TOAST indexes are not read: a third of them at 2,000 tables)
+        JOIN pg_namespace inn ON inn.oid = ic.relnamespace
+                             AND inn.nspname NOT LIKE 'pg\_%'
+                             AND inn.nspname <> 'information_schema'
         JOIN pg_am am ON am.oid = ic.relam
         LEFT JOIN LATERAL (
             SELECT attname, atttypid, attcollation FROM pg_attribute
@@ -68,10 +72,10 @@ WITH heads AS (
     ) kc
     GROUP BY kc.indexrelid
 )
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', ic.relname,
-    'table', jsonb_build_object('schema', n.nspname, 'name', tc.relname),
+    'table', json_build_object('schema', n.nspname, 'name', tc.relname),
     'constraint', k.conname,
     'unique', i.indisunique,
     'valid', i.indisvalid,
@@ -91,7 +95,7 @@ SELECT jsonb_build_object(
     'keys', CASE WHEN i.indisunique AND k.conname IS NULL THEN (
         -- (a plain column's key is its quoted name, which pg_get_indexdef(oid, k, ...)
         -- takes the index's relation to find)
-        SELECT jsonb_agg(CASE WHEN a.attnum IS NOT NULL THEN quote_ident(a.attname)
+        SELECT json_agg(CASE WHEN a.attnum IS NOT NULL THEN quote_ident(a.attname)
                               ELSE pg_get_indexdef(i.indexrelid, k, false) END
                          || CASE WHEN coll.oid IS NULL THEN ''
                                  ELSE ' COLLATE ' || quote_ident(cn.nspname) || '.'

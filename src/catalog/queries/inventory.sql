@@ -18,7 +18,7 @@ WITH ns AS (
     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass
                                          AND ext.objid = c.oid)
 )
-SELECT jsonb_build_object('kind', kind, 'schema', schema, 'name', name, 'on', on_table,
+SELECT json_build_object('kind', kind, 'schema', schema, 'name', name, 'on', on_table,
                           'args', args)
 FROM (
     SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'

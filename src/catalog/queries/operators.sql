@@ -1,7 +1,7 @@
 -- Operators (not the shells a COMMUTATOR or NEGATOR leaves before it is defined), with the
 -- options of their CREATE OPERATOR.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', o.oprname,
     'args', coalesce(format_type(nullif(o.oprleft, 0), NULL), 'NONE') || ', '

@@ -1,6 +1,6 @@
 -- Row-level security policies.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'table', c.relname,
     'name', p.polname,
@@ -8,7 +8,7 @@ SELECT jsonb_build_object(
     'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT'
                              WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
     'roles', (
-        SELECT coalesce(jsonb_agg(r.name ORDER BY r.name), '[]')
+        SELECT coalesce(json_agg(r.name ORDER BY r.name), '[]')
         FROM (SELECT CASE WHEN x = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x) END AS name
               FROM unnest(p.polroles) x) r),
     'using', pg_get_expr(p.polqual, p.polrelid),

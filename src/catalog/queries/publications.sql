@@ -2,14 +2,14 @@
 -- strata reads), and whether they have row filters or column lists (PostgreSQL 15+),
 -- which strata does not manage.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'name', p.pubname,
     'all_tables', p.puballtables,
     'insert', p.pubinsert, 'update', p.pubupdate, 'delete', p.pubdelete,
     'truncate', p.pubtruncate,
     'via_root', coalesce((to_jsonb(p) ->> 'pubviaroot')::boolean, false),
     'tables', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object('schema', n.nspname, 'name', c.relname)
+        SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', c.relname)
                                   ORDER BY n.nspname, c.relname), '[]')
         FROM pg_publication_rel r
         JOIN pg_class c ON c.oid = r.prrelid

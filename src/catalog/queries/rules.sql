@@ -1,6 +1,6 @@
 -- Rewrite rules of tables and views, other than a view's own _RETURN rule.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'relation', c.relname,
     'name', r.rulename,

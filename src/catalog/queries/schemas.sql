@@ -1,10 +1,10 @@
 -- Schemas the user owns: not system schemas, not strata's ledger, not created by an extension.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'name', n.nspname,
     'comment', obj_description(n.oid, 'pg_namespace'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

@@ -1,15 +1,15 @@
 -- Sequences, except those an identity column owns (they belong to the column).
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', c.relname,
-    'options', jsonb_build_object(
+    'options', json_build_object(
         'data_type', format_type(s.seqtypid, NULL),
         'start', s.seqstart, 'increment', s.seqincrement,
         'min', s.seqmin, 'max', s.seqmax, 'cache', s.seqcache, 'cycle', s.seqcycle),
     'owned_by', (
-        SELECT jsonb_build_object(
-            'table', jsonb_build_object('schema', tn.nspname, 'name', tc.relname),
+        SELECT json_build_object(
+            'table', json_build_object('schema', tn.nspname, 'name', tc.relname),
             'column', a.attname)
         FROM pg_depend d
         JOIN pg_class tc ON tc.oid = d.refobjid
@@ -20,7 +20,7 @@ SELECT jsonb_build_object(
         LIMIT 1),
     'comment', obj_description(c.oid, 'pg_class'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

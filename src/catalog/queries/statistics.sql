@@ -1,6 +1,6 @@
 -- Extended statistics objects (CREATE STATISTICS).
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', s.stxname,
     'definition', pg_get_statisticsobjdef(s.oid),

@@ -1,17 +1,17 @@
 -- Regular and partitioned tables, with partition bounds, RLS flags and storage options.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', c.relname,
     'partitioned_by', CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
     'parent', (
-        SELECT jsonb_build_object('schema', pn.nspname, 'name', pc.relname)
+        SELECT json_build_object('schema', pn.nspname, 'name', pc.relname)
         FROM pg_inherits i
         JOIN pg_class pc ON pc.oid = i.inhparent
         JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE i.inhrelid = c.oid AND c.relispartition),
     'inherits', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object('schema', pn.nspname, 'name', pc.relname)
+        SELECT coalesce(json_agg(json_build_object('schema', pn.nspname, 'name', pc.relname)
                                   ORDER BY i.inhseqno), '[]')
         FROM pg_inherits i
         JOIN pg_class pc ON pc.oid = i.inhparent
@@ -25,10 +25,10 @@ SELECT jsonb_build_object(
     'unlogged', c.relpersistence = 'u',
     'row_security', c.relrowsecurity,
     'force_row_security', c.relforcerowsecurity,
-    'options', coalesce(to_jsonb(c.reloptions), '[]'),
+    'options', coalesce(to_json(c.reloptions), '[]'),
     'comment', obj_description(c.oid, 'pg_class'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

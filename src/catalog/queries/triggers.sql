@@ -1,7 +1,7 @@
 -- User triggers on tables and views (not internal ones, not clones a partition gets from
 -- its parent).
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'table', c.relname,
     'name', t.tgname,

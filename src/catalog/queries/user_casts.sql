@@ -1,6 +1,6 @@
 -- Casts made after the database was created (not an extension's, not the one a range type
 -- makes to its multirange): how they convert and in which contexts.
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'source', format_type(c.castsource, NULL),
     'target', format_type(c.casttarget, NULL),
     'method', CASE c.castmethod WHEN 'f' THEN 'WITH FUNCTION ' || c.castfunc::regprocedure::text

@@ -1,26 +1,26 @@
 -- Views and materialized views: definition, options, output columns, comments.
 -- $1: schema names to leave out (text[]).
-SELECT jsonb_build_object(
+SELECT json_build_object(
     'schema', n.nspname,
     'name', c.relname,
     'materialized', c.relkind = 'm',
     'unpopulated', c.relkind = 'm' AND NOT c.relispopulated,
     'definition', rtrim(pg_get_viewdef(c.oid), '; ' || chr(10)),
-    'options', coalesce(to_jsonb(c.reloptions), '[]'),
+    'options', coalesce(to_json(c.reloptions), '[]'),
     'columns', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'name', a.attname, 'data_type', format_type(a.atttypid, a.atttypmod))
             ORDER BY a.attnum), '[]')
         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
     'column_comments', (
-        SELECT coalesce(jsonb_object_agg(a.attname, d.description), '{}')
+        SELECT coalesce(json_object_agg(a.attname, d.description), '{}')
         FROM pg_attribute a
         JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass
                              AND d.objsubid = a.attnum
         WHERE a.attrelid = c.oid AND a.attnum > 0),
     'comment', obj_description(c.oid, 'pg_class'),
     'grants', (
-        SELECT coalesce(jsonb_agg(jsonb_build_object(
+        SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
             'privilege', a.privilege_type,
             'grantable', a.is_grantable)), '[]')

@@ -229,6 +229,22 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
         let Some(table) = model.tables.get_mut(&table_name) else {
             continue;
         };
+        let expression = match kind {
+            ConstraintKind::Check => Some(
+                check_expression(&row.definition)
+                    .ok_or_else(|| Error::Introspection {
+                        query: "constraints",
+                        message: format!(
+                            "check constraint {} of {table_name} has a definition strata \
+                             cannot read its expression from: {}",
+                            crate::sql::Ident(&row.name),
+                            row.definition
+                        ),
+                    })?
+                    .to_owned(),
+            ),
+            _ => None,
+        };
         let constraint = Constraint {
             kind,
             definition: row.definition,
@@ -241,7 +257,7 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
             detail: NotCompared(Box::new(KeyDetail {
                 keys: row.keys.unwrap_or_default(),
                 referenced_keys: row.referenced_keys.unwrap_or_default(),
-                expression: row.expression,
+                expression,
                 nulls_not_distinct: row.nulls_not_distinct,
                 match_full: row.match_full,
             })),
@@ -249,6 +265,22 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
         table.constraints.insert(row.name, constraint);
     }
     Ok(())
+}
+
+/// A check constraint's expression, from its definition as `pg_get_constraintdef` writes
+/// it: `CHECK (<expression>)`, then ` NO INHERIT` and ` NOT ENFORCED` (PostgreSQL 18) as
+/// the constraint has them (the query takes ` NOT VALID` off). The expression is the text
+/// `pg_get_expr` writes for it (both deparse it alike, with the same flags), read without
+/// deparsing every check a second time on the server.
+fn check_expression(definition: &str) -> Option<&str> {
+    let mut rest = definition.strip_prefix("CHECK (")?;
+    while let Some(shorter) = [" NOT ENFORCED", " NO INHERIT"]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix))
+    {
+        rest = shorter;
+    }
+    rest.strip_suffix(')')
 }
 
 /// Indexes; an index that backs a constraint gives the constraint its definition (after
@@ -564,4 +596,33 @@ pub(super) fn user_casts(model: &mut Model, rows: Vec<CastRow>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_expression;
+
+    #[test]
+    fn a_checks_expression_is_what_its_definition_wraps() {
+        assert_eq!(
+            check_expression("CHECK ((length(name) < 200))"),
+            Some("(length(name) < 200)")
+        );
+        assert_eq!(check_expression("CHECK (ok)"), Some("ok"));
+        assert_eq!(
+            check_expression("CHECK ((a > 0)) NO INHERIT"),
+            Some("(a > 0)")
+        );
+        assert_eq!(
+            check_expression("CHECK ((a > 0)) NO INHERIT NOT ENFORCED"),
+            Some("(a > 0)")
+        );
+        // Suffixes only where the definition ends: inside the expression they stay.
+        assert_eq!(
+            check_expression("CHECK ((t <> 'x) NO INHERIT'::text))"),
+            Some("(t <> 'x) NO INHERIT'::text)")
+        );
+        assert_eq!(check_expression("NOT NULL a"), None);
+        assert_eq!(check_expression("CHECK (a) DEFERRABLE"), None);
+    }
 }

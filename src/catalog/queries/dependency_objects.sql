@@ -1,8 +1,10 @@
--- Every pg_depend row between two objects strata models, with both ends named the way the
--- model names them: ["kind", "schema", "name", "sub"]. Parts of an object map to the object
--- (a view's rewrite rule to the view, a column of a view to the view, an array type to its
--- element type, a table's row type to the table, a constraint's index to the constraint),
--- and anything an extension created maps to the extension.
+-- Every object a pg_depend row can name that strata models, by its catalog address
+-- (classid, objid, objsubid), named the way the model names it: kind, schema, name, sub.
+-- Parts of an object map to the object (a view's rewrite rule to the view, a column of a
+-- view to the view, an array type to its element type, a table's row type to the table, a
+-- constraint's index to the constraint), and anything an extension created maps to the
+-- extension. `dependency_edges.sql` reads the pg_depend rows; `catalog::dependencies`
+-- joins the two.
 -- $1: schema names to leave out (text[]).
 WITH ns AS (
     SELECT n.oid, n.nspname FROM pg_namespace n
@@ -145,22 +147,14 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
     FROM pg_depend m JOIN pg_extension e ON e.oid = m.refobjid
     WHERE m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
       AND m.classid NOT IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
-),
-named AS (
-    -- whatever an extension created is the extension
-    SELECT o.classid, o.objid, o.objsubid,
-           CASE WHEN e.extname IS NULL THEN jsonb_build_array(o.kind, o.schema, o.name, o.sub)
-                ELSE jsonb_build_array('extension', NULL, e.extname, NULL) END AS id
-    FROM objs o
-    LEFT JOIN pg_depend m ON m.classid = o.classid AND m.objid = o.objid
-                         AND m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
-    LEFT JOIN pg_extension e ON e.oid = m.refobjid
 )
--- Not DISTINCT: the reader keeps a set, and sorting the pairs took a third of the query.
-SELECT jsonb_build_array(d.id, r.id)
-FROM pg_depend dep
-JOIN named d ON d.classid = dep.classid AND d.objid = dep.objid AND d.objsubid = dep.objsubid
-JOIN named r ON r.classid = dep.refclassid AND r.objid = dep.refobjid
-            AND r.objsubid = dep.refobjsubid
-WHERE dep.deptype IN ('n', 'a', 'i')
-  AND d.id <> r.id
+-- whatever an extension created is the extension
+SELECT o.classid::oid, o.objid::oid, o.objsubid::int4,
+       CASE WHEN e.extname IS NULL THEN o.kind ELSE 'extension' END,
+       CASE WHEN e.extname IS NULL THEN o.schema::text END,
+       coalesce(e.extname, o.name)::text,
+       CASE WHEN e.extname IS NULL THEN o.sub END
+FROM objs o
+LEFT JOIN pg_depend m ON m.classid = o.classid AND m.objid = o.objid
+                     AND m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
+LEFT JOIN pg_extension e ON e.oid = m.refobjid
