@@ -4,15 +4,9 @@
 
 use serde::Deserialize;
 
-use super::rows::parse;
-use crate::error::{Result, Unmanaged};
+use crate::error::Unmanaged;
 use crate::model::{FunctionId, Model, ObjectId};
 use crate::sql::{Name, QualName};
-
-/// The inventory's objects (rows of `inventory.sql`) that `model` does not hold.
-pub(crate) fn unseen(model: &Model, docs: Vec<super::RawRow>) -> Result<Vec<Unmanaged>> {
-    Ok(unmanaged(model, parse::<InventoryRow>("inventory", docs)?))
-}
 
 /// The kinds of object the inventory reports, and which of them the model holds (every
 /// other kind is named as unmanaged wherever it is found). `docs/object-kinds.md` lists
@@ -65,9 +59,9 @@ pub(crate) const INVENTORY_KINDS: &[(&str, bool)] = &[
 
 /// An object of the database, of any kind (`inventory.sql`).
 #[derive(Deserialize)]
-struct InventoryRow {
-    kind: String,
-    schema: Option<String>,
+pub(super) struct InventoryRow {
+    kind: Name,
+    schema: Option<Name>,
     name: Name,
     /// The table (or view) a constraint, trigger, rule, policy or setting is on.
     on: Option<String>,
@@ -77,7 +71,7 @@ struct InventoryRow {
 
 /// The objects of the inventory that `model` does not hold: kinds strata does not manage
 /// yet, or objects its reader missed.
-fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
+pub(super) fn unmanaged(model: &Model, rows: Vec<InventoryRow>) -> Vec<Unmanaged> {
     let mut out = Vec::new();
     for row in rows {
         let schema = row.schema.clone().unwrap_or_default();
@@ -244,7 +238,7 @@ mod inventory_tests {
         let model = Model::default();
         for (kind, managed) in INVENTORY_KINDS {
             let row = InventoryRow {
-                kind: (*kind).to_owned(),
+                kind: (*kind).into(),
                 schema: Some("public".into()),
                 name: "x".into(),
                 on: Some("t".into()),

@@ -1,9 +1,10 @@
 //! Reads a database's schema from `pg_catalog` into a [`Catalog`].
 //!
 //! The only code that queries `pg_catalog`. One bulk query per object kind (each in its own
-//! `.sql` file), all sent at once on one connection (pipelined) inside one read-only
-//! repeatable-read transaction, with `search_path` empty so that every name PostgreSQL prints
-//! is schema-qualified.
+//! `.sql` file), all sent at once (pipelined, spread over up to three connections sharing one
+//! snapshot) inside read-only repeatable-read transactions, with `search_path` empty so that
+//! every name PostgreSQL prints is schema-qualified. Each query's rows are read into their
+//! row type as they arrive (`rows::Sink`).
 
 mod dependencies;
 mod inventory;
@@ -16,7 +17,7 @@ pub use probes::{
 
 use futures_util::future::try_join_all;
 use tokio_postgres::Client;
-use tokio_postgres::types::{Json, ToSql, Type};
+use tokio_postgres::types::{ToSql, Type};
 
 use crate::error::{Error, Result, Unmanaged, describe_pg_error};
 use crate::model::Catalog;
@@ -235,17 +236,13 @@ fn without_ignored(mut catalog: Catalog) -> Result<Catalog> {
 
 /// The raw result of every catalog query.
 pub(crate) struct RawCatalog {
-    /// Each query's rows, one JSON document per row, by query name: the JSON text the
-    /// server sent (parsed once, into typed rows, by `rows::assemble`: no
-    /// `serde_json::Value` per row in between).
-    rows: Vec<(&'static str, Vec<RawRow>)>,
+    /// Each query's rows, by query name, read into the row type of their kind as they
+    /// arrived (`rows::Sink`; a `Vec` of that type, which `rows::assemble` takes back).
+    rows: Vec<(&'static str, Box<dyn std::any::Any + Send>)>,
     /// The dependencies, joined on the reader that read them (`dependencies`: their
     /// building overlaps the queries still running on the other readers).
     deps: Vec<crate::model::Dep>,
 }
-
-/// One row's JSON document, as text.
-pub(crate) type RawRow = Box<serde_json::value::RawValue>;
 
 /// Introspects the database `client` is connected to, in a read-only snapshot.
 pub async fn introspect(client: &Client) -> Result<Catalog> {
@@ -404,15 +401,11 @@ pub async fn unseen(client: &Client, model: &crate::model::Model) -> Result<Vec<
         .query(sql, &[&excluded])
         .await
         .map_err(|e| introspection_error("inventory", &e))?;
-    let docs = rows
+    let rows = rows
         .iter()
-        .map(|row| {
-            row.try_get::<_, Json<RawRow>>(0)
-                .map(|json| json.0)
-                .map_err(|e| introspection_error("inventory", &e))
-        })
+        .map(|row| rows::plain::from_row("inventory", row))
         .collect::<Result<Vec<_>>>()?;
-    inventory::unseen(model, docs)
+    Ok(inventory::unmanaged(model, rows))
 }
 
 /// What the backend `pid` waits for and who holds it, if it waits.
@@ -494,21 +487,22 @@ pub async fn tagged_backends(
 }
 
 /// How long a query takes relative to the others (on a large schema), to spread them over
-/// the readers: hundredths of a second each took alone at 2,000 tables (PostgreSQL 15, JIT
-/// off, measured 2026-12-02), at least 1 (the rest take under 0.05 s, but a schema rich in
-/// types, sequences or policies makes them count). On two cores three readers share the
-/// server, so the read ends when the busiest one does: the four heavy queries each on their
-/// own reader as far as they go.
+/// the readers: hundredths of a second each took alone, in a session of its own, at 2,000
+/// tables (PostgreSQL 15, JIT off, measured 2026-12-03 after the queries were made plain
+/// rows), at least 1 (the rest take under 0.02 s, but a schema rich in types, sequences or
+/// policies makes them count). On two cores three readers share the server, so the read
+/// ends when the busiest one does: the heavy queries spread so that each reader's sum is
+/// about the same.
 fn weight(query: &str) -> u32 {
     match query {
-        "constraints" => 52,
-        "dependencies" => 51,
-        "indexes" => 43,
-        "columns" => 39,
-        "inventory" => 30,
-        "views" => 13,
-        "tables" => 11,
-        "triggers" => 10,
+        "indexes" => 30,
+        "constraints" => 25,
+        "inventory" => 20,
+        "dependencies" => 15,
+        "columns" => 15,
+        "views" => 7,
+        "triggers" => 5,
+        "tables" => 4,
         _ => 1,
     }
 }
@@ -554,40 +548,38 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                     "catalog query {name}: {count} rows in {:.2?} (reader {at})",
                     started.elapsed()
                 );
-                return Ok((*name, Vec::new(), deps));
+                return Ok((*name, None, deps));
             }
-            // Each row's document is taken as it arrives, so the rows' buffers do not all
-            // wait for the last one.
+            // Each row is read into its row type as it arrives.
             let stream = client
                 .query_typed_raw(&sql, params.iter().map(|(v, t)| (*v, t.clone())))
                 .await
                 .map_err(|e| introspection_error(name, &e))?;
             let mut stream = std::pin::pin!(stream);
-            let mut docs: Vec<RawRow> = Vec::new();
+            let mut sink = rows::sink(name).ok_or(Error::Introspection {
+                query: name,
+                message: "no row type".to_owned(),
+            })?;
             let mut count = 0usize;
             while let Some(row) = futures_util::TryStreamExt::try_next(&mut stream)
                 .await
                 .map_err(|e| introspection_error(name, &e))?
             {
-                let doc = row
-                    .try_get::<_, Json<RawRow>>(0)
-                    .map(|json| json.0)
-                    .map_err(|e| introspection_error(name, &e))?;
                 count += 1;
-                docs.push(doc);
+                sink.push(&row)?;
             }
             tracing::debug!(
                 "catalog query {name}: {count} rows in {:.2?} (reader {at})",
                 started.elapsed()
             );
-            Ok::<_, Error>((*name, docs, Vec::new()))
+            Ok::<_, Error>((*name, Some(sink.finish()), Vec::new()))
         });
     let mut raw = RawCatalog {
         rows: Vec::new(),
         deps: Vec::new(),
     };
-    for (name, docs, deps) in try_join_all(queries).await? {
-        raw.rows.push((name, docs));
+    for (name, rows, deps) in try_join_all(queries).await? {
+        raw.rows.extend(rows.map(|rows| (name, rows)));
         if !deps.is_empty() {
             raw.deps = deps;
         }
@@ -785,5 +777,19 @@ mod tests {
                 assert!(plain.contains(".indnullsnotdistinct"), "{name}");
             }
         }
+    }
+
+    /// Every query but the dependencies (read apart) has the row type its rows are read
+    /// into as they arrive; another name has none.
+    #[test]
+    fn every_catalog_query_has_a_row_type() {
+        for (name, _) in QUERIES {
+            assert_eq!(
+                rows::sink(name).is_some(),
+                *name != "dependencies",
+                "{name}"
+            );
+        }
+        assert!(rows::sink("no such query").is_none());
     }
 }

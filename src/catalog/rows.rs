@@ -18,6 +18,7 @@ use crate::model::{
 use crate::sql::{Name as SqlName, QualName};
 
 mod kinds;
+pub(super) mod plain;
 
 #[derive(Deserialize)]
 struct Name {
@@ -111,12 +112,12 @@ struct FunctionRow {
 
 #[derive(Deserialize)]
 struct TableRow {
-    schema: String,
+    schema: SqlName,
     name: SqlName,
     partitioned_by: Option<String>,
     parent: Option<Name>,
     inherits: Vec<Name>,
-    replica_identity: String,
+    replica_identity: SqlName,
     replica_index: Option<String>,
     bound: Option<String>,
     unlogged: bool,
@@ -129,8 +130,8 @@ struct TableRow {
 
 #[derive(Deserialize)]
 struct ColumnRow {
-    schema: String,
-    table: String,
+    schema: SqlName,
+    table: SqlName,
     name: SqlName,
     position: i32,
     #[serde(rename = "type")]
@@ -164,10 +165,10 @@ struct IdentityRow {
 
 #[derive(Deserialize)]
 struct ConstraintRow {
-    schema: String,
-    table: String,
+    schema: SqlName,
+    table: SqlName,
     name: SqlName,
-    kind: String,
+    kind: SqlName,
     definition: String,
     validated: bool,
     deferrable: bool,
@@ -183,7 +184,7 @@ struct ConstraintRow {
 
 #[derive(Deserialize)]
 struct IndexRow {
-    schema: String,
+    schema: SqlName,
     name: SqlName,
     table: Name,
     /// The primary key, unique or exclusion constraint the index backs.
@@ -203,7 +204,7 @@ struct IndexRow {
 
 #[derive(Deserialize)]
 struct ViewRow {
-    schema: String,
+    schema: SqlName,
     name: SqlName,
     materialized: bool,
     definition: String,
@@ -217,11 +218,11 @@ struct ViewRow {
 
 #[derive(Deserialize)]
 struct TriggerRow {
-    schema: String,
-    table: String,
+    schema: SqlName,
+    table: SqlName,
     name: SqlName,
     definition: String,
-    enabled: String,
+    enabled: SqlName,
     comment: Option<String>,
 }
 
@@ -293,18 +294,81 @@ struct PolicyRow {
 /// `[kind, schema, name, sub]` as the dependencies query names an object.
 pub(super) type DepEnd = (SqlName, Option<SqlName>, SqlName, Option<SqlName>);
 
-pub(super) fn parse<T: DeserializeOwned>(
-    query: &'static str,
-    docs: Vec<super::RawRow>,
-) -> Result<Vec<T>> {
-    docs.into_iter().map(|doc| parse_one(query, &doc)).collect()
+/// One query's rows, read into its row type as they arrive (while the other queries
+/// still run, and without their text waiting in memory for the last one).
+pub(super) trait Sink: Send {
+    fn push(&mut self, row: &tokio_postgres::Row) -> Result<()>;
+    fn finish(self: Box<Self>) -> Box<dyn std::any::Any + Send>;
 }
 
-fn parse_one<T: DeserializeOwned>(query: &'static str, doc: &super::RawRow) -> Result<T> {
-    serde_json::from_str(doc.get()).map_err(|e| Error::Introspection {
+struct Rows<T> {
+    query: &'static str,
+    rows: Vec<T>,
+}
+
+impl<T: DeserializeOwned + Send + 'static> Sink for Rows<T> {
+    fn push(&mut self, row: &tokio_postgres::Row) -> Result<()> {
+        self.rows.push(plain::from_row(self.query, row)?);
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Box<dyn std::any::Any + Send> {
+        Box::new(self.rows)
+    }
+}
+
+fn rows<T: DeserializeOwned + Send + 'static>(query: &'static str) -> Box<dyn Sink> {
+    Box::new(Rows::<T> {
         query,
-        message: format!("unexpected row shape: {e}"),
+        rows: Vec::new(),
     })
+}
+
+/// The sink of a catalog query's rows (of [`super::QUERIES`]; `None` for another name).
+pub(super) fn sink(query: &'static str) -> Option<Box<dyn Sink>> {
+    Some(match query {
+        "schemas" => rows::<SchemaRow>(query),
+        "extensions" => rows::<ExtensionRow>(query),
+        "types" => rows::<TypeRow>(query),
+        "sequences" => rows::<SequenceRow>(query),
+        "functions" => rows::<FunctionRow>(query),
+        "tables" => rows::<TableRow>(query),
+        "columns" => rows::<ColumnRow>(query),
+        "constraints" => rows::<ConstraintRow>(query),
+        "indexes" => rows::<IndexRow>(query),
+        "views" => rows::<ViewRow>(query),
+        "triggers" => rows::<TriggerRow>(query),
+        "policies" => rows::<PolicyRow>(query),
+        "rules" => rows::<RuleRow>(query),
+        "collations" => rows::<CollationRow>(query),
+        "statistics" => rows::<StatisticsRow>(query),
+        "aggregates" => rows::<AggregateRow>(query),
+        "default_privileges" => rows::<DefaultPrivileges>(query),
+        "publications" => rows::<PublicationRow>(query),
+        "operators" => rows::<OperatorRow>(query),
+        "user_casts" => rows::<CastRow>(query),
+        "foreign_servers" => rows::<ForeignServerRow>(query),
+        "foreign_tables" => rows::<ForeignTableRow>(query),
+        "inventory" => rows::<super::inventory::InventoryRow>(query),
+        "casts" => rows::<(String, String)>(query),
+        _ => return None,
+    })
+}
+
+/// The rows a query's [`Sink`] read, as the row type its kind takes (none where the query
+/// did not run).
+pub(super) fn parse<T: 'static>(
+    query: &'static str,
+    rows: Option<Box<dyn std::any::Any + Send>>,
+) -> Result<Vec<T>> {
+    match rows.map(|rows| rows.downcast::<Vec<T>>()) {
+        None => Ok(Vec::new()),
+        Some(Ok(rows)) => Ok(*rows),
+        Some(Err(_)) => Err(Error::Introspection {
+            query,
+            message: "rows read as another type than their kind takes".to_owned(),
+        }),
+    }
 }
 
 fn unsupported(object: impl ToString, reason: &str) -> Error {
@@ -317,8 +381,8 @@ fn unsupported(object: impl ToString, reason: &str) -> Error {
 /// Builds the catalog from every query's rows.
 pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> {
     let mut model = Model::default();
-    let mut by_name: BTreeMap<&str, Vec<super::RawRow>> = raw.rows.into_iter().collect();
-    let mut take = |name: &'static str| by_name.remove(name).unwrap_or_default();
+    let mut by_name: BTreeMap<&str, Box<dyn std::any::Any + Send>> = raw.rows.into_iter().collect();
+    let mut take = |name: &'static str| by_name.remove(name);
 
     kinds::schemas(&mut model, parse("schemas", take("schemas"))?)?;
     kinds::extensions(&mut model, parse("extensions", take("extensions"))?)?;
@@ -352,7 +416,7 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     let casts = parse::<(String, String)>("casts", take("casts"))?
         .into_iter()
         .collect();
-    let unseen = super::inventory::unseen(&model, take("inventory"))?;
+    let unseen = super::inventory::unmanaged(&model, parse("inventory", take("inventory"))?);
     let unseen: Vec<Unmanaged> = filtered.into_iter().chain(unseen).collect();
     if !unseen.is_empty() {
         return Err(Error::Unmanaged(unseen));

@@ -3,24 +3,24 @@
 -- table also declares it) is marked `inherited`, with the default and NOT NULL of the
 -- first parent that has it: the reader keeps only what the table sets differently.
 -- $1: schema names to leave out (text[]).
-SELECT json_build_object(
-    'schema', n.nspname,
-    'table', c.relname,
-    'name', a.attname,
-    'position', a.attnum,
-    'type', format_type(a.atttypid, a.atttypmod),
-    'collation', CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (
+SELECT
+    n.nspname AS "schema",
+    c.relname AS "table",
+    a.attname AS "name",
+    a.attnum AS "position",
+    format_type(a.atttypid, a.atttypmod) AS "type",
+    CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0 THEN (
         SELECT json_build_object('schema', cn.nspname, 'name', co.collname)
         FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-        WHERE co.oid = a.attcollation) END,
-    'not_null', a.attnotnull,
+        WHERE co.oid = a.attcollation) END AS "collation",
+    a.attnotnull AS "not_null",
     -- A default that reads no column (no Var node: the usual case) is deparsed without its
     -- table, which the server would otherwise open (building its relation cache entry) for
     -- every table with a default.
-    'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, CASE
-        WHEN strpos(ad.adbin::text, '{VAR ') = 0 THEN 0 ELSE ad.adrelid END) END,
-    'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
-    'identity', CASE WHEN a.attidentity <> '' THEN (
+    CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, CASE
+        WHEN strpos(ad.adbin::text, '{VAR ') = 0 THEN 0 ELSE ad.adrelid END) END AS "default",
+    CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END AS "generated",
+    CASE WHEN a.attidentity <> '' THEN (
         SELECT json_build_object(
             'always', a.attidentity = 'a',
             'sequence', json_build_object('schema', sn.nspname, 'name', sc.relname),
@@ -34,10 +34,10 @@ SELECT json_build_object(
         JOIN pg_sequence s ON s.seqrelid = sc.oid
         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
           AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i'
-        LIMIT 1) END,
-    'inherited', a.attinhcount > 0,
-    'local', a.attislocal,
-    'parent', CASE WHEN a.attinhcount > 0 THEN (
+        LIMIT 1) END AS "identity",
+    a.attinhcount > 0 AS "inherited",
+    a.attislocal AS "local",
+    CASE WHEN a.attinhcount > 0 THEN (
         SELECT json_build_object('default', pg_get_expr(pd.adbin, pd.adrelid),
                                   'not_null', pa.attnotnull)
         FROM pg_inherits i
@@ -46,16 +46,15 @@ SELECT json_build_object(
         LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
         WHERE i.inhrelid = c.oid
         ORDER BY i.inhseqno
-        LIMIT 1) END,
-    'comment', ds.description,
-    'grants', CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE (
+        LIMIT 1) END AS "parent",
+    ds.description AS "comment",
+    CASE WHEN a.attacl IS NULL THEN '[]'::json ELSE (
         SELECT coalesce(json_agg(json_build_object(
             'grantee', CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END,
             'privilege', x.privilege_type,
             'grantable', x.is_grantable)), '[]')
         FROM aclexplode(a.attacl) x
-        WHERE x.grantee <> c.relowner) END
-)
+        WHERE x.grantee <> c.relowner) END AS "grants"
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

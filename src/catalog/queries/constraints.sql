@@ -1,46 +1,45 @@
 -- Table constraints a table declares itself (not those a partition inherits):
 -- primary key, unique, foreign key, check and exclusion constraints.
 -- $1: schema names to leave out (text[]).
-SELECT json_build_object(
-    'schema', n.nspname,
-    'table', c.relname,
-    'name', k.conname,
-    'kind', k.contype,
-    'definition', CASE WHEN k.convalidated THEN pg_get_constraintdef(k.oid)
-                       ELSE regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', '') END,
-    'validated', k.convalidated,
-    'deferrable', k.condeferrable,
-    'references', CASE WHEN k.contype = 'f' THEN (
+SELECT
+    n.nspname AS "schema",
+    c.relname AS "table",
+    k.conname AS "name",
+    k.contype AS "kind",
+    CASE WHEN k.convalidated THEN pg_get_constraintdef(k.oid)
+                       ELSE regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', '') END AS "definition",
+    k.convalidated AS "validated",
+    k.condeferrable AS "deferrable",
+    CASE WHEN k.contype = 'f' THEN (
         SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
         FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-        WHERE rc.oid = k.confrelid) END,
-    'comment', ds.description,
+        WHERE rc.oid = k.confrelid) END AS "references",
+    ds.description AS "comment",
     -- For pre-flight checks: key columns, a foreign key's referenced columns, and NULLS
     -- NOT DISTINCT (PostgreSQL 15+) of the backing index. (A check's expression is taken
     -- from its definition: `rows::kinds::check_expression`.)
     -- (a single column looked up by itself: the aggregate's subquery, with its sort, for
     -- each of thousands of constraints was a third of this query)
-    'keys', CASE WHEN k.conkey IS NULL THEN NULL
+    CASE WHEN k.conkey IS NULL THEN NULL
                  WHEN cardinality(k.conkey) = 1 THEN json_build_array((
                      SELECT quote_ident(a.attname) FROM pg_attribute a
                      WHERE a.attrelid = k.conrelid AND a.attnum = k.conkey[1]))
                  ELSE (SELECT json_agg(quote_ident(a.attname) ORDER BY u.ord)
                        FROM unnest(k.conkey) WITH ORDINALITY u(attnum, ord)
                        JOIN pg_attribute a ON a.attrelid = k.conrelid
-                                          AND a.attnum = u.attnum) END,
-    'referenced_keys', CASE WHEN k.confkey IS NULL THEN NULL
+                                          AND a.attnum = u.attnum) END AS "keys",
+    CASE WHEN k.confkey IS NULL THEN NULL
                  WHEN cardinality(k.confkey) = 1 THEN json_build_array((
                      SELECT quote_ident(a.attname) FROM pg_attribute a
                      WHERE a.attrelid = k.confrelid AND a.attnum = k.confkey[1]))
                  ELSE (SELECT json_agg(quote_ident(a.attname) ORDER BY u.ord)
                        FROM unnest(k.confkey) WITH ORDINALITY u(attnum, ord)
                        JOIN pg_attribute a ON a.attrelid = k.confrelid
-                                          AND a.attnum = u.attnum) END,
-    'match_full', k.contype = 'f' AND k.confmatchtype = 'f',
-    'nulls_not_distinct', k.conindid <> 0 AND coalesce((
+                                          AND a.attnum = u.attnum) END AS "referenced_keys",
+    k.contype = 'f' AND k.confmatchtype = 'f' AS "match_full",
+    k.conindid <> 0 AND coalesce((
              SELECT (to_jsonb(ix) ->> 'indnullsnotdistinct')::boolean
-             FROM pg_index ix WHERE ix.indexrelid = k.conindid), false)
-)
+             FROM pg_index ix WHERE ix.indexrelid = k.conindid), false) AS "nulls_not_distinct"
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

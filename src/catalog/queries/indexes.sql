@@ -72,27 +72,27 @@ WITH heads AS (
     ) kc
     GROUP BY kc.indexrelid
 )
-SELECT json_build_object(
-    'schema', n.nspname,
-    'name', ic.relname,
-    'table', json_build_object('schema', n.nspname, 'name', tc.relname),
-    'constraint', k.conname,
-    'unique', i.indisunique,
-    'valid', i.indisvalid,
-    'definition', coalesce(
+SELECT
+    n.nspname AS "schema",
+    ic.relname AS "name",
+    json_build_object('schema', n.nspname, 'name', tc.relname) AS "table",
+    k.conname AS "constraint",
+    i.indisunique AS "unique",
+    i.indisvalid AS "valid",
+    coalesce(
         h.head || CASE WHEN p.nulls_not_distinct THEN ' NULLS NOT DISTINCT' ELSE '' END
                || coalesce(' WHERE ' || p.predicate, ''),
         CASE
             WHEN starts_with(d.def, d.prefix) THEN substr(d.def, length(d.prefix) + 1)
             WHEN starts_with(d.def, d.only_prefix) THEN substr(d.def, length(d.only_prefix) + 1)
-        END),
-    'raw_definition', d.def,
-    'comment', ds.description,
+        END) AS "definition",
+    d.def AS "raw_definition",
+    ds.description AS "comment",
     -- For pre-flight checks of unique indexes: each key column or expression, the
     -- predicate, NULLS NOT DISTINCT (PostgreSQL 15+).
     -- A key's own COLLATE (which pg_get_indexdef(oid, k, ...) leaves out) is kept: under a
     -- nondeterministic collation, values that differ in bytes can be duplicates.
-    'keys', CASE WHEN i.indisunique AND k.conname IS NULL THEN (
+    CASE WHEN i.indisunique AND k.conname IS NULL THEN (
         -- (a plain column's key is its quoted name, which pg_get_indexdef(oid, k, ...)
         -- takes the index's relation to find)
         SELECT json_agg(CASE WHEN a.attnum IS NOT NULL THEN quote_ident(a.attname)
@@ -107,10 +107,9 @@ SELECT json_build_object(
         LEFT JOIN pg_collation coll
           ON coll.oid = i.indcollation[k - 1] AND coll.oid <> 100
              AND coll.oid IS DISTINCT FROM a.attcollation
-        LEFT JOIN pg_namespace cn ON cn.oid = coll.collnamespace) END,
-    'predicate', p.predicate,
-    'nulls_not_distinct', p.nulls_not_distinct
-)
+        LEFT JOIN pg_namespace cn ON cn.oid = coll.collnamespace) END AS "keys",
+    p.predicate AS "predicate",
+    p.nulls_not_distinct AS "nulls_not_distinct"
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class tc ON tc.oid = i.indrelid

@@ -18,8 +18,7 @@ WITH ns AS (
     WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass
                                          AND ext.objid = c.oid)
 )
-SELECT json_build_object('kind', kind, 'schema', schema, 'name', name, 'on', on_table,
-                          'args', args)
+SELECT kind, schema, name, on_table AS "on", args
 FROM (
     SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
                           WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence'

@@ -1,14 +1,13 @@
 -- User triggers on tables and views (not internal ones, not clones a partition gets from
 -- its parent).
 -- $1: schema names to leave out (text[]).
-SELECT json_build_object(
-    'schema', n.nspname,
-    'table', c.relname,
-    'name', t.tgname,
-    'definition', pg_get_triggerdef(t.oid),
-    'enabled', t.tgenabled,
-    'comment', obj_description(t.oid, 'pg_trigger')
-)
+SELECT
+    n.nspname AS "schema",
+    c.relname AS "table",
+    t.tgname AS "name",
+    pg_get_triggerdef(t.oid) AS "definition",
+    t.tgenabled AS "enabled",
+    obj_description(t.oid, 'pg_trigger') AS "comment"
 FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
