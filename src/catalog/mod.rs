@@ -270,9 +270,10 @@ pub async fn introspect_url(url: &crate::db::DbUrl) -> Result<Catalog> {
 /// Starts a read-only snapshot: the exported one of another session, if given. Without
 /// JIT: compiling the large catalog queries costs more than running them (3.6 s of the
 /// inventory query's 3.9 s at 2,000 tables). With at least 32 MB of `work_mem`: at the
-/// default 4 MB the dependencies query sorted on disk at 2,000 tables (a hash or sort uses
-/// only what its rows need, a few MB for a catalog of that size); a server set higher keeps
-/// its setting.
+/// default 4 MB a query joining the whole dependency graph on the server sorted on disk at
+/// 2,000 tables (the graph is now joined by strata, but the indexes query's aggregates grow
+/// with the schema too; a hash or sort uses only what its rows need, a few MB for a catalog
+/// of that size); a server set higher keeps its setting.
 async fn begin_read(client: &Client, snapshot: Option<&str>) -> Result<()> {
     let import = snapshot
         .map(|id| format!("SET TRANSACTION SNAPSHOT {}; ", crate::sql::Literal(id)))

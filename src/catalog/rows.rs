@@ -1,4 +1,5 @@
-//! Turns the catalog queries' JSON rows into a [`Catalog`].
+//! Reads the catalog queries' rows (plain columns or JSON documents, `plain`) into their
+//! row types and turns them into a [`Catalog`].
 
 use std::collections::BTreeMap;
 

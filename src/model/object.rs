@@ -57,7 +57,6 @@ pub enum ObjectId {
 }
 
 impl ObjectId {
-    /// The table or view an object is part of, if it is part of one.
     /// Whether `self` is a part of `whole`: its parent, or its parent's parent ...
     /// (as [`ObjectId::parent`] goes up, without making each parent on the way).
     pub fn is_part_of(&self, whole: &ObjectId) -> bool {
@@ -75,6 +74,7 @@ impl ObjectId {
         }
     }
 
+    /// The table or view an object is part of, if it is part of one.
     pub fn parent(&self) -> Option<ObjectId> {
         match self {
             ObjectId::Column(t, _)

@@ -519,3 +519,35 @@ ALTER TABLE "Odd (Schema)"."T (t)" ADD CONSTRAINT both_ CHECK (n <> 6) NO INHERI
     }
     db.drop_now().await.unwrap();
 }
+
+/// The inventory names a cast by its source and target types, which can be longer than a
+/// `name` (63 bytes): read whole, the cast is the model's, not an unmanaged object.
+#[tokio::test]
+async fn a_cast_between_long_type_names_is_read_and_not_unmanaged() {
+    let db = fresh_db().await;
+    let sql = "
+CREATE TYPE a_quite_long_composite_type_name_for_a_cast AS (v int);
+CREATE TYPE another_quite_long_composite_type_name_too AS (v int);
+CREATE FUNCTION convert_long(a_quite_long_composite_type_name_for_a_cast)
+    RETURNS another_quite_long_composite_type_name_too LANGUAGE sql IMMUTABLE
+    AS $$ SELECT ROW(($1).v)::another_quite_long_composite_type_name_too $$;
+CREATE CAST (a_quite_long_composite_type_name_for_a_cast
+             AS another_quite_long_composite_type_name_too)
+    WITH FUNCTION convert_long(a_quite_long_composite_type_name_for_a_cast);
+";
+    let client = db.url().connect().await.unwrap();
+    client.batch_execute(sql).await.unwrap();
+    let catalog = introspect(db.url()).await;
+    let key = catalog
+        .model
+        .user_casts
+        .keys()
+        .find(|key| key.contains("a_quite_long_composite_type_name_for_a_cast"))
+        .unwrap_or_else(|| panic!("{:?}", catalog.model.user_casts.keys()));
+    assert!(key.len() > 63, "{key}");
+    assert!(
+        key.ends_with("another_quite_long_composite_type_name_too"),
+        "{key}"
+    );
+    db.drop_now().await.unwrap();
+}

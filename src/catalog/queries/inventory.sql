@@ -25,7 +25,10 @@ FROM (
                           WHEN 'c' THEN 'composite type' WHEN 'f' THEN 'foreign table'
                           WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
                           ELSE 'relation' END AS kind,
-           c.nspname AS schema, c.relname AS name, NULL::text AS on_table, NULL::text AS args
+           -- (text: the union's columns take the first branch's types, and `name` would cut
+           -- a cast's or a setting's longer text to 63 bytes)
+           c.nspname::text AS schema, c.relname::text AS name, NULL::text AS on_table,
+           NULL::text AS args
     FROM rel c
     WHERE c.relkind <> 't'
       AND NOT (c.relkind IN ('i', 'I') AND (

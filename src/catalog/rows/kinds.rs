@@ -229,20 +229,21 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
         let Some(table) = model.tables.get_mut(&table_name) else {
             continue;
         };
+        // (Only pre-flight checks use the expression: a definition of another shape, from
+        // a later PostgreSQL, leaves the check without one rather than the read failing.)
         let expression = match kind {
-            ConstraintKind::Check => Some(
-                check_expression(&row.definition)
-                    .ok_or_else(|| Error::Introspection {
-                        query: "constraints",
-                        message: format!(
-                            "check constraint {} of {table_name} has a definition strata \
-                             cannot read its expression from: {}",
-                            crate::sql::Ident(&row.name),
-                            row.definition
-                        ),
-                    })?
-                    .to_owned(),
-            ),
+            ConstraintKind::Check => {
+                let expression = check_expression(&row.definition);
+                if expression.is_none() {
+                    tracing::warn!(
+                        "check constraint {} of {table_name}: no expression read from its \
+                         definition {}; its pre-flight check is left out",
+                        crate::sql::Ident(&row.name),
+                        row.definition
+                    );
+                }
+                expression.map(str::to_owned)
+            }
             _ => None,
         };
         let constraint = Constraint {

@@ -1,5 +1,6 @@
 //! A catalog query's row read into its row type, whichever shape the query gives it: one
-//! JSON document (a `json` or `jsonb` column alone), or plain columns, read as a map from
+//! JSON document (a `json` or `jsonb` column alone: a query of plain columns has more than
+//! one), or plain columns, read as a map from
 //! each column's name to its value (NULL as none, a `json` column as its JSON).
 //!
 //! Plain columns cost the server far less than a document per row: `json_build_object`
@@ -150,7 +151,10 @@ impl<'de> Deserializer<'de> for Column<'de> {
                 visitor.visit_borrowed_str(std::str::from_utf8(raw).map_err(de::Error::custom)?)
             }
             // "char" (a catalog's one-letter code)
-            Type::CHAR => visitor.visit_string(String::from_utf8_lossy(raw).into_owned()),
+            // (as to_json writes it: a zero byte is the empty string)
+            Type::CHAR => visitor.visit_string(
+                String::from_utf8_lossy(raw.strip_suffix(&[0]).unwrap_or(raw)).into_owned(),
+            ),
             Type::JSON | Type::JSONB => serde_json::Deserializer::from_slice(json_text(ty, raw))
                 .deserialize_any(visitor)
                 .map_err(de::Error::custom),
@@ -165,8 +169,15 @@ impl<'de> Deserializer<'de> for Column<'de> {
         self,
         visitor: V,
     ) -> std::result::Result<V::Value, Self::Error> {
+        let ty = self.row.columns()[self.at].type_();
         match value(self.row, self.at)? {
             None => visitor.visit_none(),
+            // (JSON null is none too, as it is in a document)
+            Some(raw)
+                if matches!(*ty, Type::JSON | Type::JSONB) && json_text(ty, raw) == b"null" =>
+            {
+                visitor.visit_none()
+            }
             Some(_) => visitor.visit_some(self),
         }
     }
