@@ -552,23 +552,11 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
                 return Ok((*name, None, deps));
             }
             // Each row is read into its row type as it arrives.
-            let stream = client
-                .query_typed_raw(&sql, params.iter().map(|(v, t)| (*v, t.clone())))
-                .await
-                .map_err(|e| introspection_error(name, &e))?;
-            let mut stream = std::pin::pin!(stream);
             let mut sink = rows::sink(name).ok_or(Error::Introspection {
                 query: name,
                 message: "no row type".to_owned(),
             })?;
-            let mut count = 0usize;
-            while let Some(row) = futures_util::TryStreamExt::try_next(&mut stream)
-                .await
-                .map_err(|e| introspection_error(name, &e))?
-            {
-                count += 1;
-                sink.push(&row)?;
-            }
+            let count = each_row(client, name, &sql, params, |row| sink.push(row)).await?;
             tracing::debug!(
                 "catalog query {name}: {count} rows in {:.2?} (reader {at})",
                 started.elapsed()
@@ -586,6 +574,32 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
         }
     }
     Ok((version, raw))
+}
+
+/// Runs `sql` (an unnamed statement) on `client` and hands each row to `each` as it
+/// arrives, so that no query's rows wait for its last; how many rows there were. Errors name
+/// `query`.
+async fn each_row(
+    client: &Client,
+    query: &'static str,
+    sql: &str,
+    params: &[(&(dyn ToSql + Sync), Type)],
+    mut each: impl FnMut(&tokio_postgres::Row) -> Result<()>,
+) -> Result<usize> {
+    let stream = client
+        .query_typed_raw(sql, params.iter().map(|(v, t)| (*v, t.clone())))
+        .await
+        .map_err(|e| introspection_error(query, &e))?;
+    let mut stream = std::pin::pin!(stream);
+    let mut count = 0usize;
+    while let Some(row) = futures_util::TryStreamExt::try_next(&mut stream)
+        .await
+        .map_err(|e| introspection_error(query, &e))?
+    {
+        count += 1;
+        each(&row)?;
+    }
+    Ok(count)
 }
 
 /// Expressions of the queries that read a column PostgreSQL 14 lacks through `to_jsonb` of

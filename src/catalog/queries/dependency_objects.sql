@@ -149,11 +149,11 @@ objs (classid, objid, objsubid, kind, schema, name, sub) AS (
       AND m.classid NOT IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass)
 )
 -- whatever an extension created is the extension
-SELECT o.classid::oid, o.objid::oid, o.objsubid::int4,
-       CASE WHEN e.extname IS NULL THEN o.kind ELSE 'extension' END,
-       CASE WHEN e.extname IS NULL THEN o.schema::text END,
-       coalesce(e.extname, o.name)::text,
-       CASE WHEN e.extname IS NULL THEN o.sub END
+SELECT o.classid::oid AS classid, o.objid::oid AS objid, o.objsubid::int4 AS objsubid,
+       CASE WHEN e.extname IS NULL THEN o.kind ELSE 'extension' END AS kind,
+       CASE WHEN e.extname IS NULL THEN o.schema::text END AS schema,
+       coalesce(e.extname, o.name)::text AS name,
+       CASE WHEN e.extname IS NULL THEN o.sub END AS sub
 FROM objs o
 LEFT JOIN pg_depend m ON m.classid = o.classid AND m.objid = o.objid
                      AND m.refclassid = 'pg_extension'::regclass AND m.deptype = 'e'
