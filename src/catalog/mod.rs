@@ -508,72 +508,84 @@ fn weight(query: &str) -> u32 {
     }
 }
 
-/// Runs every catalog query, spread over `readers` (the heaviest first, each on the least
-/// loaded reader), pipelined on each.
+/// Runs every catalog query over `readers`: each reader takes the next query (the heaviest
+/// first) as soon as it is done with its last, so that they end together whatever the
+/// schema's shape (weights fixed per reader, measured at 2,000 tables, left one reader
+/// running 0.3-0.5 s after the others at 5,000).
 async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, RawCatalog)> {
-    let mut load = vec![0u32; readers.len()];
     let mut order: Vec<usize> = (0..QUERIES.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(weight(QUERIES[i].0)));
-    let mut assigned = vec![0usize; QUERIES.len()];
-    for i in order {
-        let (least, _) = load
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, l)| **l)
-            .unwrap_or((0, &0));
-        assigned[i] = least;
-        load[least] += weight(QUERIES[i].0);
-    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let client = readers[0];
     // Unnamed statements (`query_typed`: parse, bind and execute in one round trip), which
     // also work through a transaction pooler, where named ones collide with those other
     // clients left on the server connection.
     let excluded_param: (&(dyn ToSql + Sync), Type) = (&excluded, Type::TEXT_ARRAY);
-    let excluded_param = &excluded_param;
     let version = server_version(client).await?;
-    let queries = QUERIES
-        .iter()
-        .zip(assigned)
-        .map(|((name, sql), at)| async move {
-            let sql = for_version(sql, version);
-            let client = readers[at];
-            let params: &[(&(dyn ToSql + Sync), Type)] = if sql.contains("$1") {
-                std::slice::from_ref(excluded_param)
-            } else {
-                &[]
+    let (order, next, excluded_param) = (&order, &next, &excluded_param);
+    let reader = |at: usize| async move {
+        let mut done = Vec::new();
+        while let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            let (name, sql) = QUERIES[i];
+            let params = match sql.contains("$1") {
+                true => std::slice::from_ref(excluded_param),
+                false => &[],
             };
-            let started = std::time::Instant::now();
-            if *name == "dependencies" {
-                let (count, deps) = dependencies::read(client, &sql, params).await?;
-                tracing::debug!(
-                    "catalog query {name}: {count} rows in {:.2?} (reader {at})",
-                    started.elapsed()
-                );
-                return Ok((*name, None, deps));
-            }
-            // Each row is read into its row type as it arrives.
-            let mut sink = rows::sink(name).ok_or(Error::Introspection {
-                query: name,
-                message: "no row type".to_owned(),
-            })?;
-            let count = each_row(client, name, &sql, params, |row| sink.push(row)).await?;
-            tracing::debug!(
-                "catalog query {name}: {count} rows in {:.2?} (reader {at})",
-                started.elapsed()
-            );
-            Ok::<_, Error>((*name, Some(sink.finish()), Vec::new()))
-        });
+            done.push(run_query(readers[at], at, name, &for_version(sql, version), params).await?);
+        }
+        Ok::<_, Error>(done)
+    };
     let mut raw = RawCatalog {
         rows: Vec::new(),
         deps: Vec::new(),
     };
-    for (name, rows, deps) in try_join_all(queries).await? {
+    let done = try_join_all((0..readers.len()).map(reader)).await?;
+    for (name, rows, deps) in done.into_iter().flatten() {
         raw.rows.extend(rows.map(|rows| (name, rows)));
         if !deps.is_empty() {
             raw.deps = deps;
         }
     }
     Ok((version, raw))
+}
+
+/// One catalog query's result: its name, its rows read into its row type (none for the
+/// dependencies) and the dependencies (empty for the others).
+type QueryResult = (
+    &'static str,
+    Option<Box<dyn std::any::Any + Send>>,
+    Vec<crate::model::Dep>,
+);
+
+/// Runs the catalog query `name` (`sql`, taking `params`) on `client`, reader number `at`
+/// (for the log).
+async fn run_query(
+    client: &Client,
+    at: usize,
+    name: &'static str,
+    sql: &str,
+    params: &[(&(dyn ToSql + Sync), Type)],
+) -> Result<QueryResult> {
+    let started = std::time::Instant::now();
+    if name == "dependencies" {
+        let (count, deps) = dependencies::read(client, sql, params).await?;
+        tracing::debug!(
+            "catalog query {name}: {count} rows in {:.2?} (reader {at})",
+            started.elapsed()
+        );
+        return Ok((name, None, deps));
+    }
+    // Each row is read into its row type as it arrives.
+    let mut sink = rows::sink(name).ok_or(Error::Introspection {
+        query: name,
+        message: "no row type".to_owned(),
+    })?;
+    let count = each_row(client, name, sql, params, |row| sink.push(row)).await?;
+    tracing::debug!(
+        "catalog query {name}: {count} rows in {:.2?} (reader {at})",
+        started.elapsed()
+    );
+    Ok((name, Some(sink.finish()), Vec::new()))
 }
 
 /// Runs `sql` (an unnamed statement) on `client` and hands each row to `each` as it

@@ -27,7 +27,7 @@ mod trigger;
 mod types;
 mod view;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::error::Result;
 use crate::model::{Catalog, Dep, Model, ObjectId};
@@ -458,8 +458,12 @@ impl<'a> Differ<'a> {
 
     /// The dependency edges between nodes (see the module documentation).
     fn edges(&self) -> Vec<(usize, usize)> {
-        let mut own: BTreeMap<&ObjectId, Vec<usize>> = BTreeMap::new();
-        let mut also: BTreeMap<&ObjectId, Vec<usize>> = BTreeMap::new();
+        // Hashed: looked up for every dependency of both sides (at 5,000 tables the
+        // ordered maps' comparisons were a tenth of `strata inspect`'s time). The edges
+        // come out in an order of the hash, which nothing depends on: `graph::order` and
+        // `ordered` sort them.
+        let mut own: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
+        let mut also: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
             own.entry(&node.object).or_default().push(i);
             for other in &node.also {
@@ -716,11 +720,13 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
     for (pos, &node) in order.iter().enumerate() {
         position[node] = pos;
     }
-    let edges = edges
+    let mut edges: Vec<(usize, usize)> = edges
         .into_iter()
         .filter(|(a, b)| a != b)
         .map(|(a, b)| (position[a], position[b]))
         .collect();
+    edges.sort_unstable();
+    edges.dedup();
     let mut locks: Vec<Option<crate::plan::Lock>> = d
         .nodes
         .iter()

@@ -102,6 +102,18 @@ fn q(name: &str) -> QualName {
 /// A catalog as introspection would produce it for the spec: the model plus the
 /// dependencies `pg_depend` would record.
 fn build(spec: &Spec) -> Catalog {
+    let (m, raw) = model_and_raw_deps(spec);
+    let deps = normalise_deps(&m, raw);
+    Catalog {
+        model: m,
+        deps,
+        server_version: 150000,
+        casts: Default::default(),
+    }
+}
+
+/// The model `spec` describes and the dependencies the catalog would give for it.
+fn model_and_raw_deps(spec: &Spec) -> (Model, BTreeSet<Dep>) {
     let mut m = Model::default();
     let mut raw: BTreeSet<Dep> = BTreeSet::new();
     m.schemas.insert("public".into(), Schema::default());
@@ -327,17 +339,26 @@ fn build(spec: &Spec) -> Catalog {
         }
         m.tables.insert(name, table);
     }
-    let deps = normalise_deps(&m, raw);
-    Catalog {
-        model: m,
-        deps,
-        server_version: 150000,
-        casts: Default::default(),
-    }
+    (m, raw)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The dependencies normalised in two halves on two threads (as a large catalog's are)
+    /// are those normalised in one piece, whatever the order of the raw list.
+    #[test]
+    fn dependencies_normalised_in_halves_are_the_same(s in spec(), rotate in 0usize..64) {
+        let (m, raw) = model_and_raw_deps(&s);
+        let mut raw: Vec<Dep> = raw.into_iter().collect();
+        if !raw.is_empty() {
+            let by = rotate % raw.len();
+            raw.rotate_left(by);
+        }
+        let whole = crate::model::normalise(&m, raw.clone(), false);
+        let halves = crate::model::normalise(&m, raw, true);
+        prop_assert_eq!(whole, halves);
+    }
 
     #[test]
     fn diff_of_a_state_with_itself_is_empty(s in spec()) {

@@ -312,12 +312,19 @@ fn compare_steps(
         recorded.iter().any(|s| !s.after.is_empty()) && !recorded.iter().any(|s| s.custom)
     };
     if recorded_after {
+        // What each derived step runs after (one pass over the edges: looking them all
+        // through for each step took seconds for a plan of thousands of tables).
+        let mut before: Vec<Vec<usize>> = vec![Vec::new(); derived.len()];
+        for &(a, b) in edges {
+            if a != b && b < before.len() {
+                before[b].push(a);
+            }
+        }
         for (k, r) in at.iter().enumerate() {
             let Some(r) = *r else { continue };
-            let mut expected: Vec<usize> = edges
+            let mut expected: Vec<usize> = before[k]
                 .iter()
-                .filter(|(a, b)| *b == k && a != b)
-                .filter_map(|(a, _)| at[*a].map(|x| rank[x]))
+                .filter_map(|a| at.get(*a).copied().flatten().map(|x| rank[x]))
                 .collect();
             expected.sort_unstable();
             expected.dedup();
