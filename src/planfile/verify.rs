@@ -312,8 +312,9 @@ fn compare_steps(
         recorded.iter().any(|s| !s.after.is_empty()) && !recorded.iter().any(|s| s.custom)
     };
     if recorded_after {
-        // What each derived step runs after (one pass over the edges: looking them all
-        // through for each step took seconds for a plan of thousands of tables).
+        // What each derived step runs after, in one pass over the edges (looking them all
+        // through for each step grows with steps times edges: a plan of 2,000 tables has
+        // 10,400 steps).
         let mut before: Vec<Vec<usize>> = vec![Vec::new(); derived.len()];
         for &(a, b) in edges {
             if a != b && b < before.len() {
