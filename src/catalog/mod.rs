@@ -1,8 +1,8 @@
 //! Reads a database's schema from `pg_catalog` into a [`Catalog`].
 //!
 //! The only code that queries `pg_catalog`. One bulk query per object kind (each in its own
-//! `.sql` file), all sent at once (pipelined, spread over up to three connections sharing one
-//! snapshot) inside read-only repeatable-read transactions, with `search_path` empty so that
+//! `.sql` file), spread over up to three connections sharing one snapshot (`run_queries`)
+//! inside read-only repeatable-read transactions, with `search_path` empty so that
 //! every name PostgreSQL prints is schema-qualified. Each query's rows are read into their
 //! row type as they arrive (`rows::Sink`).
 
@@ -487,13 +487,11 @@ pub async fn tagged_backends(
         .collect()
 }
 
-/// How long a query takes relative to the others (on a large schema), to spread them over
+/// How long a query takes relative to the others (on a large schema), to order them for
 /// the readers: hundredths of a second each took alone, in a session of its own, at 2,000
 /// tables (PostgreSQL 15, JIT off, measured 2026-12-03 after the queries were made plain
-/// rows), at least 1 (the rest take under 0.02 s, but a schema rich in types, sequences or
-/// policies makes them count). On two cores three readers share the server, so the read
-/// ends when the busiest one does: the heavy queries spread so that each reader's sum is
-/// about the same.
+/// rows); 1 for the rest (under 0.02 s each there), which are read together (see
+/// [`run_queries`]).
 fn weight(query: &str) -> u32 {
     match query {
         "indexes" => 30,
@@ -508,13 +506,24 @@ fn weight(query: &str) -> u32 {
     }
 }
 
-/// Runs every catalog query over `readers`: each reader takes the next query (the heaviest
-/// first) as soon as it is done with its last, so that they end together whatever the
-/// schema's shape (weights fixed per reader, measured at 2,000 tables, left one reader
-/// running 0.3-0.5 s after the others at 5,000).
+/// Runs every catalog query over `readers`. The heavy ones (see [`weight`]) wait in a
+/// queue, heaviest first, and each reader takes the next as soon as it is done with its
+/// last, so that the readers end together whatever the schema's shape (weights fixed per
+/// reader, measured at 2,000 tables, left one reader running 0.3-0.5 s after the others
+/// at 5,000); the light ones are the queue's last entry, sent together (pipelined) on one
+/// reader, so that a distant server costs a round trip for each heavy query only. A single
+/// reader (inside a plan's transaction, or where a pooler gave no more) sends them all
+/// together: one round trip in all, while the plan holds its locks.
 async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, RawCatalog)> {
-    let mut order: Vec<usize> = (0..QUERIES.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(weight(QUERIES[i].0)));
+    let all: Vec<usize> = (0..QUERIES.len()).collect();
+    let queue: Vec<Vec<usize>> = if readers.len() < 2 {
+        vec![all]
+    } else {
+        let (light, mut heavy): (Vec<usize>, Vec<usize>) =
+            all.into_iter().partition(|&i| weight(QUERIES[i].0) <= 1);
+        heavy.sort_by_key(|&i| std::cmp::Reverse(weight(QUERIES[i].0)));
+        heavy.into_iter().map(|i| vec![i]).chain([light]).collect()
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let client = readers[0];
     // Unnamed statements (`query_typed`: parse, bind and execute in one round trip), which
@@ -522,16 +531,19 @@ async fn run_queries(readers: &[&Client], excluded: &[String]) -> Result<(u32, R
     // clients left on the server connection.
     let excluded_param: (&(dyn ToSql + Sync), Type) = (&excluded, Type::TEXT_ARRAY);
     let version = server_version(client).await?;
-    let (order, next, excluded_param) = (&order, &next, &excluded_param);
+    let (queue, next, excluded_param) = (&queue, &next, &excluded_param);
     let reader = |at: usize| async move {
         let mut done = Vec::new();
-        while let Some(&i) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-            let (name, sql) = QUERIES[i];
-            let params = match sql.contains("$1") {
-                true => std::slice::from_ref(excluded_param),
-                false => &[],
-            };
-            done.push(run_query(readers[at], at, name, &for_version(sql, version), params).await?);
+        while let Some(batch) = queue.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            let batch = batch.iter().map(|&i| async move {
+                let (name, sql) = QUERIES[i];
+                let params = match sql.contains("$1") {
+                    true => std::slice::from_ref(excluded_param),
+                    false => &[],
+                };
+                run_query(readers[at], at, name, &for_version(sql, version), params).await
+            });
+            done.extend(try_join_all(batch).await?);
         }
         Ok::<_, Error>(done)
     };

@@ -209,17 +209,25 @@ pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeS
     if !halve {
         return both(raw).into_iter().collect();
     }
-    let second = raw.split_off(raw.len() / 2);
+    // The second half waits where this thread can take it back if no thread starts.
+    let second = std::sync::Mutex::new(Some(raw.split_off(raw.len() / 2)));
+    let half = || {
+        let part = second
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        sorted(kept(model, part.unwrap_or_default()))
+    };
     let (first, second) = std::thread::scope(|scope| {
         let spawned = std::thread::Builder::new()
             .name("strata-deps".to_owned())
-            .spawn_scoped(scope, || sorted(kept(model, second)));
+            .spawn_scoped(scope, half);
         let first = both(raw);
         let second = match spawned {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            Err(_) => Vec::new(),
+            Err(_) => half(),
         };
         (first, second)
     });
