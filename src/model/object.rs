@@ -231,8 +231,11 @@ pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeS
         };
         (first, second)
     });
-    // Two sorted runs: the set's stable sort merges them.
-    first.into_iter().chain(second).collect()
+    // Two sorted runs in one vector: the set's stable sort merges them (and a vector's
+    // items are collected in place, where a chain of two would be copied once more).
+    let mut all = first;
+    all.extend(second);
+    all.into_iter().collect()
 }
 
 /// The dependencies of `raw` that [`normalise_deps`] keeps, as it keeps them.
