@@ -459,7 +459,8 @@ impl<'a> Differ<'a> {
     /// The dependency edges between nodes (see the module documentation).
     fn edges(&self) -> Vec<(usize, usize)> {
         // Hashed: looked up for every dependency of both sides (at 5,000 tables the
-        // ordered maps' comparisons were a tenth of `strata inspect`'s time). The edges
+        // ordered maps' comparisons were nearly a tenth of strata's CPU in `strata
+        // inspect`). The edges
         // come out in an order of the hash, which nothing depends on: `graph::order` and
         // `ordered` sort them.
         let mut own: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
