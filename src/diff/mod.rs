@@ -460,9 +460,8 @@ impl<'a> Differ<'a> {
     fn edges(&self) -> Vec<(usize, usize)> {
         // Hashed: looked up for every dependency of both sides (at 5,000 tables the
         // ordered maps' comparisons were nearly a tenth of strata's CPU in `strata
-        // inspect`). The edges
-        // come out in an order of the hash, which nothing depends on: `graph::order` and
-        // `ordered` sort them.
+        // inspect`). The edges come out in an order of the hash, which nothing depends
+        // on: `graph::order` and `ordered` sort them.
         let mut own: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
         let mut also: HashMap<&ObjectId, Vec<usize>> = HashMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
