@@ -17,6 +17,7 @@ pub mod ddl;
 pub(crate) mod diff;
 pub mod fuzzing;
 pub mod inspect;
+pub(crate) mod parallel;
 pub mod plan;
 pub mod planfile;
 pub mod render;

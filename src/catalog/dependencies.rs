@@ -115,7 +115,7 @@ async fn read_objects(
     params: &[(&(dyn ToSql + Sync), Type)],
 ) -> Result<Objects> {
     let mut objects = Objects::default();
-    super::each_row(client, NAME, sql, params, |row| {
+    super::read::each_row(client, NAME, sql, params, |row| {
         let o: ObjectRow = from_row(NAME, row)?;
         if let Some(id) = super::rows::object_id((o.kind, o.schema, o.name, o.sub)) {
             objects.add((o.classid, o.objid, o.objsubid), id);
@@ -128,7 +128,7 @@ async fn read_objects(
 
 async fn read_edges(client: &Client) -> Result<Vec<(Address, Address)>> {
     let mut edges = Vec::new();
-    super::each_row(client, NAME, EDGES, &[], |row| {
+    super::read::each_row(client, NAME, EDGES, &[], |row| {
         let e: EdgeRow = from_row(NAME, row)?;
         edges.push((
             (e.classid, e.objid, e.objsubid),

@@ -187,12 +187,12 @@ pub struct Dep {
 /// queries, while the server has nothing left to do.)
 pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTreeSet<Dep> {
     let raw: Vec<Dep> = raw.into_iter().collect();
-    let two = std::thread::available_parallelism().map_or(1, usize::from) >= 2;
-    let halve = two && raw.len() >= 20_000;
+    let halve = raw.len() >= 20_000;
     normalise(model, raw, halve)
 }
 
-/// [`normalise_deps`], in two halves on two threads with `halve`.
+/// [`normalise_deps`], in two halves (on two threads where the machine has two cores)
+/// with `halve`.
 pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeSet<Dep> {
     // Each list sorted in place (unstable: equal ones are the same) and without repeats
     // before the set is made of it: the set's own stable sort finds it sorted.
@@ -218,19 +218,7 @@ pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeS
             .take();
         sorted(kept(model, part.unwrap_or_default()))
     };
-    let (first, second) = std::thread::scope(|scope| {
-        let spawned = std::thread::Builder::new()
-            .name("strata-deps".to_owned())
-            .spawn_scoped(scope, half);
-        let first = both(raw);
-        let second = match spawned {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            Err(_) => half(),
-        };
-        (first, second)
-    });
+    let (first, second) = crate::parallel::two_at_once("strata-deps", || both(raw), &half);
     // Two sorted runs in one vector: the set's stable sort merges them (and a vector's
     // items are collected in place, where a chain of two would be copied once more).
     let mut all = first;
