@@ -268,7 +268,9 @@ pub async fn introspect_url(url: &crate::db::DbUrl) -> Result<Catalog> {
 
 /// Starts a read-only snapshot: the exported one of another session, if given. Without
 /// JIT: compiling the large catalog queries costs more than running them (3.6 s of the
-/// inventory query's 3.9 s at 2,000 tables). With at least 32 MB of `work_mem`: at the
+/// inventory query's 3.9 s at 2,000 tables). Without parallel workers: the readers are
+/// already the parallelism, and a worker started for one join of a query is a process more
+/// on cores the other readers use. With at least 32 MB of `work_mem`: at the
 /// default 4 MB a query joining the whole dependency graph on the server sorted on disk at
 /// 2,000 tables (the graph is now joined by strata, but the indexes query's aggregates grow
 /// with the schema too; a hash or sort uses only what its rows need, a few MB for a catalog
@@ -281,6 +283,7 @@ async fn begin_read(client: &Client, snapshot: Option<&str>) -> Result<()> {
         .batch_execute(&format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; {import}SET LOCAL search_path = ''; \
              SET LOCAL lock_timeout = {}; SET LOCAL jit = off; \
+             SET LOCAL max_parallel_workers_per_gather = 0; \
              SELECT set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')), \
              32 * 1024 * 1024) / 1024 || 'kB', true)",
             read_lock_wait().as_millis()

@@ -226,60 +226,78 @@ pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeS
     all.into_iter().collect()
 }
 
-/// The dependencies of `raw` that [`normalise_deps`] keeps, as it keeps them.
+/// The dependencies of `raw` that [`normalise_deps`] keeps, as it keeps them. (Each end is
+/// looked up in the model once: whether it has it and, for a column, which table owns it.)
 fn kept(model: &Model, raw: Vec<Dep>) -> Vec<Dep> {
-    let mut deps = Vec::with_capacity(raw.len());
-    for dep in raw {
-        let dependent = match &dep.dependent {
-            ObjectId::Sequence(seq)
-                if matches!(&dep.referenced, ObjectId::Column(..))
-                    && model.sequences.get(seq).is_some_and(|s| {
+    // A column a table inherits is its ancestor's: what uses it depends on that one (a type
+    // change there reaches it). `None` for an object the model does not have.
+    let owned = |id: ObjectId| match id {
+        ObjectId::Column(t, c) => match column_home(model, &t, &c)? {
+            None => Some(ObjectId::Column(t, c)),
+            Some(owner) => Some(ObjectId::Column(owner, c)),
+        },
+        other => model.contains(&other).then_some(other),
+    };
+    // What uses an inherited column also depends on the table it reads the column
+    // through: a second dependency, for few of them.
+    let mut through_tables = Vec::new();
+    // Collected in place, in the list's own memory (a second list of the same size was
+    // most of what a read holds at its peak).
+    let mut deps: Vec<Dep> = raw
+        .into_iter()
+        .filter_map(|Dep { dependent, referenced }| {
+            let dependent = match dependent {
+                ObjectId::Sequence(seq)
+                    if model.sequences.get(&seq).is_some_and(|s| {
                         s.owned_by.as_ref().is_some_and(|o| {
-                            dep.referenced == ObjectId::Column(o.table.clone(), o.column.clone())
+                            matches!(&referenced, ObjectId::Column(t, c) if *t == o.table && *c == o.column)
                         })
                     }) =>
-            {
-                ObjectId::SequenceOwner(seq.clone())
+                {
+                    ObjectId::SequenceOwner(seq)
+                }
+                other => other,
+            };
+            // A whole depending on its own part is an artefact (a partition key's column).
+            if referenced.is_part_of(&dependent) || dependent.is_part_of(&referenced) {
+                return None;
             }
-            other => other.clone(),
-        };
-        let referenced = dep.referenced;
-        // A whole depending on its own part is an artefact (a partition key's column).
-        if referenced.is_part_of(&dependent) || dependent.is_part_of(&referenced) {
-            continue;
-        }
-        // A column a table inherits is its ancestor's: what uses it depends on that one
-        // (a type change there reaches it).
-        let owned = |id: ObjectId| match id {
-            ObjectId::Column(t, c) => match model.column_owner(&t, &c) {
-                Some(owner) => ObjectId::Column(owner.clone(), c),
-                None => ObjectId::Column(t, c),
-            },
-            other => other,
-        };
-        // ... and still on the table it reads the column through (it goes with that).
-        if let ObjectId::Column(t, c) = &referenced
-            && model.column_owner(t, c).is_some_and(|owner| owner != t)
-        {
-            let dependent = owned(dependent.clone());
-            let table = ObjectId::Table(t.clone());
-            if model.contains(&dependent) && dependent != table {
-                deps.push(Dep {
-                    dependent,
+            let (referenced, through) = match referenced {
+                ObjectId::Column(t, c) => match column_home(model, &t, &c) {
+                    None => (None, None),
+                    Some(None) => (Some(ObjectId::Column(t, c)), None),
+                    Some(Some(owner)) => (
+                        Some(ObjectId::Column(owner, c)),
+                        Some(ObjectId::Table(t)),
+                    ),
+                },
+                other => (model.contains(&other).then_some(other), None),
+            };
+            let dependent = owned(dependent)?;
+            if let Some(table) = through
+                && dependent != table
+            {
+                through_tables.push(Dep {
+                    dependent: dependent.clone(),
                     referenced: table,
                 });
             }
-        }
-        let dependent = owned(dependent);
-        let referenced = owned(referenced);
-        if model.contains(&dependent) && model.contains(&referenced) {
-            deps.push(Dep {
+            Some(Dep {
                 dependent,
-                referenced,
-            });
-        }
-    }
+                referenced: referenced?,
+            })
+        })
+        .collect();
+    deps.append(&mut through_tables);
     deps
+}
+
+/// Where the column `column` of `table` is defined: `None` if the table has no such column
+/// (or the model no such table), `Some(None)` if it is the table's own, and the ancestor it
+/// inherits it from otherwise.
+fn column_home(model: &Model, table: &QualName, column: &str) -> Option<Option<QualName>> {
+    let owner = model.column_owner(table, column)?;
+    Some((owner != table).then(|| owner.clone()))
 }
 
 /// The structural dependencies of `model` (see [`normalise_deps`]).
