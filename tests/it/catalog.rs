@@ -466,6 +466,98 @@ CREATE UNIQUE INDEX pp_a_idx ON pp (a);
     db.drop_now().await.unwrap();
 }
 
+/// Primary key, unique and foreign key definitions are written by the reader from the
+/// catalog (`constraints.sql`, `kinds::key_definition`), the forms it leaves to the server
+/// by `pg_get_constraintdef`: both must read exactly what the server's function writes
+/// (without NOT VALID, which the model keeps apart), on every form.
+#[tokio::test]
+async fn key_definitions_read_as_the_server_writes_them() {
+    let db = fresh_db().await;
+    let major = crate::harness::cluster().await.major();
+    let mut sql = String::from(
+        r#"
+CREATE SCHEMA "Odd Schema";
+CREATE TABLE "Odd Schema"."Parent Table" (
+    "Id" int, "select" int, a$b int, PRIMARY KEY ("Id", "select"), UNIQUE (a$b));
+CREATE TABLE p (
+    id int PRIMARY KEY, code text UNIQUE, n int, m int,
+    UNIQUE (n, m) INCLUDE (code, id),
+    CONSTRAINT p_m_key UNIQUE (m) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE c (
+    id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    p_id int REFERENCES p,
+    p_code text REFERENCES p (code) ON DELETE CASCADE ON UPDATE RESTRICT,
+    n int, m int, "user" int,
+    FOREIGN KEY (n, m) REFERENCES p (n, m) MATCH FULL ON DELETE SET NULL,
+    CONSTRAINT c_odd_fk FOREIGN KEY (n, m) REFERENCES "Odd Schema"."Parent Table" ("Id", "select")
+        ON UPDATE SET DEFAULT DEFERRABLE,
+    CONSTRAINT c_self FOREIGN KEY (m) REFERENCES c (id) DEFERRABLE INITIALLY DEFERRED,
+    CONSTRAINT "Weird ""name""" UNIQUE ("user") DEFERRABLE,
+    CONSTRAINT c_dollar FOREIGN KEY ("user") REFERENCES "Odd Schema"."Parent Table" (a$b)
+        ON UPDATE CASCADE ON DELETE NO ACTION);
+ALTER TABLE c ADD CONSTRAINT c_nv FOREIGN KEY (n) REFERENCES p (id) NOT VALID;
+CREATE TABLE part (id int, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (id);
+CREATE TABLE part1 PARTITION OF part FOR VALUES FROM (0) TO (10);
+CREATE TABLE refpart (id int, k int, FOREIGN KEY (id, k) REFERENCES part ON DELETE SET DEFAULT);
+CREATE TABLE keyword_cols (
+    "from" int PRIMARY KEY, "table" int UNIQUE,
+    "Mixed" int REFERENCES keyword_cols ("from") ON DELETE RESTRICT);
+ALTER TABLE keyword_cols ADD CHECK ("from" > 0);
+"#,
+    );
+    if major >= 15 {
+        sql.push_str(
+            "CREATE TABLE nnd (a int, b int, CONSTRAINT nnd_a UNIQUE NULLS NOT DISTINCT (a) INCLUDE (b));
+CREATE TABLE delset (id int PRIMARY KEY, a int, b int,
+    FOREIGN KEY (a, b) REFERENCES p (n, m) ON DELETE SET NULL (a));
+",
+        );
+    }
+    if major >= 18 {
+        sql.push_str(
+            "CREATE EXTENSION btree_gist;
+CREATE TABLE tp (id int, valid tstzrange, PRIMARY KEY (id, valid WITHOUT OVERLAPS));
+CREATE TABLE tc (id int, valid tstzrange,
+    FOREIGN KEY (id, PERIOD valid) REFERENCES tp (id, PERIOD valid));
+CREATE TABLE ne (a int, FOREIGN KEY (a) REFERENCES p NOT ENFORCED);
+",
+        );
+    }
+    let client = db.url().connect().await.unwrap();
+    client.batch_execute(&sql).await.unwrap();
+    let catalog = introspect(db.url()).await;
+    // As strata reads: every name qualified but those of pg_catalog.
+    client.batch_execute("SET search_path = ''").await.unwrap();
+    let server = client
+        .query(
+            "SELECT n.nspname, c.relname, k.conname, \
+                    regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', '') \
+             FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE k.contype IN ('p', 'u', 'f', 'c') AND k.conislocal AND k.conparentid = 0 \
+               AND n.nspname IN ('public', 'Odd Schema')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut compared = 0;
+    for row in &server {
+        let table = &catalog.model.tables[&q(row.get(0), row.get(1))];
+        let name: &str = row.get(2);
+        let read = &table.constraints[name].definition;
+        assert_eq!(read, row.get::<_, &str>(3), "constraint {name}");
+        compared += 1;
+    }
+    // Every key and check of the script (the partition's copies are its parent's).
+    let expected = match major {
+        ..15 => 21,
+        15..18 => 24,
+        _ => 27,
+    };
+    assert_eq!(compared, expected);
+    db.drop_now().await.unwrap();
+}
+
 #[tokio::test]
 async fn check_expressions_read_as_the_server_writes_them() {
     let db = fresh_db().await;
