@@ -170,35 +170,17 @@ struct ConstraintRow {
     table: SqlName,
     name: SqlName,
     kind: SqlName,
-    /// pg_get_constraintdef's text; `None` for a key the reader writes itself
-    /// (`kinds::key_definition`).
-    definition: Option<String>,
+    definition: String,
     validated: bool,
     deferrable: bool,
-    #[serde(default)]
-    initially_deferred: bool,
-    references: Option<Referenced>,
-    /// A foreign key's actions, as pg_constraint's one-letter codes.
-    on_update: Option<String>,
-    on_delete: Option<String>,
-    /// A key's INCLUDE columns, quoted.
-    include: Option<Vec<String>>,
+    references: Option<Name>,
     comment: Option<String>,
-    /// Quoted column names, in order.
     keys: Option<Vec<String>>,
     referenced_keys: Option<Vec<String>>,
     #[serde(default)]
     nulls_not_distinct: bool,
     #[serde(default)]
     match_full: bool,
-}
-
-/// The table a foreign key references, and its name as the server quotes it.
-#[derive(Deserialize)]
-struct Referenced {
-    schema: SqlName,
-    name: SqlName,
-    quoted: String,
 }
 
 #[derive(Deserialize)]

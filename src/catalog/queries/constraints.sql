@@ -1,43 +1,19 @@
 -- Table constraints a table declares itself (not those a partition inherits):
 -- primary key, unique, foreign key, check and exclusion constraints.
---
--- A primary key's, a unique constraint's or a foreign key's definition is NULL here: the
--- reader writes it from the columns below as pg_get_constraintdef would
--- (`rows::kinds::key_definition`; `tests/it/catalog.rs` compares the two on every form),
--- where the function looks each column and table up in caches a new connection has empty
--- (at 5,000 tables the keys' definitions were about a sixth of this query's server time).
--- The server still writes checks, exclusions, and the forms the reader leaves to it:
--- PostgreSQL 15's ON DELETE SET NULL (<columns>), 18's WITHOUT OVERLAPS, PERIOD and NOT
--- ENFORCED.
 -- $1: schema names to leave out (text[]).
 SELECT
     n.nspname AS "schema",
     c.relname AS "table",
     k.conname AS "name",
     k.contype AS "kind",
-    CASE WHEN k.contype IN ('p', 'u', 'f')
-              AND NOT coalesce((to_jsonb(k) ->> 'conperiod')::boolean, false)
-              AND coalesce((to_jsonb(k) ->> 'conenforced')::boolean, true)
-              AND (to_jsonb(k) -> 'confdelsetcols') IS NULL THEN NULL
-         WHEN k.convalidated THEN pg_get_constraintdef(k.oid)
-         ELSE regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', '') END AS "definition",
+    CASE WHEN k.convalidated THEN pg_get_constraintdef(k.oid)
+                       ELSE regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', '') END AS "definition",
     k.convalidated AS "validated",
     k.condeferrable AS "deferrable",
-    k.condeferred AS "initially_deferred",
-    -- (the name as pg_get_constraintdef writes it, with `search_path` empty)
     CASE WHEN k.contype = 'f' THEN (
-        SELECT json_build_object('schema', rn.nspname, 'name', rc.relname,
-                                 'quoted', quote_ident(rn.nspname) || '.' || quote_ident(rc.relname))
+        SELECT json_build_object('schema', rn.nspname, 'name', rc.relname)
         FROM pg_class rc JOIN pg_namespace rn ON rn.oid = rc.relnamespace
         WHERE rc.oid = k.confrelid) END AS "references",
-    CASE WHEN k.contype = 'f' THEN k.confupdtype::text END AS "on_update",
-    CASE WHEN k.contype = 'f' THEN k.confdeltype::text END AS "on_delete",
-    -- A key's INCLUDE columns (from its index: few have them).
-    CASE WHEN k.contype IN ('p', 'u') THEN (
-        SELECT json_agg(quote_ident(a.attname) ORDER BY j)
-        FROM pg_index ix CROSS JOIN generate_series(ix.indnkeyatts, ix.indnatts - 1) j
-        JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ix.indkey[j]
-        WHERE ix.indexrelid = k.conindid AND ix.indnatts > ix.indnkeyatts) END AS "include",
     ds.description AS "comment",
     -- For pre-flight checks: key columns, a foreign key's referenced columns, and NULLS
     -- NOT DISTINCT (PostgreSQL 15+) of the backing index. (A check's expression is taken

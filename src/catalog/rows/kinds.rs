@@ -216,7 +216,8 @@ pub(super) fn columns(model: &mut Model, mut rows: Vec<ColumnRow>) -> Result<()>
 
 /// Constraints, onto their tables.
 pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result<()> {
-    for mut row in rows {
+    for row in rows {
+        let table_name = QualName::new(row.schema, row.table);
         let kind = match row.kind.as_str() {
             "p" => ConstraintKind::PrimaryKey,
             "u" => ConstraintKind::Unique,
@@ -225,18 +226,6 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
             "x" => ConstraintKind::Exclude,
             _ => continue,
         };
-        let definition = match row.definition.take() {
-            Some(definition) => definition,
-            None => key_definition(&kind, &row).ok_or_else(|| Error::Introspection {
-                query: "constraints",
-                message: format!(
-                    "constraint {} of {} came without a definition",
-                    crate::sql::Ident(&row.name),
-                    QualName::new(row.schema.clone(), row.table.clone())
-                ),
-            })?,
-        };
-        let table_name = QualName::new(row.schema, row.table);
         let Some(table) = model.tables.get_mut(&table_name) else {
             continue;
         };
@@ -244,13 +233,13 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
         // a later PostgreSQL, leaves the check without one rather than the read failing.)
         let expression = match kind {
             ConstraintKind::Check => {
-                let expression = check_expression(&definition);
+                let expression = check_expression(&row.definition);
                 if expression.is_none() {
                     tracing::warn!(
                         "check constraint {} of {table_name}: no expression read from its \
                          definition {}; its pre-flight check is left out",
                         crate::sql::Ident(&row.name),
-                        definition
+                        row.definition
                     );
                 }
                 expression.map(str::to_owned)
@@ -259,10 +248,10 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
         };
         let constraint = Constraint {
             kind,
-            definition,
+            definition: row.definition,
             validated: row.validated,
             deferrable: row.deferrable,
-            references: row.references.map(|r| QualName::new(r.schema, r.name)),
+            references: row.references.map(Into::into),
             // Set from the index's row (`indexes`).
             index: None,
             comment: row.comment,
@@ -277,60 +266,6 @@ pub(super) fn constraints(model: &mut Model, rows: Vec<ConstraintRow>) -> Result
         table.constraints.insert(row.name, constraint);
     }
     Ok(())
-}
-
-/// A primary key's, unique constraint's or foreign key's definition as
-/// pg_get_constraintdef writes it (with `search_path` empty, and without NOT VALID, which
-/// the model keeps apart), from the row's columns; `None` for another kind, or a row
-/// without its keys. The server writes the forms this leaves out (`constraints.sql`).
-fn key_definition(kind: &ConstraintKind, row: &ConstraintRow) -> Option<String> {
-    let keys = row.keys.as_ref()?.join(", ");
-    let mut out = match kind {
-        ConstraintKind::PrimaryKey => format!("PRIMARY KEY ({keys})"),
-        ConstraintKind::Unique if row.nulls_not_distinct => {
-            format!("UNIQUE NULLS NOT DISTINCT ({keys})")
-        }
-        ConstraintKind::Unique => format!("UNIQUE ({keys})"),
-        ConstraintKind::ForeignKey => {
-            let action = |code: &Option<String>| match code.as_deref() {
-                Some("r") => Some("RESTRICT"),
-                Some("c") => Some("CASCADE"),
-                Some("n") => Some("SET NULL"),
-                Some("d") => Some("SET DEFAULT"),
-                _ => None,
-            };
-            let mut out = format!(
-                "FOREIGN KEY ({keys}) REFERENCES {}({})",
-                row.references.as_ref()?.quoted,
-                row.referenced_keys.as_ref()?.join(", ")
-            );
-            if row.match_full {
-                out.push_str(" MATCH FULL");
-            }
-            if let Some(a) = action(&row.on_update) {
-                out.push_str(" ON UPDATE ");
-                out.push_str(a);
-            }
-            if let Some(a) = action(&row.on_delete) {
-                out.push_str(" ON DELETE ");
-                out.push_str(a);
-            }
-            out
-        }
-        _ => return None,
-    };
-    if let Some(include) = &row.include {
-        out.push_str(" INCLUDE (");
-        out.push_str(&include.join(", "));
-        out.push(')');
-    }
-    if row.deferrable {
-        out.push_str(" DEFERRABLE");
-    }
-    if row.initially_deferred {
-        out.push_str(" INITIALLY DEFERRED");
-    }
-    Some(out)
 }
 
 /// A check constraint's expression, from its definition as `pg_get_constraintdef` writes
