@@ -489,6 +489,22 @@ pub struct Column {
     pub using: NotCompared<Option<String>>,
 }
 
+/// A plain `text` column with `default`, for tests.
+#[cfg(test)]
+pub(crate) fn text_column(default: Option<&str>) -> Column {
+    Column {
+        data_type: "text".into(),
+        collation: None,
+        not_null: false,
+        default: default.map(Into::into),
+        identity: None,
+        generated: None,
+        comment: None,
+        grants: Grants::new(),
+        using: Default::default(),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub always: bool,

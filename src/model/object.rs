@@ -229,15 +229,6 @@ pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeS
 /// The dependencies of `raw` that [`normalise_deps`] keeps, as it keeps them. (Each end is
 /// looked up in the model once: whether it has it and, for a column, which table owns it.)
 fn kept(model: &Model, raw: Vec<Dep>) -> Vec<Dep> {
-    // A column a table inherits is its ancestor's: what uses it depends on that one (a type
-    // change there reaches it). `None` for an object the model does not have.
-    let owned = |id: ObjectId| match id {
-        ObjectId::Column(t, c) => match column_home(model, &t, &c)? {
-            None => Some(ObjectId::Column(t, c)),
-            Some(owner) => Some(ObjectId::Column(owner, c)),
-        },
-        other => model.contains(&other).then_some(other),
-    };
     // What uses an inherited column also depends on the table it reads the column
     // through: a second dependency, for few of them.
     let mut through_tables = Vec::new();
@@ -262,29 +253,20 @@ fn kept(model: &Model, raw: Vec<Dep>) -> Vec<Dep> {
             if referenced.is_part_of(&dependent) || dependent.is_part_of(&referenced) {
                 return None;
             }
-            let (referenced, through) = match referenced {
-                ObjectId::Column(t, c) => match column_home(model, &t, &c) {
-                    None => (None, None),
-                    Some(None) => (Some(ObjectId::Column(t, c)), None),
-                    Some(Some(owner)) => (
-                        Some(ObjectId::Column(owner, c)),
-                        Some(ObjectId::Table(t)),
-                    ),
-                },
-                other => (model.contains(&other).then_some(other), None),
-            };
-            let dependent = owned(dependent)?;
-            if let Some(table) = through
-                && dependent != table
-            {
-                through_tables.push(Dep {
-                    dependent: dependent.clone(),
-                    referenced: table,
-                });
+            let referenced = owned(model, referenced);
+            let (dependent, _) = owned(model, dependent)?;
+            if let Some((_, Some(through))) = &referenced {
+                let table = ObjectId::Table(through.clone());
+                if dependent != table {
+                    through_tables.push(Dep {
+                        dependent: dependent.clone(),
+                        referenced: table,
+                    });
+                }
             }
             Some(Dep {
                 dependent,
-                referenced: referenced?,
+                referenced: referenced?.0,
             })
         })
         .collect();
@@ -292,12 +274,20 @@ fn kept(model: &Model, raw: Vec<Dep>) -> Vec<Dep> {
     deps
 }
 
-/// Where the column `column` of `table` is defined: `None` if the table has no such column
-/// (or the model no such table), `Some(None)` if it is the table's own, and the ancestor it
-/// inherits it from otherwise.
-fn column_home(model: &Model, table: &QualName, column: &str) -> Option<Option<QualName>> {
-    let owner = model.column_owner(table, column)?;
-    Some((owner != table).then(|| owner.clone()))
+/// `id` as the dependencies name it, looked up in the model once: `None` for an object the
+/// model does not have. A column a table inherits is its ancestor's (what uses it depends
+/// on that one: a type change there reaches it), with the table it was named through.
+fn owned(model: &Model, id: ObjectId) -> Option<(ObjectId, Option<QualName>)> {
+    match id {
+        ObjectId::Column(t, c) => {
+            let owner = model.column_owner(&t, &c)?;
+            Some(match owner != &t {
+                true => (ObjectId::Column(owner.clone(), c), Some(t)),
+                false => (ObjectId::Column(t, c), None),
+            })
+        }
+        other => model.contains(&other).then_some((other, None)),
+    }
 }
 
 /// The structural dependencies of `model` (see [`normalise_deps`]).
@@ -411,8 +401,48 @@ fn structural(model: &Model) -> Vec<Dep> {
 
 #[cfg(test)]
 mod tests {
-    use super::ObjectId;
+    use super::{Dep, ObjectId};
     use crate::sql::QualName;
+
+    /// What `kept` keeps: a column a table inherits named as its ancestor's, with a second
+    /// dependency on the table it was named through (but not the table's own on itself);
+    /// a whole on its own part left out, and anything the model lacks.
+    #[test]
+    fn kept_names_inherited_columns_by_their_owner_and_drops_what_the_model_lacks() {
+        let (p, c) = (QualName::new("s", "p"), QualName::new("s", "c"));
+        let mut model = crate::model::Model::default();
+        let mut parent = crate::model::Table::default();
+        parent
+            .columns
+            .insert("a".into(), crate::model::text_column(None));
+        let mut child = crate::model::Table::default();
+        child
+            .columns
+            .insert("b".into(), crate::model::text_column(None));
+        child.inherits.push(p.clone());
+        model.tables.insert(p.clone(), parent);
+        model.tables.insert(c.clone(), child);
+        let col = |t: &QualName, n: &str| ObjectId::Column(t.clone(), n.into());
+        let dep = |dependent, referenced| Dep {
+            dependent,
+            referenced,
+        };
+        let raw = vec![
+            dep(col(&c, "b"), col(&c, "a")),
+            dep(ObjectId::Table(c.clone()), col(&c, "a")),
+            dep(col(&c, "b"), ObjectId::Table(QualName::new("s", "gone"))),
+            dep(col(&c, "zz"), col(&p, "a")),
+            dep(ObjectId::Table(p.clone()), ObjectId::Schema("s".into())),
+        ];
+        let mut kept = super::kept(&model, raw);
+        kept.sort();
+        let mut expected = vec![
+            dep(col(&c, "b"), col(&p, "a")),
+            dep(col(&c, "b"), ObjectId::Table(c.clone())),
+        ];
+        expected.sort();
+        assert_eq!(kept, expected);
+    }
 
     /// `is_part_of` answers as walking up `parent` does, for every pair of a sample.
     #[test]

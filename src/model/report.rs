@@ -134,22 +134,10 @@ pub fn differences(expected: &Model, actual: &Model) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Column, Grants, Table};
+    use crate::model::{Grants, Table};
     use crate::sql::QualName;
 
-    fn column(default: Option<&str>) -> Column {
-        Column {
-            data_type: "text".into(),
-            collation: None,
-            not_null: false,
-            default: default.map(Into::into),
-            identity: None,
-            generated: None,
-            comment: None,
-            grants: Grants::new(),
-            using: Default::default(),
-        }
-    }
+    use crate::model::text_column as column;
 
     #[test]
     fn names_objects_and_attributes() {
