@@ -2,7 +2,7 @@
 //! model. It is the plan from an empty database to the catalog.
 
 use crate::error::Result;
-use crate::model::{Catalog, Model};
+use crate::model::{Catalog, Dep, Model};
 
 /// The SQL that recreates `catalog` in an empty database.
 pub fn to_sql(catalog: &Catalog) -> Result<String> {
@@ -15,28 +15,87 @@ pub fn to_sql(catalog: &Catalog) -> Result<String> {
 
 /// Writes the SQL that recreates `catalog` to `out` as it goes. The catalog is let go once
 /// the steps are planned, and no step is kept once written: at thousands of tables the
-/// catalog and the script are what a read holds in memory.
-pub fn write_sql(mut catalog: Catalog, out: &mut dyn std::io::Write) -> Result<()> {
-    let steps = creation_steps(&catalog)?;
+/// catalog and the script are what a read holds in memory. With `deferred`, the
+/// catalog's dependencies as the read left them (its set empty: see
+/// [`crate::catalog::introspect_url_deferred`]), made on another thread while the steps
+/// are decided and written.
+pub fn write_sql(
+    mut catalog: Catalog,
+    deferred: Option<Vec<Dep>>,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    let steps = match deferred {
+        None => creation_steps(&catalog)?,
+        Some(raw) => creation_steps_alongside(&catalog, raw)?,
+    };
     let roles = std::mem::take(&mut catalog.model.declared_roles);
-    drop(catalog);
+    // Let go on another thread while the script is written (its thousands of pieces took
+    // 16 ms to free at 5,000 tables); here if no thread starts.
+    let _ = std::thread::Builder::new()
+        .name("strata-free".to_owned())
+        .spawn(move || drop(catalog));
     write_steps(&roles, steps, out)
 }
 
-/// The steps from an empty database to `catalog`.
-fn creation_steps(catalog: &Catalog) -> Result<Vec<crate::plan::Step>> {
+/// The catalog of an empty database that `catalog`'s creation steps start from.
+fn empty_side(catalog: &Catalog) -> Catalog {
     // Declared roles are written as the declarations schema files hold: the empty side
     // declares them too, so that no step creates them (and the catalog, the largest thing
     // in memory, is not copied to leave them out).
     let mut base = baseline(&catalog.model);
     base.declared_roles = catalog.model.declared_roles.clone();
-    let empty = Catalog {
+    Catalog {
         model: base,
         deps: Default::default(),
         server_version: catalog.server_version,
         casts: catalog.casts.clone(),
+    }
+}
+
+/// The steps from an empty database to `catalog`.
+fn creation_steps(catalog: &Catalog) -> Result<Vec<crate::plan::Step>> {
+    crate::diff::steps(&empty_side(catalog), catalog)
+}
+
+/// [`creation_steps`] for a catalog whose dependencies are `raw` as read (its set empty):
+/// they are made into the set on another thread while the steps are decided and written,
+/// which needs only the model (at 5,000 tables each took about a tenth of a second, one
+/// after the other).
+fn creation_steps_alongside(catalog: &Catalog, raw: Vec<Dep>) -> Result<Vec<crate::plan::Step>> {
+    let model = &catalog.model;
+    // Taken by the thread, or here if no thread starts.
+    let raw = std::sync::Mutex::new(Some(raw));
+    let take = || {
+        raw.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_default()
     };
-    crate::diff::steps(&empty, catalog)
+    // In one piece: shared with a third thread, on two cores, it took as long and held
+    // more memory at once (by hand at 5,000 tables: 1.37 s against 1.39 s, 130 MB of peak
+    // RSS against 136).
+    let make = || {
+        let started = std::time::Instant::now();
+        let deps = crate::model::normalise(model, take(), false);
+        tracing::debug!("dependencies made in {:.2?}", started.elapsed());
+        deps
+    };
+    std::thread::scope(|scope| {
+        // A panic is caught on the thread and raised again where the dependencies are
+        // taken: where planning fails before that, its error is what is reported.
+        let made = std::thread::Builder::new()
+            .name("strata-deps".to_owned())
+            .spawn_scoped(scope, || {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
+            });
+        crate::diff::steps_late(&empty_side(catalog), catalog, || match made {
+            Ok(handle) => handle
+                .join()
+                .and_then(|deps| deps)
+                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            Err(_) => make(),
+        })
+    })
 }
 
 fn write_steps(

@@ -236,7 +236,7 @@ fn without_ignored(mut catalog: Catalog) -> Result<Catalog> {
 /// The raw result of every catalog query.
 pub(crate) struct RawCatalog {
     /// Each query's rows, by query name, read into the row type of their kind as they
-    /// arrived (`rows::Sink`; a `Vec` of that type, which `rows::assemble` takes back).
+    /// arrived (`rows::Sink`; a `Vec` of that type, which `rows::assemble_model` takes back).
     rows: Vec<(&'static str, Box<dyn std::any::Any + Send>)>,
     /// The dependencies, joined on the reader that read them (`dependencies`: their
     /// building overlaps the queries still running on the other readers).
@@ -245,7 +245,7 @@ pub(crate) struct RawCatalog {
 
 /// Introspects the database `client` is connected to, in a read-only snapshot.
 pub async fn introspect(client: &Client) -> Result<Catalog> {
-    read_in_snapshot(client, &[]).await
+    Ok(read_in_snapshot(client, &[], false).await?.0)
 }
 
 /// Connections a read of a whole database uses: the server runs their queries in parallel.
@@ -256,6 +256,22 @@ const READERS: usize = 3;
 /// the queries spread over the connections. Where a connection or the snapshot cannot be
 /// had, the read goes on with fewer connections.
 pub async fn introspect_url(url: &crate::db::DbUrl) -> Result<Catalog> {
+    Ok(introspect_url_with(url, false).await?.0)
+}
+
+/// [`introspect_url`], with the catalog's dependencies left to the caller: `Some` list
+/// as the read joined it (the catalog's set empty), for [`crate::model::normalise_deps`]
+/// alongside other work that needs only the model; `None` where they are in the catalog
+/// already (with `[ignore]` tables, which are left out by way of the dependencies).
+pub async fn introspect_url_deferred(url: &crate::db::DbUrl) -> Result<Deferred> {
+    introspect_url_with(url, true).await
+}
+
+/// A catalog, and the dependencies left to the caller if any (see
+/// [`introspect_url_deferred`]).
+pub type Deferred = (Catalog, Option<Vec<crate::model::Dep>>);
+
+async fn introspect_url_with(url: &crate::db::DbUrl, defer: bool) -> Result<Deferred> {
     let (main, helpers) = futures_util::future::join(
         url.connect(),
         futures_util::future::join_all((1..READERS).map(|_| url.connect())),
@@ -263,7 +279,7 @@ pub async fn introspect_url(url: &crate::db::DbUrl) -> Result<Catalog> {
     .await;
     let main = main?;
     let helpers: Vec<Client> = helpers.into_iter().filter_map(Result::ok).collect();
-    read_in_snapshot(&main, &helpers).await
+    read_in_snapshot(&main, &helpers, defer).await
 }
 
 /// Starts a read-only snapshot: the exported one of another session, if given. Without
@@ -292,8 +308,9 @@ async fn begin_read(client: &Client, snapshot: Option<&str>) -> Result<()> {
         .map_err(|e| Error::database("starting the catalog snapshot", &e))
 }
 
-/// The catalog read in `main`'s snapshot, shared with `helpers` where it can be.
-async fn read_in_snapshot(main: &Client, helpers: &[Client]) -> Result<Catalog> {
+/// The catalog read in `main`'s snapshot, shared with `helpers` where it can be; with
+/// `defer`, its dependencies left to the caller where they can be (see [`Deferred`]).
+async fn read_in_snapshot(main: &Client, helpers: &[Client], defer: bool) -> Result<Deferred> {
     let excluded: Vec<String> = vec![LEDGER_SCHEMA.to_owned()];
     begin_read(main, None).await?;
     let mut readers = vec![main];
@@ -331,10 +348,26 @@ async fn read_in_snapshot(main: &Client, helpers: &[Client]) -> Result<Catalog> 
         other => other?,
     };
     let started = std::time::Instant::now();
-    let mut catalog = rows::assemble(raw, server_version).and_then(without_ignored)?;
-    tracing::debug!("catalog assembled in {:.2?}", started.elapsed());
+    let (mut catalog, deps) = rows::assemble_model(raw, server_version)?;
+    let ignoring = !ignored_tables().is_empty();
+    let deferred = if defer && !ignoring {
+        Some(deps)
+    } else {
+        catalog.deps = crate::model::normalise_deps(&catalog.model, deps);
+        catalog = without_ignored(catalog)?;
+        None
+    };
+    tracing::debug!(
+        "catalog assembled in {:.2?}{}",
+        started.elapsed(),
+        if deferred.is_some() {
+            " (its dependencies left to the caller)"
+        } else {
+            ""
+        }
+    );
     catalog.model.declared_roles = roles?;
-    Ok(catalog)
+    Ok((catalog, deferred))
 }
 
 /// The declared roles plans recorded in `strata.roles` that the server has (none without

@@ -381,6 +381,17 @@ fn unsupported(object: impl ToString, reason: &str) -> Error {
 
 /// Builds the catalog from every query's rows.
 pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> {
+    let (mut catalog, deps) = assemble_model(raw, server_version)?;
+    catalog.deps = crate::model::normalise_deps(&catalog.model, deps);
+    Ok(catalog)
+}
+
+/// Builds the catalog from every query's rows but for its dependencies (left empty), and
+/// gives back the dependencies as read, for [`crate::model::normalise_deps`].
+pub(super) fn assemble_model(
+    raw: RawCatalog,
+    server_version: u32,
+) -> Result<(Catalog, Vec<crate::model::Dep>)> {
     let mut model = Model::default();
     let mut by_name: BTreeMap<&str, Box<dyn std::any::Any + Send>> = raw.rows.into_iter().collect();
     let mut take = |name: &'static str| by_name.remove(name);
@@ -413,7 +424,6 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     )?;
     kinds::foreign_tables(&mut model, parse("foreign_tables", take("foreign_tables"))?)?;
     kinds::user_casts(&mut model, parse("user_casts", take("user_casts"))?)?;
-    let deps = crate::model::normalise_deps(&model, raw.deps);
     let casts = parse::<(String, String)>("casts", take("casts"))?
         .into_iter()
         .collect();
@@ -422,12 +432,13 @@ pub(super) fn assemble(raw: RawCatalog, server_version: u32) -> Result<Catalog> 
     if !unseen.is_empty() {
         return Err(Error::Unmanaged(unseen));
     }
-    Ok(Catalog {
+    let catalog = Catalog {
         model,
-        deps,
+        deps: Default::default(),
         server_version,
         casts,
-    })
+    };
+    Ok((catalog, raw.deps))
 }
 
 /// The object a dependency's end names, if strata models its kind.

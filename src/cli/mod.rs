@@ -713,9 +713,9 @@ async fn inspect(args: InspectArgs) -> Result<Outcome> {
     // For its [ignore] tables.
     project(&args.project, None)?;
     let url = database_of(&args.database, "inspect", None)?;
-    let catalog = crate::db::read_catalog(&url).await?;
+    let (catalog, deferred) = crate::db::read_catalog_deferred(&url).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    crate::inspect::write_sql(catalog, &mut out)?;
+    crate::inspect::write_sql(catalog, deferred, &mut out)?;
     out.flush()
         .map_err(|e| crate::Error::io("standard output", e))?;
     Ok(Outcome::Success)

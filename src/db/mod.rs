@@ -244,6 +244,12 @@ pub async fn read_catalog(url: &DbUrl) -> Result<crate::model::Catalog> {
     crate::catalog::introspect_url(url).await
 }
 
+/// [`read_catalog`], with the dependencies left to the caller where they can be
+/// ([`crate::catalog::introspect_url_deferred`]).
+pub async fn read_catalog_deferred(url: &DbUrl) -> Result<crate::catalog::Deferred> {
+    crate::catalog::introspect_url_deferred(url).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,6 @@ pub use kinds::{
     Aggregate, Cast, Collation, DefaultPrivileges, ForeignCheck, ForeignColumn, ForeignServer,
     ForeignTable, Operator, Publication, Statistics,
 };
-#[cfg(test)]
 pub(crate) use object::normalise;
 pub use object::{Dep, ObjectId, normalise_deps};
 pub use stored::{StoredCatalog, StoredRef};

@@ -182,47 +182,59 @@ pub struct Dep {
 /// (parts on their whole, objects on their schema, partitions on their parent).
 /// (`raw` in any order, repeats allowed: the set is built once, at the end, from all of
 /// them sorted, which takes a fraction of the comparisons of inserting them one by one.
-/// A large list is halved between two threads where the machine has two cores: at 5,000
-/// tables this is a fifth of `strata inspect`'s own work, done after the catalog's
-/// queries, while the server has nothing left to do.)
+/// A large list is shared between two threads where the machine has two cores: at 5,000
+/// tables this was a fifth of `strata inspect`'s own work, done after the catalog's
+/// queries, while the server has nothing left to do; `strata inspect` does it in one
+/// piece on a thread of its own while it decides its steps.)
 pub fn normalise_deps(model: &Model, raw: impl IntoIterator<Item = Dep>) -> BTreeSet<Dep> {
     let raw: Vec<Dep> = raw.into_iter().collect();
-    let halve = raw.len() >= 20_000;
-    normalise(model, raw, halve)
+    let split = raw.len() >= 20_000;
+    normalise(model, raw, split)
 }
 
-/// [`normalise_deps`], in two halves (on two threads where the machine has two cores)
-/// with `halve`.
-pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, halve: bool) -> BTreeSet<Dep> {
-    // Each list sorted in place (unstable: equal ones are the same) and without repeats
-    // before the set is made of it: the set's own stable sort finds it sorted.
+/// [`normalise_deps`], on two threads (where the machine has two cores) with `split`.
+pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, split: bool) -> BTreeSet<Dep> {
+    // A list sorted in place (unstable: equal ones are the same), without repeats.
     let sorted = |mut deps: Vec<Dep>| {
         deps.sort_unstable();
         deps.dedup();
         deps
     };
-    let both = |first: Vec<Dep>| {
-        let mut deps = kept(model, first);
-        deps.extend(structural(model));
-        sorted(deps)
+    // The structural ones come in runs (a kind of object at a time, in the model's order),
+    // which a stable sort merges: sorted afresh with the others, they were two fifths of
+    // this at 2,000 tables.
+    let structure = || {
+        let mut deps = structural(model);
+        deps.sort();
+        deps
     };
-    if !halve {
-        return both(raw).into_iter().collect();
-    }
-    // The second half waits where this thread can take it back if no thread starts.
-    let second = std::sync::Mutex::new(Some(raw.split_off(raw.len() / 2)));
-    let half = || {
-        let part = second
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        sorted(kept(model, part.unwrap_or_default()))
+    let all = if split {
+        // The structural ones and a quarter of `raw` here, the rest on the other thread
+        // (the two take about as long); the rest waits where this thread can take it
+        // back if no thread starts.
+        let rest = std::sync::Mutex::new(Some(raw.split_off(raw.len() / 4)));
+        let other = || {
+            let part = rest
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            sorted(kept(model, part.unwrap_or_default()))
+        };
+        let here = || {
+            let mut deps = sorted(kept(model, raw));
+            deps.append(&mut structure());
+            deps
+        };
+        let (mut all, mut theirs) = crate::parallel::two_at_once("strata-deps", here, &other);
+        all.append(&mut theirs);
+        all
+    } else {
+        let mut all = sorted(kept(model, raw));
+        all.append(&mut structure());
+        all
     };
-    let (first, second) = crate::parallel::two_at_once("strata-deps", || both(raw), &half);
-    // Two sorted runs in one vector: the set's stable sort merges them (and a vector's
-    // items are collected in place, where a chain of two would be copied once more).
-    let mut all = first;
-    all.extend(second);
+    // Sorted runs in one vector: the set's stable sort merges them (and a vector's items
+    // are collected in place, where a chain would be copied once more).
     all.into_iter().collect()
 }
 
@@ -313,11 +325,13 @@ fn structural(model: &Model) -> Vec<Dep> {
             ObjectId::Schema(name.schema.clone()),
         );
     }
-    for (name, seq) in &model.sequences {
+    for name in model.sequences.keys() {
         add(
             ObjectId::Sequence(name.clone()),
             ObjectId::Schema(name.schema.clone()),
         );
+    }
+    for (name, seq) in &model.sequences {
         if let Some(owner) = &seq.owned_by {
             add(
                 ObjectId::SequenceOwner(name.clone()),
@@ -353,33 +367,54 @@ fn structural(model: &Model) -> Vec<Dep> {
             ObjectId::Schema(name.schema.clone()),
         );
     }
+    // A kind at a time, each in the tables' order: runs of sorted dependencies.
     for (name, table) in &model.tables {
         let tid = ObjectId::Table(name.clone());
         add(tid.clone(), ObjectId::Schema(name.schema.clone()));
         for parent in table.parents() {
             add(tid.clone(), ObjectId::Table(parent.clone()));
         }
+    }
+    for (name, table) in &model.tables {
+        for column in table.columns.keys() {
+            add(
+                ObjectId::Column(name.clone(), column.clone()),
+                ObjectId::Table(name.clone()),
+            );
+        }
+    }
+    for (name, table) in &model.tables {
         for (column, c) in &table.columns {
-            let cid = ObjectId::Column(name.clone(), column.clone());
-            add(cid.clone(), tid.clone());
             if c.default.is_some() {
-                add(ObjectId::ColumnDefault(name.clone(), column.clone()), cid);
+                add(
+                    ObjectId::ColumnDefault(name.clone(), column.clone()),
+                    ObjectId::Column(name.clone(), column.clone()),
+                );
             }
         }
+    }
+    for (name, table) in &model.tables {
         for constraint in table.constraints.keys() {
             add(
                 ObjectId::Constraint(name.clone(), constraint.clone()),
-                tid.clone(),
+                ObjectId::Table(name.clone()),
             );
         }
+    }
+    for (name, table) in &model.tables {
         for trigger in table.triggers.keys() {
             add(
                 ObjectId::Trigger(name.clone(), trigger.clone()),
-                tid.clone(),
+                ObjectId::Table(name.clone()),
             );
         }
+    }
+    for (name, table) in &model.tables {
         for policy in table.policies.keys() {
-            add(ObjectId::Policy(name.clone(), policy.clone()), tid.clone());
+            add(
+                ObjectId::Policy(name.clone(), policy.clone()),
+                ObjectId::Table(name.clone()),
+            );
         }
     }
     for name in model.views.keys() {

@@ -596,6 +596,10 @@ async fn inspect_prints_sql_that_recreates_the_database() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    // The command makes the dependencies into their set while it plans the steps; the
+    // library's whole script, from a catalog read with them, is the same.
+    let whole = strata::inspect::to_sql(&introspect(source.url()).await).unwrap();
+    assert_eq!(text(&output.stdout), whole);
     let copy = fresh_db().await;
     load_sql(copy.url(), "inspect.sql", &text(&output.stdout)).await;
     assert_eq!(
