@@ -336,6 +336,7 @@ CREATE INDEX ON z USING gist (i2, "select");
 CREATE INDEX ON z USING brin (ts);
 CREATE INDEX ON z USING brin (ts) WITH (pages_per_range = 16);
 CREATE INDEX ON z USING gist (tv tsvector_ops (siglen = 100));
+CREATE INDEX ON z USING gist (i2, tv tsvector_ops (siglen = 100)) INCLUDE (t);
 CREATE INDEX ON z USING gin (tv);
 CREATE INDEX ON z (lower(t));
 CREATE INDEX ON z ((t || 'x'), id);
