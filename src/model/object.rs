@@ -201,8 +201,8 @@ pub(crate) fn normalise(model: &Model, mut raw: Vec<Dep>, split: bool) -> BTreeS
         deps
     };
     // The structural ones come in runs (a kind of object at a time, in the model's order),
-    // which a stable sort merges: sorted afresh with the others, they were two fifths of
-    // this at 2,000 tables.
+    // which a stable sort merges: sorting them afresh with the others was two fifths of
+    // this at 2,000 tables (18-24 ms of 45-59).
     let structure = || {
         let mut deps = structural(model);
         deps.sort();
@@ -375,12 +375,20 @@ fn structural(model: &Model) -> Vec<Dep> {
             add(tid.clone(), ObjectId::Table(parent.clone()));
         }
     }
-    for (name, table) in &model.tables {
-        for column in table.columns.keys() {
-            add(
-                ObjectId::Column(name.clone(), column.clone()),
-                ObjectId::Table(name.clone()),
-            );
+    // The parts of a table that are on the table itself, a kind at a time.
+    type Part = fn(QualName, Name) -> ObjectId;
+    type Names = for<'t> fn(&'t super::Table) -> Box<dyn Iterator<Item = &'t Name> + 't>;
+    let parts: [(Part, Names); 4] = [
+        (ObjectId::Column, |t| Box::new(t.columns.keys())),
+        (ObjectId::Constraint, |t| Box::new(t.constraints.keys())),
+        (ObjectId::Trigger, |t| Box::new(t.triggers.keys())),
+        (ObjectId::Policy, |t| Box::new(t.policies.keys())),
+    ];
+    for (part, names) in parts {
+        for (name, table) in &model.tables {
+            for n in names(table) {
+                add(part(name.clone(), n.clone()), ObjectId::Table(name.clone()));
+            }
         }
     }
     for (name, table) in &model.tables {
@@ -391,30 +399,6 @@ fn structural(model: &Model) -> Vec<Dep> {
                     ObjectId::Column(name.clone(), column.clone()),
                 );
             }
-        }
-    }
-    for (name, table) in &model.tables {
-        for constraint in table.constraints.keys() {
-            add(
-                ObjectId::Constraint(name.clone(), constraint.clone()),
-                ObjectId::Table(name.clone()),
-            );
-        }
-    }
-    for (name, table) in &model.tables {
-        for trigger in table.triggers.keys() {
-            add(
-                ObjectId::Trigger(name.clone(), trigger.clone()),
-                ObjectId::Table(name.clone()),
-            );
-        }
-    }
-    for (name, table) in &model.tables {
-        for policy in table.policies.keys() {
-            add(
-                ObjectId::Policy(name.clone(), policy.clone()),
-                ObjectId::Table(name.clone()),
-            );
         }
     }
     for name in model.views.keys() {
