@@ -151,9 +151,9 @@ WHERE tc.relkind IN ('r', 'p', 'm')
   AND n.nspname <> ALL ($1::text[])
   AND n.nspname NOT LIKE 'pg\_%'
   AND n.nspname <> 'information_schema'
-  -- (not an extension's: its members listed once and looked up by hash, where a probe of
-  -- pg_depend for each row cost 8-20% of these five queries at 5,000 tables; an
-  -- extension member's dependency always names pg_extension)
+  -- (not an extension's: its members listed once and looked up by hash, where a
+  -- probe of pg_depend for each row cost 8-20% of this query, and of four like it, at
+  -- 5,000 tables; an extension member's dependency always names pg_extension)
   AND tc.oid NOT IN (
       SELECT e.objid FROM pg_depend e
       WHERE e.refclassid = 'pg_extension'::regclass AND e.classid = 'pg_class'::regclass

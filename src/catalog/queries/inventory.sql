@@ -12,8 +12,8 @@ WITH ns AS (
       AND n.nspname NOT LIKE 'pg\_%'
       AND n.nspname <> 'information_schema'
 ), ext AS (
-    -- (through pg_depend's index on what is referenced, not a pass over all of it: an
-    -- extension member's dependency always names pg_extension)
+    -- (by pg_extension, which an extension member's dependency always names, so that the
+    -- server can take them from pg_depend's index on what is referenced)
     SELECT d.classid, d.objid FROM pg_depend d
     WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
 ), rel AS (
@@ -227,9 +227,10 @@ FROM (
     UNION ALL
     SELECT 'setting', c.nspname, 'column ' || quote_ident(a.attname) || ' ' || x.what,
            c.relname, NULL
-    -- (the columns with a setting found in one pass before they meet their relations:
-    -- every column of every relation, looked up and sorted to be filtered, was a ninth of
-    -- this query at 5,000 tables)
+    -- (the columns with a setting found in one pass before they meet their relations, with
+    -- the TOAST tables' chunk_data, whose storage differs from its type's, which then meet
+    -- none: every column of every relation, looked up and sorted to be filtered, was a
+    -- ninth of this query at 5,000 tables)
     FROM (
         SELECT a.attrelid, a.attname, a.attstattarget, a.attoptions, a.attstorage,
                a.attcompression, ty.typstorage

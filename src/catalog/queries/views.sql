@@ -32,9 +32,9 @@ WHERE c.relkind IN ('v', 'm')
   AND n.nspname <> ALL ($1::text[])
   AND n.nspname NOT LIKE 'pg\_%'
   AND n.nspname <> 'information_schema'
-  -- (not an extension's: its members listed once and looked up by hash, where a probe of
-  -- pg_depend for each row cost 8-20% of these five queries at 5,000 tables; an
-  -- extension member's dependency always names pg_extension)
+  -- (not an extension's: its members listed once and looked up by hash, where a
+  -- probe of pg_depend for each row cost 8-20% of this query, and of four like it, at
+  -- 5,000 tables; an extension member's dependency always names pg_extension)
   AND c.oid NOT IN (
       SELECT d.objid FROM pg_depend d
       WHERE d.refclassid = 'pg_extension'::regclass AND d.classid = 'pg_class'::regclass
