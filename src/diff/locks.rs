@@ -5,7 +5,7 @@
 //! step's declared lock with `pg_locks` while it runs.
 
 use super::{Action, Decision, Differ};
-use crate::model::{ConstraintKind, Dep, ObjectId};
+use crate::model::{ConstraintKind, ObjectId};
 use crate::plan::Lock;
 use crate::sql::QualName;
 
@@ -158,11 +158,7 @@ fn reads_existing(d: &Differ, object: &ObjectId, action: Action) -> bool {
         if !seen.insert(next.clone()) {
             continue;
         }
-        let start = Dep {
-            dependent: next.clone(),
-            referenced: ObjectId::Schema(Default::default()),
-        };
-        for dep in deps.range(start..).take_while(|dep| dep.dependent == next) {
+        for dep in deps.of(&next) {
             match &dep.referenced {
                 ObjectId::Table(t)
                 | ObjectId::View(t)

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use foldhash::HashMap as FastMap;
 
 use crate::error::Result;
-use crate::model::{Catalog, Dep, Model, ObjectId};
+use crate::model::{Catalog, Deps, Model, ObjectId};
 use crate::plan::{Step, graph};
 use crate::sql::QualName;
 
@@ -113,8 +113,8 @@ enum Cause {
 pub(crate) struct Differ<'a> {
     pub cur: &'a Model,
     pub des: &'a Model,
-    cur_deps: &'a BTreeSet<Dep>,
-    des_deps: &'a BTreeSet<Dep>,
+    cur_deps: &'a Deps,
+    des_deps: &'a Deps,
     decisions: BTreeMap<ObjectId, Decision>,
     /// Objects that stay but change under their dependents.
     disrupted: BTreeSet<ObjectId>,
@@ -666,7 +666,7 @@ pub(crate) type Ordered = (Vec<Step>, Vec<(usize, usize)>);
 /// cast makes and no `strata:using` directive explains is an error; without (a way back),
 /// it is planned as a cast, marked lossy.
 pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Result<Ordered> {
-    ordered_with(current, desired, strict, None::<fn() -> BTreeSet<Dep>>)
+    ordered_with(current, desired, strict, None::<fn() -> Deps>)
 }
 
 /// The ordered steps from `current` to `desired` whose dependencies (`desired.deps`, left
@@ -676,7 +676,7 @@ pub(crate) fn ordered(current: &Catalog, desired: &Catalog, strict: bool) -> Res
 pub(crate) fn steps_late(
     current: &Catalog,
     desired: &Catalog,
-    late: impl FnOnce() -> BTreeSet<Dep>,
+    late: impl FnOnce() -> Deps,
 ) -> Result<Vec<Step>> {
     Ok(ordered_with(current, desired, true, Some(late))?.0)
 }
@@ -685,10 +685,10 @@ fn ordered_with(
     current: &Catalog,
     desired: &Catalog,
     strict: bool,
-    late: Option<impl FnOnce() -> BTreeSet<Dep>>,
+    late: Option<impl FnOnce() -> Deps>,
 ) -> Result<Ordered> {
     // (declared before the differ that borrows it)
-    let late_deps: BTreeSet<Dep>;
+    let late_deps: Deps;
     let mut d = Differ::new(current, desired, strict);
     schema::decide(&mut d);
     types::decide(&mut d)?;

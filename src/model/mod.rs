@@ -25,7 +25,7 @@ pub use kinds::{
     ForeignTable, Operator, Publication, Statistics,
 };
 pub(crate) use object::normalise;
-pub use object::{Dep, ObjectId, normalise_deps};
+pub use object::{Dep, Deps, ObjectId, normalise_deps};
 pub use stored::{StoredCatalog, StoredRef};
 
 /// Everything strata manages in one database.
@@ -168,7 +168,7 @@ impl Model {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     pub model: Model,
-    pub deps: BTreeSet<Dep>,
+    pub deps: Deps,
     /// `server_version_num` of the server the catalog was read from (0 when unknown).
     pub server_version: u32,
     /// The casts the server has, as (source, target) type names (empty when unknown).

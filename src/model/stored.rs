@@ -5,26 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Catalog, Dep, KeyDetail, Model};
+use super::{Catalog, Deps, KeyDetail, Model};
 use crate::sql::QualName;
-
-/// A set read as a sequence and built in one go: the stored sets are written in order, so
-/// building the tree from the sorted run is linear, where inserting 35,000 dependencies one
-/// by one (what serde does for a set) descends the tree for each.
-fn set_in_one_go<'de, D, T>(d: D) -> Result<BTreeSet<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Ord + Deserialize<'de>,
-{
-    Ok(Vec::<T>::deserialize(d)?.into_iter().collect())
-}
 
 /// What [`Catalog::to_stored`] writes, as read back.
 #[derive(Deserialize)]
 pub struct StoredCatalog {
     model: Model,
-    #[serde(deserialize_with = "set_in_one_go")]
-    deps: BTreeSet<Dep>,
+    deps: Deps,
     server_version: u32,
     #[serde(default)]
     column_order: BTreeMap<QualName, Vec<crate::sql::Name>>,
@@ -47,7 +35,7 @@ pub struct StoredCatalog {
 #[derive(Serialize)]
 pub struct StoredRef<'a> {
     model: &'a Model,
-    deps: &'a BTreeSet<Dep>,
+    deps: &'a Deps,
     server_version: u32,
     column_order: BTreeMap<&'a QualName, &'a Vec<crate::sql::Name>>,
     constraint_keys: BTreeMap<String, &'a KeyDetail>,

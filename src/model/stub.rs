@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Catalog, ConstraintKind, Dep, Model, ObjectId};
+use super::{Catalog, ConstraintKind, Deps, Model, ObjectId};
 
 /// At most how many objects are stubbed (beyond that, a full load is as good).
 const MAX_STUBS: usize = 1000;
@@ -245,7 +245,7 @@ pub fn stubs(
             _ => {}
         }
     }
-    let deps: BTreeSet<Dep> = cached
+    let deps: Deps = cached
         .deps
         .iter()
         .filter(|d| {
