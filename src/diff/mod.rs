@@ -239,23 +239,24 @@ impl<'a> Differ<'a> {
                 gone(&table).then_some(table)
             }
             // Statistics go with the table (or a column) they are on.
-            ObjectId::Statistics(_) => self
-                .cur_deps
-                .iter()
-                .filter(|d| &d.dependent == id)
-                .find_map(|d| match &d.referenced {
-                    ObjectId::Table(t) | ObjectId::Column(t, _) => {
-                        let table = ObjectId::Table(t.clone());
-                        if gone(&table) {
-                            Some(table)
-                        } else if gone(&d.referenced) {
-                            Some(d.referenced.clone())
-                        } else {
-                            None
+            ObjectId::Statistics(_) => {
+                self.cur_deps
+                    .of(id)
+                    .iter()
+                    .find_map(|d| match &d.referenced {
+                        ObjectId::Table(t) | ObjectId::Column(t, _) => {
+                            let table = ObjectId::Table(t.clone());
+                            if gone(&table) {
+                                Some(table)
+                            } else if gone(&d.referenced) {
+                                Some(d.referenced.clone())
+                            } else {
+                                None
+                            }
                         }
-                    }
-                    _ => None,
-                }),
+                        _ => None,
+                    })
+            }
             ObjectId::Column(t, _)
             | ObjectId::Trigger(t, _)
             | ObjectId::Policy(t, _)
@@ -339,8 +340,8 @@ impl<'a> Differ<'a> {
     /// column drops the index or constraint with it).
     fn dropped_column_of(&self, id: &ObjectId, table: &QualName) -> Option<ObjectId> {
         self.cur_deps
+            .of(id)
             .iter()
-            .filter(|d| &d.dependent == id)
             .map(|d| &d.referenced)
             .find(|r| {
                 matches!(r, ObjectId::Column(t, _) if t == table)

@@ -155,7 +155,8 @@ fn merge_set(
         changes += 1;
     }
     target.retain(|item| present.contains(&text(item)));
-    // Sets are written sorted (from a BTreeSet): the read sorts again, order is free here.
+    // Sets are written sorted (a BTreeSet, or `Deps` in order): the read sorts again,
+    // order is free here.
     target.extend(added);
     Ok(changes)
 }
