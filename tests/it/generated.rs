@@ -105,19 +105,8 @@ fn render(tables: &[TableSpec]) -> (String, Vec<String>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 24,
-        max_shrink_iters: 16,
-        failure_persistence: None,
-        // The same pairs on every run (CI stays reproducible); PROPTEST_RNG_SEED=<n>
-        // explores others.
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            ProptestConfig::default().rng_seed
-        } else {
-            proptest::test_runner::RngSeed::Fixed(0x5747_a7a0)
-        },
-        ..ProptestConfig::default()
-    })]
+    // The same pairs on every run.
+    #![proptest_config(crate::harness::reproducible(24, 0x5747_a7a0))]
 
     #[test]
     fn random_schema_pairs_converge_through_the_runner(current in schema(), desired in schema()) {

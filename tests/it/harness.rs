@@ -60,6 +60,24 @@ pub async fn fresh_db() -> ShadowDb {
     dev_server().await.create_target_database().await.unwrap()
 }
 
+/// A property test's settings for a test that loads databases: `cases` cases from a fixed
+/// `seed`, so that CI runs the same ones every time (`PROPTEST_RNG_SEED=<n>` explores
+/// others), a short shrink, and no regression files.
+pub fn reproducible(cases: u32, seed: u64) -> proptest::test_runner::Config {
+    let default = proptest::test_runner::Config::default();
+    proptest::test_runner::Config {
+        cases,
+        max_shrink_iters: 16,
+        failure_persistence: None,
+        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
+            default.rng_seed
+        } else {
+            proptest::test_runner::RngSeed::Fixed(seed)
+        },
+        ..default
+    }
+}
+
 pub fn schema_from_sql(name: &str, sql: &str) -> Schema {
     Schema::from_files(vec![SourceFile::new(name, sql)]).unwrap_or_else(|e| panic!("{name}: {e}"))
 }

@@ -258,19 +258,9 @@ fn edited_project() -> impl Strategy<Value = (Project, Project)> {
 #[test]
 fn any_one_file_edit_is_merged_as_the_full_load_or_loaded_whole() {
     let cases = 12;
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases,
-        max_shrink_iters: 16,
-        failure_persistence: None,
-        // The same projects on every run (CI stays reproducible); PROPTEST_RNG_SEED=<n>
-        // explores others.
-        rng_seed: if std::env::var_os("PROPTEST_RNG_SEED").is_some() {
-            ProptestConfig::default().rng_seed
-        } else {
-            proptest::test_runner::RngSeed::Fixed(0x3a12_e0d1)
-        },
-        ..ProptestConfig::default()
-    });
+    // The same projects on every run.
+    let mut runner =
+        proptest::test_runner::TestRunner::new(crate::harness::reproducible(cases, 0x3a12_e0d1));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
